@@ -1,0 +1,186 @@
+"""Events: what happened, in the past tense. Every event carries the clock time it happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+
+from tradetui.core.orders import Fill, Order
+
+
+class EngineState(StrEnum):
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"  # no new entries; exits and stops still work
+    REDUCE_ONLY = "REDUCE_ONLY"  # only orders that shrink positions
+    HALTED = "HALTED"  # kill switch: orders cancelled, nothing new
+
+    @property
+    def allows_entries(self) -> bool:
+        return self is EngineState.RUNNING
+
+
+class Severity(IntEnum):
+    DEBUG = 10
+    INFO = 20
+    WARNING = 30
+    ERROR = 40
+    CRITICAL = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    ts_ms: int
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.INFO
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRaised(Event):
+    market: str
+    strategy: str
+    action: str  # "enter" or "exit"
+    price: Decimal
+    note: str = ""
+
+    def describe(self) -> str:
+        return f"signal {self.action} {self.market} by {self.strategy} at {self.price} {self.note}".rstrip()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdated(Event):
+    """An order changed state (intent recorded, accepted, cancelled, rejected, unknown)."""
+
+    order: Order
+
+    @property
+    def severity(self) -> Severity:
+        from tradetui.core.orders import OrderState
+
+        if self.order.state is OrderState.REJECTED:
+            return Severity.WARNING
+        if self.order.state is OrderState.UNKNOWN:
+            return Severity.ERROR
+        return Severity.INFO
+
+    def describe(self) -> str:
+        o = self.order
+        what = f"{o.side.value} {o.ord_type.value} {o.market}"
+        amount = f"price={o.price}" if o.volume is None else f"vol={o.volume}" + (f" @ {o.price}" if o.price else "")
+        reason = f" ({o.reason})" if o.reason else ""
+        return f"order {o.identifier} {o.state.value}: {what} {amount} [{o.purpose}]{reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled(Event):
+    fill: Fill
+    purpose: str = ""
+
+    def describe(self) -> str:
+        f = self.fill
+        return (
+            f"fill {f.identifier}: {f.side.value} {f.volume} {f.market} @ {f.price} "
+            f"fee {f.fee.quantize(Decimal('0.01'))} [{self.purpose}]"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PositionOpened(Event):
+    market: str
+    volume: Decimal
+    avg_price: Decimal
+    stop_price: Decimal | None
+
+    def describe(self) -> str:
+        return f"position opened {self.market}: {self.volume} @ {self.avg_price} stop {self.stop_price}"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionClosed(Event):
+    market: str
+    realized_pnl: Decimal
+    return_pct: float
+    exit_reason: str
+
+    def describe(self) -> str:
+        return (
+            f"position closed {self.market}: PnL {self.realized_pnl.quantize(Decimal('1'))} KRW "
+            f"({self.return_pct:+.2f} %) by {self.exit_reason}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExitTriggered(Event):
+    """An engine-side stop, target, trailing or time exit fired."""
+
+    market: str
+    kind: str
+    trigger_price: Decimal
+    fraction: float
+
+    def describe(self) -> str:
+        return f"{self.kind} triggered on {self.market} at {self.trigger_price} (sell {self.fraction:.0%})"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStateChanged(Event):
+    old: EngineState
+    new: EngineState
+    reason: str
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.WARNING if self.new is not EngineState.RUNNING else Severity.INFO
+
+    def describe(self) -> str:
+        return f"engine {self.old} -> {self.new}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEvent(Event):
+    """A risk rule acted: a limit was hit, an entry was denied, a cool-down started."""
+
+    rule: str
+    message: str
+    market: str = ""
+    level: Severity = Severity.WARNING
+
+    @property
+    def severity(self) -> Severity:
+        return self.level
+
+    def describe(self) -> str:
+        where = f" {self.market}" if self.market else ""
+        return f"risk {self.rule}{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyChanged(Event):
+    strategy: str
+    enabled: bool
+    message: str = ""
+
+    def describe(self) -> str:
+        state = "enabled" if self.enabled else "disabled"
+        return f"strategy {self.strategy} {state}" + (f": {self.message}" if self.message else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice(Event):
+    """Anything else worth showing on the timeline."""
+
+    message: str
+    level: Severity = Severity.INFO
+    source: str = "engine"
+
+    @property
+    def severity(self) -> Severity:
+        return self.level
+
+    def describe(self) -> str:
+        return self.message

@@ -1,0 +1,70 @@
+"""Ports: the interfaces the engine needs from the outside, as Protocols so tests pass plain fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from tradetui.core.events import Event
+from tradetui.core.orders import Fill, Order
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    currency: str
+    free: Decimal
+    locked: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.locked
+
+
+@dataclass(frozen=True, slots=True)
+class VenueReport:
+    """What a venue says happened to one order: its new version, and the fills that caused it."""
+
+    order: Order
+    fills: tuple[Fill, ...] = ()
+
+
+class Venue(Protocol):
+    """Where orders go. ``submit``/``cancel`` never block: results come back from ``drain``.
+
+    The simulated venue answers at once; an exchange venue answers when the network does. The
+    engine's decision step stays synchronous either way.
+    """
+
+    def submit(self, order: Order) -> None: ...
+
+    def cancel(self, identifier: str) -> None: ...
+
+    def drain(self) -> list[VenueReport]: ...
+
+    def balances(self) -> dict[str, Balance]: ...
+
+    def open_orders(self) -> list[Order]: ...
+
+
+class OrderJournal(Protocol):
+    """The intent log: an order is recorded here before it is sent, and on every change."""
+
+    def record(self, order: Order) -> None: ...
+
+    def record_fill(self, fill: Fill) -> None: ...
+
+
+class EventSink(Protocol):
+    def publish(self, events: Sequence[Event]) -> None: ...
+
+
+class Repository(Protocol):
+    """Async storage used by the live engine's edges (not by the synchronous decision step)."""
+
+    async def save_orders(self, orders: Iterable[Order]) -> None: ...
+
+    async def save_fills(self, fills: Iterable[Fill]) -> None: ...
+
+    async def load_open_orders(self) -> list[Order]: ...
