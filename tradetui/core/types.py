@@ -77,4 +77,6 @@ def decimal_from_float(value: float) -> Decimal:
     """
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError(f"not a finite number: {value!r}")
+    if value.is_integer() and abs(value) < 1e15:
+        return Decimal(int(value))
     return Decimal(repr(value))

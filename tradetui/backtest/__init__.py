@@ -1,0 +1,1 @@
+"""Research: replay history through the engine, then measure, report and export the run."""

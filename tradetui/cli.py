@@ -1,0 +1,171 @@
+"""Command line: argument parsing and the composition root.
+
+Errors a trader can fix (config, CLI arguments, data files) print one line naming the problem
+and the fix, and exit with status 2 — no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tradetui import __version__
+from tradetui.errors import ConfigError, DataError, TradetuiError
+
+log = logging.getLogger("tradetui")
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tradetui",
+        description="A trading bot for the KRW markets of Upbit and Bithumb. With no config it runs the offline demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"tradetui {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="TOML config (see sample_configs/); default: the demo")
+    parser.add_argument("--no-ui", action="store_true", help="run headless: logs on stderr, stop with Ctrl-C")
+    parser.add_argument("--live", action="store_true", help="allow real orders (needs a live config and keys)")
+    parser.add_argument("--speed", type=_positive_float, metavar="X", help="candles per second of the demo (default 1)")
+    parser.add_argument("--max-bars", type=_positive_int, metavar="N", help="stop after N candles (demo/replay)")
+    parser.add_argument("--data-dir", metavar="DIR", help="where the database lives (default: platform data dir)")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text", help="headless log format")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    bt = sub.add_parser("backtest", help="run a strategy over stored or CSV candles and report")
+    bt.add_argument("--config", dest="bt_config", metavar="FILE", help="backtest config (mode = \"backtest\")")
+    bt.add_argument("--data", action="append", metavar="FILE", help="candle CSV(.gz); repeat for a portfolio")
+    bt.add_argument("--strategy", metavar="NAME", help="strategy name (default: breakout, or the config's)")
+    bt.add_argument("--param", action="append", metavar="KEY=VALUE", help="strategy parameter, e.g. lookback=30")
+    bt.add_argument("--from", dest="start", metavar="DATE", help="first moment (UTC), e.g. 2025-09-01")
+    bt.add_argument("--to", dest="end", metavar="DATE", help="end (UTC, exclusive)")
+    bt.add_argument("--cash", metavar="KRW", help="starting cash (default 10000000)")
+    bt.add_argument("--fee", metavar="RATE", help="fee rate overriding the dated exchange fee, e.g. 0.0005")
+    bt.add_argument("--slippage-bps", type=float, metavar="BPS", help="market-order slippage (default 5)")
+    bt.add_argument("--exchange", choices=("upbit", "bithumb"), help="whose rules apply (default upbit)")
+    bt.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    bt.add_argument("--export", metavar="DIR", help="write trades.csv, equity.csv and report.json to DIR")
+    bt.add_argument("--no-store", action="store_true", help="do not store the run in the database")
+    bt.add_argument("--data-dir", dest="bt_data_dir", metavar="DIR", help="where the database lives")
+
+    data = sub.add_parser("data", help="import and check candle data")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    imp = data_sub.add_parser("import", help="import a candle CSV(.gz) or Upbit candle JSON into the database")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
+    imp.add_argument("--market", help="market code when the file name does not tell, e.g. KRW-BTC")
+    imp.add_argument("--timeframe", help="1m, 5m, 60m, 1d … when the file name does not tell")
+    imp.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
+    chk = data_sub.add_parser("check", help="report gaps, spikes and OHLC problems of a file or stored series")
+    chk.add_argument("file", nargs="?", metavar="FILE")
+    chk.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
+    chk.add_argument("--market", help="stored series to check (with --timeframe)")
+    chk.add_argument("--timeframe")
+    chk.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    chk.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
+    sub.add_parser("strategies", help="list the available strategies and their parameters")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except (ConfigError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TradetuiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from tradetui.logging_setup import configure_logging
+
+    level = logging.DEBUG if args.verbose else logging.INFO
+    if args.command == "backtest":
+        from tradetui.commands.backtest import run_backtest_command
+
+        configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
+        return run_backtest_command(args)
+    if args.command == "data":
+        from tradetui.commands.data import run_data_command
+
+        configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
+        return run_data_command(args)
+    if args.command == "strategies":
+        from tradetui.commands.listing import print_strategies
+
+        return print_strategies()
+    configure_logging(fmt=args.log_format, level=level)
+    return _run_engine(args)
+
+
+def _run_engine(args: argparse.Namespace) -> int:
+    from tradetui.config import Mode, database_path, demo_config, load_config
+
+    config = load_config(args.config) if args.config else demo_config()
+    if config.mode is Mode.LIVE and not args.live:
+        raise ConfigError(
+            f"config {config.source_path} trades real money (mode = \"live\"): add --live to the command line to confirm"
+        )
+    if args.live and config.mode is not Mode.LIVE:
+        raise ConfigError(f"--live was given but config {config.source_path or 'demo'} is mode = \"{config.mode}\"")
+    if not args.no_ui:
+        log.warning("the terminal UI is not part of this version yet: running headless (stop with Ctrl-C)")
+    from tradetui.commands.run import build_session
+    from tradetui.headless.runner import run_headless
+
+    database = database_path(config, args.data_dir)
+    session = build_session(config, database=database, speed=args.speed, max_bars=args.max_bars,
+                            now_s=int(time.time()))
+    session.handle.engine.listeners.append(session.store.listen)
+    try:
+        return asyncio.run(run_headless(session.handle))
+    finally:
+        session.journal.close()
+
+
+def _default_data_dir(path: str | None) -> Path:
+    from tradetui.config import data_dir
+
+    return data_dir(path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

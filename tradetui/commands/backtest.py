@@ -1,0 +1,223 @@
+"""`tradetui backtest`: candles in, report out, run stored."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from tradetui.backtest.export import export_run
+from tradetui.backtest.metrics import BacktestMetrics, compute_metrics, drawdown_pct
+from tradetui.backtest.report import render_report
+from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
+from tradetui.commands.compose import account_limits, build_strategy, sizing_rules
+from tradetui.config import AppConfig, data_dir, demo_config, load_config
+from tradetui.core.clock import parse_utc
+from tradetui.core.market import Exchange
+from tradetui.data.csv_import import read_candles_csv
+from tradetui.errors import ConfigError, DataError
+from tradetui.indicators.series import BarSeries
+from tradetui.storage.repository import SqliteRepository
+
+_PROGRESS_MIN_BARS = 200_000
+
+
+def _decimal_arg(text: str, what: str, *, fraction: bool = False) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f"{what} {text!r} is not a number") from None
+    if not value.is_finite() or value < 0 or (fraction and value >= 1):
+        hint = "a fraction such as 0.0005 for 0.05 %" if fraction else "a positive amount"
+        raise ConfigError(f"{what} {text!r} is out of range; give {hint}")
+    return value
+
+
+def _parse_params(items: Sequence[str] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r} is not KEY=VALUE, e.g. --param lookback=30")
+        try:
+            params[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key.strip()] = raw
+    return params
+
+
+def _time_arg(text: str | None, what: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_utc(text) // 1000
+    except ValueError:
+        raise ConfigError(f"{what} {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+
+
+def _window(series: BarSeries, start_s: int | None, end_s: int | None) -> BarSeries:
+    lo = 0 if start_s is None else int(np.searchsorted(series.ts_s, start_s, side="left"))
+    hi = len(series) if end_s is None else int(np.searchsorted(series.ts_s, end_s, side="left"))
+    return series.slice(lo, hi)
+
+
+def _resolve(path: str, config: AppConfig | None) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_absolute() and config is not None and config.source_path and not p.exists():
+        candidate = Path(config.source_path).parent / p
+        if candidate.exists():
+            return candidate
+    return p
+
+
+def load_series(args: argparse.Namespace, config: AppConfig | None) -> list[BarSeries]:
+    files = list(args.data or (config.backtest.data if config is not None else ()))
+    if not files:
+        raise ConfigError("no candles to test on: give --data FILE (a ts,open,high,low,close,volume CSV) "
+                          "or --config FILE with [backtest] data = [\"...\"]")
+    start_s = _time_arg(args.start or (config.backtest.start if config else None), "--from")
+    end_s = _time_arg(args.end or (config.backtest.end if config else None), "--to")
+    if start_s is not None and end_s is not None and end_s <= start_s:
+        raise ConfigError("--to must be after --from")
+    series = []
+    for f in files:
+        s = read_candles_csv(_resolve(f, config))
+        w = _window(s, start_s, end_s)
+        if len(w) == 0:
+            raise DataError(f"{f}: no candles between --from and --to (the file covers "
+                            f"{_iso(int(s.ts_s[0]))} … {_iso(int(s.ts_s[-1]))})")
+        series.append(w)
+    frames = {s.timeframe for s in series}
+    if len(frames) > 1:
+        raise DataError(f"the files have different timeframes ({', '.join(sorted(frames))}); a portfolio needs one")
+    markets = [s.market for s in series]
+    if len(set(markets)) != len(markets):
+        raise DataError(f"two files hold the same market ({', '.join(markets)}); give one file per market")
+    return series
+
+
+def _iso(ts_s: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts_s)) + " UTC"
+
+
+def run_backtest_command(args: argparse.Namespace) -> int:
+    config = load_config(args.bt_config) if args.bt_config else None
+    base = config or demo_config()
+    series = load_series(args, config)
+    if args.strategy:
+        strategy = build_strategy(args.strategy, _parse_params(args.param))
+    elif config is not None and config.strategies:
+        entry = config.strategies[0]
+        strategy = build_strategy(entry.name, {**entry.params, **_parse_params(args.param)})
+    else:
+        strategy = build_strategy("breakout", _parse_params(args.param))
+    if strategy.timeframe is not series[0].timeframe:
+        strategy = build_strategy(strategy.name, {**strategy.params.model_dump(), **_parse_params(args.param),
+                                                  "timeframe": series[0].timeframe.value})
+    cash = _decimal_arg(args.cash, "--cash") if args.cash else base.account.cash_krw
+    if cash <= 0:
+        raise ConfigError("--cash must be more than 0 KRW")
+    fee = _decimal_arg(args.fee, "--fee", fraction=True) if args.fee else base.fees.taker
+    slippage = args.slippage_bps if args.slippage_bps is not None else base.execution.slippage_bps
+    if slippage < 0:
+        raise ConfigError("--slippage-bps must be ≥ 0")
+    setup = BacktestSetup(
+        exchange=Exchange(args.exchange) if args.exchange else base.exchange,
+        cash_krw=cash,
+        fee_rate=fee,
+        slippage_bps=slippage,
+        sizing=sizing_rules(base),
+        limits=account_limits(base),
+    )
+    result = _run_with_progress(series, strategy, setup, quiet=args.json)
+    metrics = compute_metrics(ts_s=result.ts_s, equity=result.equity, exposure=result.exposure,
+                              trades=result.trades, starting_cash=cash, fees_paid=result.fees_paid,
+                              bar_interval_s=result.bar_seconds)
+    run_id = None
+    if not args.no_store:
+        database = Path(base.storage.database).expanduser() if base.storage.database else \
+            data_dir(args.bt_data_dir) / "tradetui.db"
+        run_id = asyncio.run(_store(database, result, metrics, strategy.params.model_dump(mode="json"), config))
+    info = _run_info(result, metrics, run_id)
+    if args.export:
+        export_run(args.export, metrics=metrics, trades=result.trades, ts_s=result.ts_s, equity=result.equity,
+                   drawdown=drawdown_pct(result.equity, float(cash)), run_info=info)
+    if args.json:
+        json.dump({"run": info, "metrics": metrics.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    console = Console()
+    console.print(render_report(metrics, title=f"Backtest: {strategy.name}", trades=result.trades,
+                                ts_s=result.ts_s, equity=result.equity, width=min(console.width, 140),
+                                strategy=strategy.name, markets=result.markets))
+    console.print(
+        f"{result.bars:,} bars in {result.elapsed_s:.2f} s ({result.bars_per_second:,.0f} bars/s)"
+        + (f"; stored as run #{run_id}" if run_id is not None else "")
+        + (f"; exported to {args.export}" if args.export else "")
+    )
+    return 0
+
+
+def _run_with_progress(series: list[BarSeries], strategy: Any, setup: BacktestSetup, *, quiet: bool) -> BacktestResult:
+    total = sum(len(s) for s in series)
+    if quiet or total < _PROGRESS_MIN_BARS or not sys.stderr.isatty():
+        return run_backtest(series, [strategy], setup)
+    with Progress(TextColumn("backtest"), BarColumn(), TextColumn("{task.percentage:>5.1f} %"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("run", total=1.0)
+        return run_backtest(series, [strategy], setup, progress=lambda f: bar.update(task, completed=f))
+
+
+def _run_info(result: BacktestResult, metrics: BacktestMetrics, run_id: int | None) -> dict[str, Any]:
+    setup = result.setup
+    return {
+        "id": run_id,
+        "strategy": result.strategies[0],
+        "markets": result.markets,
+        "bars": result.bars,
+        "start": _iso(int(result.ts_s[0])),
+        "end": _iso(int(result.ts_s[-1])),
+        "exchange": setup.exchange.value,
+        "cash_krw": str(setup.cash_krw),
+        "fee_rate": None if setup.fee_rate is None else str(setup.fee_rate),
+        "slippage_bps": setup.slippage_bps,
+        "elapsed_s": round(result.elapsed_s, 3),
+    }
+
+
+async def _store(database: Path, result: BacktestResult, metrics: BacktestMetrics, params: dict[str, Any],
+                 config: AppConfig | None) -> int:
+    repo = await SqliteRepository.open(database)
+    try:
+        dd = drawdown_pct(result.equity, float(result.setup.cash_krw))
+        step = max(1, len(result.equity) // 20_000)  # the stored curve is for plots: ≤ ~20k points
+        points = [(int(t), float(e), float(d)) for t, e, d in
+                  zip(result.ts_s[::step], result.equity[::step], dd[::step], strict=True)]
+        config_text = Path(config.source_path).read_text(encoding="utf-8") if config and config.source_path else ""
+        return await repo.save_backtest_run(
+            {
+                "created_ms": int(time.time() * 1000),
+                "strategy": result.strategies[0],
+                "markets": result.markets,
+                "timeframe": f"{result.bar_seconds // 60}m" if result.bar_seconds < 86400 else "1d",
+                "start_ms": int(result.ts_s[0]) * 1000,
+                "end_ms": int(result.ts_s[-1]) * 1000,
+                "params": params,
+                "metrics": metrics.to_dict(),
+                "config_text": config_text,
+            },
+            result.trades,
+            points,
+        )
+    finally:
+        await repo.close()

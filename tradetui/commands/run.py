@@ -1,0 +1,124 @@
+"""Composing a running engine (demo or file replay) and its storage, for the headless mode."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tradetui.config import AppConfig, Mode
+from tradetui.core.clock import SimClock
+from tradetui.core.market import Bar
+from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.synthetic import SyntheticFeed, generate_market
+from tradetui.engine.engine import Engine, EngineSettings
+from tradetui.engine.feeds import paced
+from tradetui.engine.handle import EngineHandle
+from tradetui.engine.simulated_venue import SimulatedVenue
+from tradetui.errors import ConfigError
+from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
+from tradetui.commands.state import StateStore
+from tradetui.indicators.series import BarSeries
+from tradetui.storage.journal import SqliteOrderJournal
+
+log = logging.getLogger(__name__)
+
+WARMUP_BARS = 300
+"""Bars of history the demo loads before it starts trading, so indicators are warm at once."""
+
+
+@dataclass(slots=True)
+class RunningSession:
+    handle: EngineHandle
+    journal: SqliteOrderJournal
+    store: StateStore
+
+
+def _series_bars(series: BarSeries, start: int) -> Iterator[Bar]:
+    from tradetui.core.types import decimal_from_float
+
+    for i in range(start, len(series)):
+        yield Bar(series.market, series.timeframe, int(series.ts_s[i]), decimal_from_float(float(series.open[i])),
+                  decimal_from_float(float(series.high[i])), decimal_from_float(float(series.low[i])),
+                  decimal_from_float(float(series.close[i])), decimal_from_float(float(series.volume[i])))
+
+
+def _interleave(feeds: list[Iterable[Bar]]) -> Iterator[Bar]:
+    """One bar of each market per step (markets share the bar clock)."""
+    iterators = [iter(f) for f in feeds]
+    while True:
+        step = [next(it, None) for it in iterators]
+        bars = [b for b in step if b is not None]
+        if not bars:
+            return
+        yield from bars
+
+
+def build_session(
+    config: AppConfig,
+    *,
+    database: Path,
+    speed: float | None = None,
+    max_bars: int | None = None,
+    now_s: int,
+) -> RunningSession:
+    """The demo (synthetic market) or a file replay, paper-traded on the simulated venue."""
+    if config.mode is Mode.LIVE or config.feed.source == "exchange":
+        raise ConfigError(
+            f"config {config.source_path}: exchange feeds (paper/live on Upbit or Bithumb) are not available in this "
+            "version yet; use [feed] source = \"synthetic\" or \"file\""
+        )
+    if config.mode is Mode.BACKTEST:
+        raise ConfigError(f"config {config.source_path} is a backtest config: run `tradetui backtest --config FILE`")
+    feed_cfg = config.feed
+    markets = list(feed_cfg.markets)
+    histories: list[BarSeries] = []
+    live_feeds: list[Iterable[Bar]] = []
+    tf = feed_cfg.timeframe
+    if feed_cfg.source == "synthetic":
+        start_s = tf.bucket_start(now_s) - WARMUP_BARS * tf.seconds
+        for k, market in enumerate(markets):
+            seed = feed_cfg.seed + k
+            price = float(feed_cfg.start_price_krw) / (1 + 3 * k)
+            histories.append(generate_market(market, bars=WARMUP_BARS, start_s=start_s, timeframe=tf, seed=seed,
+                                             start_price=price))
+            feed = SyntheticFeed(market, start_s=start_s, timeframe=tf, seed=seed, start_price=price)
+            live_feeds.append(itertools.islice(feed, WARMUP_BARS, None))
+    else:
+        assert feed_cfg.file is not None
+        series = read_candles_csv(feed_cfg.file, market=markets[0] if len(markets) == 1 else None, timeframe=tf)
+        if series.market not in markets:
+            raise ConfigError(f"{feed_cfg.file} holds {series.market}, but [feed] markets = {markets}")
+        markets = [series.market]
+        warm = min(WARMUP_BARS, max(len(series) - 1, 0))
+        histories.append(series.slice(0, warm))
+        live_feeds.append(_series_bars(series, warm))
+    first_ms = int(histories[0].ts_s[-1] + tf.seconds) * 1000 if len(histories[0]) else now_s * 1000
+    clock = SimClock(first_ms)
+    book = rules_for(config)
+    venue = SimulatedVenue(book, clock, cash_krw=config.account.cash_krw, slippage_bps=config.execution.slippage_bps)
+    journal = SqliteOrderJournal(database, mode="paper")
+    engine = Engine(
+        clock=clock,
+        venue=venue,
+        rule_book=book,
+        assignments=assignments(config, markets),
+        settings=EngineSettings(sizing=sizing_rules(config), limits=account_limits(config), id_prefix="demo"),
+        journal=journal,
+    )
+    for entry in config.strategies:
+        if not entry.enabled:
+            engine.set_strategy_enabled(entry.name, False)
+    for history in histories:
+        engine.warm_up(history)
+    bars: Iterable[Bar] = _interleave(live_feeds)
+    if max_bars is not None:
+        bars = itertools.islice(bars, max_bars)
+    rate = (speed if speed is not None else feed_cfg.speed) * len(markets)
+    feed: AsyncIterator[Bar] = paced(bars, bars_per_second=rate)
+    store = StateStore(database)
+    handle = EngineHandle(engine, mode=config.mode.value.upper(), exchange=config.exchange.value, feed=feed,
+                          on_stop=store.save_engine)
+    return RunningSession(handle, journal, store)

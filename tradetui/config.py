@@ -1,0 +1,260 @@
+"""Configuration: TOML → validated, frozen models.
+
+Unknown keys are refused with their full path and a hint; money is written as strings (a float
+is refused, since 0.1 + 0.2 is not money); keys and secrets never live here (they come from the
+OS keyring or environment variables). Parsed once in ``cli.py`` and passed down.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from tradetui.core.market import Exchange, Market, Timeframe
+from tradetui.errors import ConfigError
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError(f"write money as a string, e.g. \"{value}\" (floats are not exact)")
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not result.is_finite() or result < 0:
+        raise ValueError(f"{value!r} must be a finite amount ≥ 0")
+    return result
+
+
+def _rate(value: Any) -> Decimal:
+    result = _money(value)
+    if result >= 1:
+        raise ValueError(f"fee rate {value} must be a fraction below 1, e.g. \"0.0005\" for 0.05 %")
+    return result
+
+
+def _market(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("market must be a string like \"KRW-BTC\"")
+    return Market(value.strip()).code
+
+
+def _timeframe(value: Any) -> Timeframe:
+    if isinstance(value, Timeframe):
+        return value
+    return Timeframe.parse(str(value))
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+FeeRate = Annotated[Decimal, BeforeValidator(_rate)]
+MarketCode = Annotated[str, BeforeValidator(_market)]
+TimeframeField = Annotated[Timeframe, BeforeValidator(_timeframe)]
+
+
+class Mode(StrEnum):
+    DEMO = "demo"
+    PAPER = "paper"
+    LIVE = "live"
+    BACKTEST = "backtest"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class AccountConfig(_Model):
+    cash_krw: Money = Decimal("10000000")
+    """Starting KRW of the simulated account (demo, paper, backtest)."""
+
+
+class FeedConfig(_Model):
+    source: str = Field("synthetic", pattern="^(synthetic|exchange|file)$")
+    """Where candles come from: synthetic (offline demo), exchange (public data), file (a candle CSV)."""
+    markets: tuple[MarketCode, ...] = ("KRW-DEMO",)
+    """Markets to trade."""
+    timeframe: TimeframeField = Timeframe.M1
+    """Candle period fed to the engine."""
+    seed: int = 7
+    """Seed of the synthetic market."""
+    file: str | None = None
+    """Candle CSV for source = "file"."""
+    speed: float = Field(1.0, gt=0, le=10000)
+    """Candles per second of the demo/replay (1 = one candle a second)."""
+    start_price_krw: Money = Decimal("50000000")
+    """Starting price of the synthetic market."""
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> FeedConfig:
+        if self.source == "file" and not self.file:
+            raise ValueError("source = \"file\" needs file = \"path/to/candles.csv.gz\"")
+        if not self.markets:
+            raise ValueError("markets must name at least one market, e.g. [\"KRW-BTC\"]")
+        return self
+
+
+class FeesConfig(_Model):
+    maker: FeeRate | None = None
+    """Override the exchange's dated maker fee (e.g. "0.0005")."""
+    taker: FeeRate | None = None
+    """Override the exchange's dated taker fee."""
+    bithumb_low_fee: bool = False
+    """Bithumb's opt-in low-fee programme (0.04 %) instead of the list rate (0.25 %)."""
+    volume_decimals: int | None = Field(None, ge=0, le=8)
+    """Override the allowed volume decimals (Bithumb live: 4 is the safe choice)."""
+
+
+class ExecutionConfig(_Model):
+    slippage_bps: float = Field(5.0, ge=0, le=1000)
+    """Simulated slippage of market orders, in basis points against the trader."""
+
+
+class StrategyConfig(_Model):
+    name: str
+    """A registered strategy (see `tradetui strategies`)."""
+    enabled: bool = True
+    markets: tuple[MarketCode, ...] | None = None
+    """Markets this strategy trades; all feed markets when omitted."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Strategy parameters; checked against the strategy's own parameter model."""
+
+
+class RiskConfig(_Model):
+    sizing: str = Field("risk_per_trade", pattern="^(fixed_fraction|risk_per_trade|atr)$")
+    """How entries are sized: fixed_fraction, risk_per_trade or atr."""
+    fraction_pct: float = Field(10.0, gt=0, le=100)
+    risk_pct: float = Field(1.0, gt=0, le=20)
+    atr_mult: float = Field(2.0, gt=0, le=20)
+    min_order_krw: Money = Decimal("10000")
+    """The bot's minimum order; the exchange minimum (5,000 KRW) applies as well."""
+    max_weight_pct: float = Field(25.0, gt=0, le=100)
+    max_open_positions: int = Field(3, ge=1, le=100)
+    max_exposure_pct: float = Field(80.0, gt=0, le=100)
+    daily_loss_pct: float | None = Field(3.0, gt=0, le=100)
+    daily_loss_krw: Money | None = None
+    max_consecutive_losses: int | None = Field(3, ge=1)
+    cooldown_minutes: int = Field(60, ge=0)
+
+
+class BacktestConfig(_Model):
+    data: tuple[str, ...] = ()
+    """Candle files (CSV/CSV.gz), one per market."""
+    start: str | None = Field(None, alias="from")
+    """First day (UTC), e.g. "2025-09-01"."""
+    end: str | None = Field(None, alias="to")
+    """Last moment (UTC, exclusive)."""
+
+
+class StorageConfig(_Model):
+    database: str | None = None
+    """SQLite file; the platform data directory when omitted."""
+
+
+class AppConfig(_Model):
+    mode: Mode = Mode.DEMO
+    exchange: Exchange = Exchange.UPBIT
+    account: AccountConfig = AccountConfig()
+    feed: FeedConfig = FeedConfig()
+    fees: FeesConfig = FeesConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    strategies: tuple[StrategyConfig, ...] = (StrategyConfig(name="breakout"),)
+    risk: RiskConfig = RiskConfig()
+    backtest: BacktestConfig = BacktestConfig()
+    storage: StorageConfig = StorageConfig()
+    source_path: str | None = Field(None, exclude=True)
+    """Where this config was read from (set by the loader)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AppConfig:
+        if self.mode is Mode.LIVE and self.feed.source != "exchange":
+            raise ValueError("mode = \"live\" needs [feed] source = \"exchange\"")
+        if self.mode is Mode.PAPER and self.feed.source == "synthetic":
+            raise ValueError("mode = \"paper\" trades real public data: set [feed] source = \"exchange\" (or use mode = \"demo\")")
+        names = [s.name for s in self.strategies]
+        if len(set(names)) != len(names):
+            raise ValueError("each strategy may be listed once in [[strategies]]")
+        return self
+
+
+def _hint(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """Suggest the closest valid key for an unknown one."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", {})
+        if part not in fields:
+            return ""
+        annotation = fields[part].annotation
+        args = getattr(annotation, "__args__", ())
+        current = next((a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if current is None:
+            return ""
+    names = list(getattr(current, "model_fields", {}))
+    aliases = [f.alias for f in getattr(current, "model_fields", {}).values() if f.alias]
+    close = difflib.get_close_matches(str(loc[-1]), names + aliases, n=1)
+    valid = ", ".join(sorted(set(aliases) | {n for n in names if n not in ("start", "end", "source_path")}))
+    return f" (did you mean {close[0]!r}?)" if close else f" (valid keys: {valid})"
+
+
+def format_validation_error(exc: ValidationError, source: str, model: type[BaseModel] = AppConfig) -> str:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{path}'{_hint(model, loc)}")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{path}: {msg}")
+    return f"config {source}: " + "; ".join(problems)
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> AppConfig:
+    try:
+        config = AppConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+    return config.model_copy(update={"source_path": source})
+
+
+def load_config(path: str | Path) -> AppConfig:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file {file} does not exist; see sample_configs/ for examples")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {file}: not valid TOML ({exc}); check quotes and brackets") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {file}: not UTF-8 text") from None
+    return parse_config(data, str(file))
+
+
+def demo_config() -> AppConfig:
+    """What `tradetui` runs with no config: the offline demo."""
+    return parse_config({}, "<built-in demo>")
+
+
+def data_dir(override: str | Path | None = None) -> Path:
+    """Where the database lives: --data-dir, $TRADETUI_DATA_DIR, or the platform's user data dir."""
+    chosen = override or os.environ.get("TRADETUI_DATA_DIR") or platformdirs.user_data_dir("tradetui", appauthor=False)
+    return Path(chosen).expanduser()
+
+
+def config_dir(override: str | Path | None = None) -> Path:
+    chosen = override or os.environ.get("TRADETUI_CONFIG_DIR") or platformdirs.user_config_dir("tradetui", appauthor=False)
+    return Path(chosen).expanduser()
+
+
+def database_path(config: AppConfig, data_dir_override: str | Path | None = None) -> Path:
+    if config.storage.database:
+        return Path(config.storage.database).expanduser()
+    return data_dir(data_dir_override) / "tradetui.db"

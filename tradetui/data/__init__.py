@@ -1,0 +1,1 @@
+"""Candle data: CSV/JSON import, quality checks, resampling and a synthetic market generator."""

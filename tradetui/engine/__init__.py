@@ -1,0 +1,1 @@
+"""The engine: one class that runs backtests, paper and live trading with the same decision code."""

@@ -1,0 +1,129 @@
+"""Per-market state of the engine: the candle buffer, per-strategy signals, the position."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from tradetui.core.market import Bar, Timeframe
+from tradetui.engine.portfolio import Position
+from tradetui.indicators.series import BarSeries
+from tradetui.risk.exits import ExitTrigger
+from tradetui.strategies.base import Decision, SignalFrame, Strategy, StrategyContext
+
+
+@dataclass(slots=True)
+class StrategySignals:
+    strategy: Strategy
+    enter: npt.NDArray[np.bool_]
+    exit: npt.NDArray[np.bool_]
+    score: npt.NDArray[np.float64]
+    atr: npt.NDArray[np.float64] | None
+    enter_idx: list[int]
+    exit_idx: list[int]
+
+    @classmethod
+    def from_frame(cls, strategy: Strategy, frame: SignalFrame) -> StrategySignals:
+        return cls(strategy, frame.enter, frame.exit, frame.score, frame.atr,
+                   np.flatnonzero(frame.enter).tolist(), np.flatnonzero(frame.exit).tolist())
+
+    def next_enter(self, start: int) -> int | None:
+        k = bisect_left(self.enter_idx, start)
+        return self.enter_idx[k] if k < len(self.enter_idx) else None
+
+    def next_exit(self, start: int) -> int | None:
+        k = bisect_left(self.exit_idx, start)
+        return self.exit_idx[k] if k < len(self.exit_idx) else None
+
+
+def _grow(arr: npt.NDArray[np.generic], size: int) -> npt.NDArray[np.generic]:
+    out = np.empty(max(size, 2 * len(arr), 64), dtype=arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
+@dataclass(slots=True)
+class MarketState:
+    market: str
+    timeframe: Timeframe
+    ts_s: npt.NDArray[np.int64]
+    open: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    low: npt.NDArray[np.float64]
+    close: npt.NDArray[np.float64]
+    volume: npt.NDArray[np.float64]
+    n: int
+    signals: dict[str, StrategySignals] = field(default_factory=dict)
+    cursor: int = 0
+    position: Position | None = None
+    pending: set[str] = field(default_factory=set)
+    trigger: ExitTrigger | None = None
+    scanned_to: int = 0
+
+    @classmethod
+    def from_series(cls, series: BarSeries) -> MarketState:
+        return cls(series.market, series.timeframe, series.ts_s, series.open, series.high, series.low,
+                   series.close, series.volume, len(series))
+
+    @classmethod
+    def empty(cls, market: str, timeframe: Timeframe) -> MarketState:
+        return cls.from_series(BarSeries.empty(market, timeframe))
+
+    def view(self, start: int = 0, stop: int | None = None) -> BarSeries:
+        end = self.n if stop is None else stop
+        return BarSeries(self.market, self.timeframe, self.ts_s[start:end], self.open[start:end],
+                         self.high[start:end], self.low[start:end], self.close[start:end], self.volume[start:end])
+
+    def append(self, bar: Bar) -> int:
+        """Add a closed bar (live); returns its index."""
+        i = self.n
+        if i and bar.ts_s <= int(self.ts_s[i - 1]):
+            raise ValueError(f"{self.market}: bar at {bar.ts_s} is not after the last bar {int(self.ts_s[i - 1])}")
+        if i >= len(self.ts_s):
+            self.ts_s = _grow(self.ts_s, i + 1)  # type: ignore[assignment]
+            self.open = _grow(self.open, i + 1)  # type: ignore[assignment]
+            self.high = _grow(self.high, i + 1)  # type: ignore[assignment]
+            self.low = _grow(self.low, i + 1)  # type: ignore[assignment]
+            self.close = _grow(self.close, i + 1)  # type: ignore[assignment]
+            self.volume = _grow(self.volume, i + 1)  # type: ignore[assignment]
+            for sig in self.signals.values():
+                sig.enter = _grow(sig.enter, i + 1)  # type: ignore[assignment]
+                sig.exit = _grow(sig.exit, i + 1)  # type: ignore[assignment]
+                sig.score = _grow(sig.score, i + 1)  # type: ignore[assignment]
+                if sig.atr is not None:
+                    sig.atr = _grow(sig.atr, i + 1)  # type: ignore[assignment]
+        self.ts_s[i] = bar.ts_s
+        self.open[i] = float(bar.open)
+        self.high[i] = float(bar.high)
+        self.low[i] = float(bar.low)
+        self.close[i] = float(bar.close)
+        self.volume[i] = float(bar.volume)
+        self.n = i + 1
+        return i
+
+    def decide_latest(self, name: str, now_ms: int) -> Decision:
+        """Run one strategy on the window ending at the newest bar and store its decision."""
+        sig = self.signals[name]
+        strategy = sig.strategy
+        i = self.n - 1
+        window = self.view(max(0, self.n - strategy.window_bars), self.n)
+        pos = self.position
+        ctx = StrategyContext(now_ms, self.market, float(pos.volume) if pos is not None else 0.0)
+        decision = strategy.decide(ctx, window)
+        sig.enter[i] = decision.enter
+        sig.exit[i] = decision.exit
+        sig.score[i] = decision.score
+        if sig.atr is not None:
+            sig.atr[i] = decision.atr if decision.atr is not None else np.nan
+        if decision.enter:
+            sig.enter_idx.append(i)
+        if decision.exit:
+            sig.exit_idx.append(i)
+        return decision
+
+    def index_at(self, ts_s: int) -> int:
+        """Index of the last bar that opened at or before ``ts_s`` (-1 if none)."""
+        return int(np.searchsorted(self.ts_s[: self.n], ts_s, side="right")) - 1

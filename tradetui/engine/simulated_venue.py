@@ -1,0 +1,263 @@
+"""A venue that fills orders against prices it is shown: backtests, the demo and paper trading.
+
+It keeps balances the way the exchanges do: a bid locks its KRW amount plus the fee, an ask
+locks its coin; fees follow the rules in force at the order's time. It validates in the
+exchanges' order (reference D.9) and rejects with the exchanges' error names.
+
+Fill model (candles):
+* market orders fill at the next price the venue is shown (:meth:`mark`): the next bar's open
+  for orders placed at a bar's close, the trigger price for engine-side stops; plus a
+  configurable slippage in basis points against the trader, rounded to the tick grid;
+* a market buy (``price`` type) spends its KRW amount on whole volume steps and, like Upbit,
+  ends ``cancel`` with fills when a remainder is left;
+* limit orders fill at their price (or a better open) when a bar trades through them (:meth:`touch`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradetui.core.clock import Clock
+from tradetui.core.orders import Fill, OrderState, OrdType, Order
+from tradetui.core.ports import Balance, VenueReport
+from tradetui.core.rules import MarketRules, PriceRounding, RuleBook
+from tradetui.core.types import ZERO, Side, decimal_from_float
+
+_FEE_PLACES = Decimal("0.00000001")
+
+
+@dataclass(slots=True)
+class _Wallet:
+    free: Decimal = ZERO
+    locked: Decimal = ZERO
+
+
+class SimulatedVenue:
+    def __init__(
+        self,
+        rule_book: RuleBook,
+        clock: Clock,
+        *,
+        cash_krw: Decimal,
+        slippage_bps: float = 0.0,
+        quote: str = "KRW",
+    ) -> None:
+        self.rule_book = rule_book
+        self.clock = clock
+        self.slippage = Decimal(str(slippage_bps)) / Decimal(10000)
+        self.quote = quote
+        self._wallets: dict[str, _Wallet] = {quote: _Wallet(free=cash_krw)}
+        self._open: dict[str, Order] = {}
+        self._by_market: dict[str, list[str]] = {}
+        self._seen_identifiers: set[str] = set()
+        self._reports: list[VenueReport] = []
+        self._locks: dict[str, Decimal] = {}
+        self._trade_seq = 0
+        self._rules_cache: tuple[int, int, MarketRules] = (1, 0, rule_book.versions[0])
+        self.fees_paid = ZERO
+
+    # --- rules ---------------------------------------------------------------------------------
+
+    def rules_now(self) -> MarketRules:
+        now_s = self.clock.now_ms() // 1000
+        lo, hi, rules = self._rules_cache
+        if lo <= now_s < hi:
+            return rules
+        rules = self.rule_book.at(now_s)
+        starts = [int(v.effective.timestamp()) for v in self.rule_book.versions]
+        idx = self.rule_book.versions.index(rules)
+        lo = starts[idx] if idx > 0 else -(2**62)
+        hi = starts[idx + 1] if idx + 1 < len(starts) else 2**62
+        self._rules_cache = (lo, hi, rules)
+        return rules
+
+    # --- Venue protocol ------------------------------------------------------------------------
+
+    def submit(self, order: Order) -> None:
+        now = self.clock.now_ms()
+        problem = self._validate(order)
+        if problem:
+            self._seen_identifiers.add(order.identifier)
+            self._reports.append(VenueReport(order.to_state(OrderState.REJECTED, now, reason=problem)))
+            return
+        self._seen_identifiers.add(order.identifier)
+        self._lock(order)
+        accepted = order.to_state(OrderState.WAIT, now)
+        self._open[order.identifier] = accepted
+        self._by_market.setdefault(order.market, []).append(order.identifier)
+        self._reports.append(VenueReport(accepted))
+
+    def cancel(self, identifier: str) -> None:
+        order = self._open.pop(identifier, None)
+        if order is None:
+            return
+        self._by_market[order.market].remove(identifier)
+        self._unlock_rest(order)
+        self._reports.append(VenueReport(order.to_state(OrderState.CANCEL, self.clock.now_ms(), reason="cancelled")))
+
+    def drain(self) -> list[VenueReport]:
+        reports, self._reports = self._reports, []
+        return reports
+
+    def balances(self) -> dict[str, Balance]:
+        return {cur: Balance(cur, w.free, w.locked) for cur, w in self._wallets.items()}
+
+    def open_orders(self) -> list[Order]:
+        return list(self._open.values())
+
+    def has_open_orders(self, market: str) -> bool:
+        return bool(self._by_market.get(market))
+
+    # --- prices --------------------------------------------------------------------------------
+
+    def mark(self, market: str, price: float) -> None:
+        """The market trades at ``price`` now: fill its waiting market orders there."""
+        ids = self._by_market.get(market)
+        if not ids:
+            return
+        rules = self.rules_now()
+        ref = decimal_from_float(price)
+        for identifier in list(ids):
+            order = self._open[identifier]
+            if order.ord_type is OrdType.LIMIT:
+                continue
+            if order.side is Side.BID:
+                fill_price = rules.round_price(market, ref * (1 + self.slippage), PriceRounding.UP)
+            else:
+                fill_price = rules.round_price(market, ref * (1 - self.slippage), PriceRounding.DOWN)
+            self._fill_market(order, fill_price, rules)
+
+    def touch(self, market: str, open_: float, high: float, low: float) -> None:
+        """A bar traded between ``low`` and ``high``: fill limit orders it went through."""
+        ids = self._by_market.get(market)
+        if not ids:
+            return
+        rules = self.rules_now()
+        for identifier in list(ids):
+            order = self._open[identifier]
+            if order.ord_type is not OrdType.LIMIT or order.price is None:
+                continue
+            limit = float(order.price)
+            if order.side is Side.BID and low < limit:
+                fill_price = min(order.price, decimal_from_float(open_))
+            elif order.side is Side.ASK and high > limit:
+                fill_price = max(order.price, decimal_from_float(open_))
+            else:
+                continue
+            self._fill_limit(order, fill_price, rules)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _wallet(self, currency: str) -> _Wallet:
+        wallet = self._wallets.get(currency)
+        if wallet is None:
+            wallet = self._wallets[currency] = _Wallet()
+        return wallet
+
+    def _validate(self, order: Order) -> str:
+        rules = self.rules_now()
+        base = order.market.split("-", 1)[1]
+        if order.identifier in self._seen_identifiers:
+            return "duplicated_identifier"
+        suffix = "bid" if order.side is Side.BID else "ask"
+        if order.ord_type is OrdType.LIMIT and order.price is not None:
+            if not rules.table_for(order.market).is_on_grid(order.price):
+                return f"invalid_price_{suffix}"
+        if order.volume is not None and rules.truncate_volume(order.volume) != order.volume:
+            return f"invalid_volume_{suffix}"
+        if order.ord_type is OrdType.PRICE:
+            total = order.price or ZERO
+        elif order.ord_type is OrdType.LIMIT:
+            total = (order.price or ZERO) * (order.volume or ZERO)
+        else:
+            total = None  # market sell: checked against the price when it fills
+        if total is not None:
+            if total < rules.min_total_krw:
+                return f"under_min_total_{suffix}"
+            if total > rules.max_total_krw:
+                return "over_krw_funds_bid" if order.side is Side.BID else f"invalid_volume_{suffix}"
+        if order.side is Side.BID:
+            need = (total or ZERO) * (1 + rules.taker_fee)
+            if self._wallet(self.quote).free < need:
+                return "insufficient_funds_bid"
+        elif self._wallet(base).free < (order.volume or ZERO):
+            return "insufficient_funds_ask"
+        return ""
+
+    def _lock(self, order: Order) -> None:
+        rules = self.rules_now()
+        if order.side is Side.BID:
+            total = order.price if order.ord_type is OrdType.PRICE else (order.price or ZERO) * (order.volume or ZERO)
+            amount = (total or ZERO) * (1 + rules.taker_fee)
+            wallet = self._wallet(self.quote)
+        else:
+            amount = order.volume or ZERO
+            wallet = self._wallet(order.market.split("-", 1)[1])
+        wallet.free -= amount
+        wallet.locked += amount
+        self._locks[order.identifier] = amount
+
+    def _unlock_rest(self, order: Order) -> None:
+        rest = self._locks.pop(order.identifier, ZERO)
+        wallet = self._wallet(self.quote if order.side is Side.BID else order.market.split("-", 1)[1])
+        wallet.locked -= rest
+        wallet.free += rest
+
+    def _new_fill(self, order: Order, price: Decimal, volume: Decimal, fee_rate: Decimal, *, maker: bool) -> Fill:
+        self._trade_seq += 1
+        fee = (price * volume * fee_rate).quantize(_FEE_PLACES)
+        return Fill(order.identifier, f"sim-{self._trade_seq}", order.market, order.side, price, volume, fee,
+                    self.clock.now_ms(), maker)
+
+    def _settle(self, order: Order, fill: Fill, rules: MarketRules) -> Order:
+        """Move balances for one fill; returns the order with the fill applied."""
+        quote = self._wallet(self.quote)
+        coin = self._wallet(order.market.split("-", 1)[1])
+        funds = fill.funds
+        if order.side is Side.BID:
+            spent = funds + fill.fee
+            quote.locked -= spent
+            coin.free += fill.volume
+        else:
+            spent = fill.volume
+            coin.locked -= fill.volume
+            quote.free += funds - fill.fee
+        self._locks[order.identifier] -= spent
+        self.fees_paid += fill.fee
+        return order.with_fill(fill)
+
+    def _finish(self, order: Order, state: OrderState, fills: tuple[Fill, ...], reason: str = "") -> None:
+        now = self.clock.now_ms()
+        if state.is_terminal:
+            self._open.pop(order.identifier, None)
+            self._by_market[order.market].remove(order.identifier)
+            self._unlock_rest(order)
+        else:
+            self._open[order.identifier] = order
+        self._reports.append(VenueReport(order.to_state(state, now, reason=reason), fills))
+
+    def _fill_market(self, order: Order, price: Decimal, rules: MarketRules) -> None:
+        if order.ord_type is OrdType.PRICE:
+            amount = order.price or ZERO
+            volume = rules.truncate_volume(amount / price)
+            if volume <= 0:
+                self._finish(order, OrderState.CANCEL, (), reason="amount buys less than one volume step")
+                return
+            fill = self._new_fill(order, price, volume, rules.taker_fee, maker=False)
+            filled = self._settle(order, fill, rules)
+            leftover = amount - filled.executed_funds
+            self._finish(filled, OrderState.CANCEL if leftover > 0 else OrderState.DONE, (fill,),
+                         reason="market buy remainder returned" if leftover > 0 else "")
+            return
+        volume = order.volume or ZERO
+        if price * volume < rules.min_total_krw:
+            self._finish(order, OrderState.CANCEL, (), reason="under_min_total_ask")
+            return
+        fill = self._new_fill(order, price, volume, rules.taker_fee, maker=False)
+        self._finish(self._settle(order, fill, rules), OrderState.DONE, (fill,))
+
+    def _fill_limit(self, order: Order, price: Decimal, rules: MarketRules) -> None:
+        volume = (order.volume or ZERO) - order.executed_volume
+        fill = self._new_fill(order, price, volume, rules.maker_fee, maker=True)
+        self._finish(self._settle(order, fill, rules), OrderState.DONE, (fill,))

@@ -1,0 +1,1 @@
+"""Execution: the order manager (intent log, identifiers, order state machine)."""

@@ -1,0 +1,115 @@
+"""The order manager: every order is written to the intent log before it is sent, carries an
+identifier that is never reused, and only moves along the order state machine.
+
+Venue reports are checked against what we know: an illegal transition is logged and the
+report is kept (the exchange is the truth), never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tradetui.core.clock import Clock
+from tradetui.core.events import Event, Notice, OrderFilled, OrderUpdated, Severity
+from tradetui.core.ids import new_identifier
+from tradetui.core.orders import ORDER_TRANSITIONS, Fill, Order, OrderState, OrdType
+from tradetui.core.ports import OrderJournal, Venue, VenueReport
+from tradetui.core.types import Side
+
+log = logging.getLogger(__name__)
+
+
+class MemoryJournal:
+    """Keeps the intent log in memory (backtests, tests)."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.fills: list[Fill] = []
+
+    def record(self, order: Order) -> None:
+        self.orders[order.identifier] = order
+
+    def record_fill(self, fill: Fill) -> None:
+        self.fills.append(fill)
+
+
+@dataclass(slots=True)
+class AppliedReport:
+    order: Order
+    fills: tuple[Fill, ...]
+
+
+@dataclass(slots=True)
+class OrderManager:
+    venue: Venue
+    journal: OrderJournal
+    clock: Clock
+    id_prefix: str = "tt"
+    deterministic_ids: bool = False
+    """Backtests number their identifiers so that two runs give identical records."""
+    orders: dict[str, Order] = field(default_factory=dict)
+    _counter: int = 0
+
+    def _identifier(self) -> str:
+        self._counter += 1
+        now = self.clock.now_ms()
+        return new_identifier(self.id_prefix, now, counter=self._counter if self.deterministic_ids else None)
+
+    def market_buy(self, market: str, amount_krw: Decimal, *, purpose: str, strategy: str) -> Order:
+        return Order(self._identifier(), market, Side.BID, OrdType.PRICE, amount_krw, None, self.clock.now_ms(),
+                     purpose=purpose, strategy=strategy)
+
+    def market_sell(self, market: str, volume: Decimal, *, purpose: str, strategy: str) -> Order:
+        return Order(self._identifier(), market, Side.ASK, OrdType.MARKET, None, volume, self.clock.now_ms(),
+                     purpose=purpose, strategy=strategy)
+
+    def limit(self, market: str, side: Side, price: Decimal, volume: Decimal, *, purpose: str, strategy: str) -> Order:
+        return Order(self._identifier(), market, side, OrdType.LIMIT, price, volume, self.clock.now_ms(),
+                     purpose=purpose, strategy=strategy)
+
+    def submit(self, order: Order) -> list[Event]:
+        """Record the intent, then send. The intent is durable before the venue hears of it."""
+        if order.state is not OrderState.INTENT:
+            raise ValueError(f"only new intents can be submitted, {order.identifier} is {order.state}")
+        if order.identifier in self.orders:
+            raise ValueError(f"identifier {order.identifier} was already used")
+        self.journal.record(order)
+        self.orders[order.identifier] = order
+        log.debug("order intent %s", order.identifier, extra={"client_order_id": order.identifier})
+        self.venue.submit(order)
+        return [OrderUpdated(order.created_ms, order)]
+
+    def cancel(self, identifier: str) -> None:
+        order = self.orders.get(identifier)
+        if order is not None and order.state.is_open:
+            self.venue.cancel(identifier)
+
+    def open_orders(self, market: str | None = None) -> list[Order]:
+        return [o for o in self.orders.values() if o.state.is_open and (market is None or o.market == market)]
+
+    def apply(self, reports: list[VenueReport]) -> tuple[list[AppliedReport], list[Event]]:
+        applied: list[AppliedReport] = []
+        events: list[Event] = []
+        for report in reports:
+            new = report.order
+            known = self.orders.get(new.identifier)
+            if known is None:
+                events.append(Notice(new.updated_ms, f"venue reported an order we did not place: {new.identifier}",
+                                     Severity.WARNING))
+            elif new.state not in ORDER_TRANSITIONS[known.state] and new.state is not known.state:
+                events.append(Notice(new.updated_ms, f"order {new.identifier}: unexpected {known.state} -> {new.state}",
+                                     Severity.ERROR))
+            self.orders[new.identifier] = new
+            self.journal.record(new)
+            for fill in report.fills:
+                self.journal.record_fill(fill)
+                events.append(OrderFilled(fill.ts_ms, fill, new.purpose))
+            if known is None or new.state is not known.state or not report.fills:
+                events.append(OrderUpdated(new.updated_ms, new))
+            if new.state.is_terminal and known is not None:
+                # keep memory bounded: terminal orders live on in the journal
+                del self.orders[new.identifier]
+            applied.append(AppliedReport(new, report.fills))
+        return applied, events

@@ -1,0 +1,33 @@
+"""Price channels: the highest and lowest value over the last N bars."""
+
+from __future__ import annotations
+
+import numpy.typing as npt
+
+from tradetui.indicators.inputs import as_series, nan_series, require_period
+from tradetui.indicators.series import FloatArray
+from tradetui.indicators.window import window_max, window_min
+
+
+def highest(values: npt.ArrayLike, period: int = 20) -> FloatArray:
+    """Largest of the last ``period`` values, the current one included (TA-Lib ``MAX``).
+
+    Warm-up: ``period - 1``.
+    """
+    period = require_period(period)
+    x = as_series(values)
+    out = nan_series(len(x))
+    out[period - 1 :] = window_max(x, period)
+    return out
+
+
+def lowest(values: npt.ArrayLike, period: int = 20) -> FloatArray:
+    """Smallest of the last ``period`` values, the current one included (TA-Lib ``MIN``).
+
+    Warm-up: ``period - 1``.
+    """
+    period = require_period(period)
+    x = as_series(values)
+    out = nan_series(len(x))
+    out[period - 1 :] = window_min(x, period)
+    return out

@@ -1,0 +1,414 @@
+"""Conversions between core types / records and table rows. Every pair round-trips exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tradetui.core.events import EngineStateChanged, RiskEvent, SignalRaised
+from tradetui.core.market import Bar, Timeframe
+from tradetui.core.orders import Fill, Order, OrderState, OrdType
+from tradetui.core.trades import ClosedTrade
+from tradetui.core.types import Side, to_decimal
+from tradetui.storage.records import (
+    BacktestRunSummary,
+    CandleInput,
+    DailyPerformance,
+    StoredPosition,
+    StoredStrategyState,
+)
+from tradetui.storage.tables import (
+    BacktestRunRow,
+    BacktestTradeRow,
+    CandleRow,
+    DailyPerformanceRow,
+    FillRow,
+    OrderRow,
+    PositionRow,
+    RiskEventRow,
+    RunMode,
+    SignalRow,
+    StrategyStateRow,
+    decimal_to_text,
+)
+
+# --- JSON columns ---------------------------------------------------------------------------
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return decimal_to_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a JSON column: {value!r}")
+
+
+def dump_json(value: object) -> str:
+    """Stable JSON text (sorted keys); Decimals and dates become strings."""
+    return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def load_json_object(text: str) -> dict[str, Any]:
+    value = json.loads(text) if text else {}
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def run_mode(mode: RunMode | str) -> str:
+    """Validate a mode name (``backtest``/``paper``/``live``)."""
+    return RunMode(mode).value
+
+
+def timeframe_name(timeframe: Timeframe | str) -> str:
+    return Timeframe.parse(str(timeframe)).value
+
+
+# --- orders and fills -------------------------------------------------------------------------
+
+
+def order_to_row(order: Order, *, mode: RunMode | str, run_id: int | None = None) -> OrderRow:
+    return OrderRow(
+        identifier=order.identifier,
+        exchange_id=order.exchange_id,
+        market=order.market,
+        side=order.side.value,
+        ord_type=order.ord_type.value,
+        price=order.price,
+        volume=order.volume,
+        state=order.state.value,
+        executed_volume=order.executed_volume,
+        executed_funds=order.executed_funds,
+        paid_fee=order.paid_fee,
+        purpose=order.purpose,
+        strategy=order.strategy,
+        reason=order.reason,
+        created_ms=order.created_ms,
+        updated_ms=order.updated_ms,
+        mode=run_mode(mode),
+        run_id=run_id,
+    )
+
+
+def row_to_order(row: OrderRow) -> Order:
+    return Order(
+        identifier=row.identifier,
+        market=row.market,
+        side=Side(row.side),
+        ord_type=OrdType(row.ord_type),
+        price=row.price,
+        volume=row.volume,
+        created_ms=row.created_ms,
+        state=OrderState(row.state),
+        exchange_id=row.exchange_id,
+        executed_volume=row.executed_volume,
+        executed_funds=row.executed_funds,
+        paid_fee=row.paid_fee,
+        updated_ms=row.updated_ms,
+        purpose=row.purpose,
+        strategy=row.strategy,
+        reason=row.reason,
+    )
+
+
+def fill_to_row(fill: Fill) -> FillRow:
+    return FillRow(
+        identifier=fill.identifier,
+        trade_id=fill.trade_id,
+        market=fill.market,
+        side=fill.side.value,
+        price=fill.price,
+        volume=fill.volume,
+        fee=fill.fee,
+        ts_ms=fill.ts_ms,
+        is_maker=fill.is_maker,
+    )
+
+
+def row_to_fill(row: FillRow) -> Fill:
+    return Fill(
+        identifier=row.identifier,
+        trade_id=row.trade_id,
+        market=row.market,
+        side=Side(row.side),
+        price=row.price,
+        volume=row.volume,
+        fee=row.fee,
+        ts_ms=row.ts_ms,
+        is_maker=bool(row.is_maker),
+    )
+
+
+# --- candles ----------------------------------------------------------------------------------
+
+
+def bar_to_candle_row(bar: Bar, *, exchange: str) -> CandleRow:
+    return CandleRow(
+        exchange=exchange,
+        market=bar.market,
+        timeframe=bar.timeframe.value,
+        ts_s=bar.ts_s,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        volume=bar.volume,
+    )
+
+
+def candle_row_to_bar(row: CandleRow) -> Bar:
+    return Bar(
+        market=row.market,
+        timeframe=Timeframe(row.timeframe),
+        ts_s=row.ts_s,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
+    )
+
+
+def bar_to_candle_input(bar: Bar) -> CandleInput:
+    return (bar.ts_s, bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+
+def candle_values_as_text(row: Sequence[object]) -> tuple[int, str, str, str, str, str]:
+    """Check one ``(ts_s, o, h, l, c, v)`` input and return it with the prices as stored text."""
+    if len(row) != 6:
+        raise ValueError(f"a candle is (ts_s, open, high, low, close, volume), got {len(row)} values: {row!r}")
+    ts_s = row[0]
+    if not isinstance(ts_s, int) or isinstance(ts_s, bool):
+        raise TypeError(f"candle ts_s must be an int (epoch seconds), got {ts_s!r}")
+    texts = [_decimal_text(value) for value in row[1:]]
+    return (ts_s, texts[0], texts[1], texts[2], texts[3], texts[4])
+
+
+def _decimal_text(value: object) -> str:
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)
+    if isinstance(value, str | Decimal | int):
+        return decimal_to_text(value)
+    raise TypeError(f"candle values must be Decimal or str, not {type(value).__name__}: {value!r}")
+
+
+# --- backtests --------------------------------------------------------------------------------
+
+
+def closed_trade_to_row(trade: ClosedTrade, *, run_id: int, seq: int) -> BacktestTradeRow:
+    return BacktestTradeRow(
+        run_id=run_id,
+        seq=seq,
+        market=trade.market,
+        strategy=trade.strategy,
+        entry_ms=trade.entry_ms,
+        exit_ms=trade.exit_ms,
+        volume=trade.volume,
+        entry_price=trade.entry_price,
+        exit_price=trade.exit_price,
+        pnl=trade.pnl,
+        fees=trade.fees,
+        exit_reason=trade.exit_reason,
+    )
+
+
+def row_to_closed_trade(row: BacktestTradeRow) -> ClosedTrade:
+    return ClosedTrade(
+        market=row.market,
+        strategy=row.strategy,
+        entry_ms=row.entry_ms,
+        exit_ms=row.exit_ms,
+        volume=row.volume,
+        entry_price=row.entry_price,
+        exit_price=row.exit_price,
+        pnl=row.pnl,
+        fees=row.fees,
+        exit_reason=row.exit_reason,
+    )
+
+
+BACKTEST_SUMMARY_KEYS = frozenset(
+    {
+        "created_ms",
+        "strategy",
+        "markets",
+        "timeframe",
+        "start_ms",
+        "end_ms",
+        "period",
+        "params",
+        "metrics",
+        "config_text",
+    }
+)
+"""Keys ``save_backtest_run`` understands; ``period`` is an alternative ``(start_ms, end_ms)`` pair."""
+
+
+def summary_to_run_row(summary: Mapping[str, Any]) -> BacktestRunRow:
+    """A backtest summary dict as a ``backtest_runs`` row; unknown keys are refused (typos lose data)."""
+    unknown = set(summary) - BACKTEST_SUMMARY_KEYS
+    if unknown:
+        raise ValueError(f"unknown backtest summary keys {sorted(unknown)}; allowed: {sorted(BACKTEST_SUMMARY_KEYS)}")
+    for required in ("created_ms", "strategy"):
+        if required not in summary:
+            raise ValueError(f"backtest summary needs {required!r}")
+    start_ms, end_ms = summary.get("start_ms"), summary.get("end_ms")
+    if "period" in summary:
+        start_ms, end_ms = summary["period"]
+    markets = summary.get("markets", ())
+    markets_list = [markets] if isinstance(markets, str) else [str(m) for m in markets]
+    timeframe = summary.get("timeframe", "")
+    return BacktestRunRow(
+        created_ms=int(summary["created_ms"]),
+        strategy=str(summary["strategy"]),
+        markets_json=dump_json(markets_list),
+        timeframe=timeframe_name(timeframe) if timeframe else "",
+        start_ms=None if start_ms is None else int(start_ms),
+        end_ms=None if end_ms is None else int(end_ms),
+        params_json=dump_json(dict(summary.get("params", {}))),
+        metrics_json=dump_json(dict(summary.get("metrics", {}))),
+        config_text=str(summary.get("config_text", "")),
+    )
+
+
+def run_row_to_summary(row: BacktestRunRow) -> BacktestRunSummary:
+    if row.id is None:
+        raise ValueError("backtest run row has no id (not saved yet)")
+    markets = json.loads(row.markets_json)
+    return BacktestRunSummary(
+        id=row.id,
+        created_ms=row.created_ms,
+        strategy=row.strategy,
+        markets=tuple(str(m) for m in markets),
+        timeframe=row.timeframe,
+        start_ms=row.start_ms,
+        end_ms=row.end_ms,
+        params=load_json_object(row.params_json),
+        metrics=load_json_object(row.metrics_json),
+        config_text=row.config_text,
+    )
+
+
+def equity_point(ts_s: int, equity: float, drawdown: float) -> tuple[int, float, float]:
+    """Check one equity-curve point (finite floats)."""
+    values = (float(equity), float(drawdown))
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"equity point at {ts_s} is not finite: {values}")
+    return (int(ts_s), values[0], values[1])
+
+
+# --- positions, strategy state, events, daily -------------------------------------------------
+
+
+def position_to_row(position: StoredPosition) -> PositionRow:
+    return PositionRow(
+        market=position.market,
+        volume=to_decimal(position.volume, what="position volume"),
+        avg_price=to_decimal(position.avg_price, what="position avg_price"),
+        strategy=position.strategy,
+        stop_json=dump_json(dict(position.stop_state)),
+        opened_ms=position.opened_ms,
+        updated_ms=position.updated_ms,
+    )
+
+
+def row_to_position(row: PositionRow) -> StoredPosition:
+    return StoredPosition(
+        market=row.market,
+        volume=row.volume,
+        avg_price=row.avg_price,
+        updated_ms=row.updated_ms,
+        strategy=row.strategy,
+        opened_ms=row.opened_ms,
+        stop_state=load_json_object(row.stop_json),
+    )
+
+
+def strategy_state_to_row(state: StoredStrategyState) -> StrategyStateRow:
+    return StrategyStateRow(
+        strategy=state.strategy,
+        market=state.market,
+        state_json=dump_json(dict(state.state)),
+        enabled=state.enabled,
+        updated_ms=state.updated_ms,
+    )
+
+
+def row_to_strategy_state(row: StrategyStateRow) -> StoredStrategyState:
+    return StoredStrategyState(
+        strategy=row.strategy,
+        market=row.market,
+        state=load_json_object(row.state_json),
+        enabled=bool(row.enabled),
+        updated_ms=row.updated_ms,
+    )
+
+
+def risk_event_to_row(event: RiskEvent | EngineStateChanged) -> RiskEventRow:
+    if isinstance(event, RiskEvent):
+        return RiskEventRow(
+            ts_ms=event.ts_ms,
+            kind="risk",
+            rule=event.rule,
+            market=event.market,
+            severity=int(event.severity),
+            message=event.message,
+        )
+    if isinstance(event, EngineStateChanged):
+        return RiskEventRow(
+            ts_ms=event.ts_ms,
+            kind="engine_state",
+            rule=event.new.value,
+            severity=int(event.severity),
+            message=event.describe(),
+        )
+    raise TypeError(f"not a risk event: {type(event).__name__}")
+
+
+def signal_to_row(event: SignalRaised, *, mode: RunMode | str, run_id: int | None = None) -> SignalRow:
+    return SignalRow(
+        ts_ms=event.ts_ms,
+        market=event.market,
+        strategy=event.strategy,
+        action=event.action,
+        price=event.price,
+        note=event.note,
+        mode=run_mode(mode),
+        run_id=run_id,
+    )
+
+
+def row_to_signal(row: SignalRow) -> SignalRaised:
+    return SignalRaised(
+        ts_ms=row.ts_ms, market=row.market, strategy=row.strategy, action=row.action, price=row.price, note=row.note
+    )
+
+
+def daily_to_row(day: DailyPerformance) -> DailyPerformanceRow:
+    return DailyPerformanceRow(
+        day=day.day.isoformat(),
+        mode=run_mode(day.mode),
+        start_equity=day.start_equity,
+        end_equity=day.end_equity,
+        pnl=day.pnl,
+        trades=day.trades,
+        wins=day.wins,
+        updated_ms=day.updated_ms,
+    )
+
+
+def row_to_daily(row: DailyPerformanceRow) -> DailyPerformance:
+    return DailyPerformance(
+        day=date.fromisoformat(row.day),
+        mode=row.mode,
+        start_equity=row.start_equity,
+        end_equity=row.end_equity,
+        pnl=row.pnl,
+        trades=row.trades,
+        wins=row.wins,
+        updated_ms=row.updated_ms,
+    )

@@ -1,0 +1,149 @@
+"""``SqliteOrderJournal``: the synchronous intent log for the live engine's decision step.
+
+The decision step must have an order's intent row committed before the request goes out, and
+it is synchronous, so this writes through the standard ``sqlite3`` module: one ``BEGIN
+IMMEDIATE … COMMIT`` per call, WAL with ``synchronous=FULL``, so a row whose ``record`` returned
+survives a crash of the process. It shares the ``orders``/``trades`` tables (and the file rules)
+with :class:`tradetui.storage.repository.SqliteRepository`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import URL, Table, create_engine
+from sqlmodel import SQLModel
+
+from tradetui.core.orders import Fill, Order, OrderState
+from tradetui.storage import convert
+from tradetui.storage.schema import prepare_schema
+from tradetui.storage.sqlite_file import (
+    BEGIN_OPTION,
+    configure_sqlite_connection,
+    install_sqlite_hooks,
+    secure_sqlite_file,
+)
+from tradetui.storage.tables import DecimalText, FillRow, OrderRow, RunMode, decimal_to_text, table_of, text_to_decimal
+
+SqlValue = str | int | float | None
+
+
+def _insert_sql(table: Table, keys: tuple[str, ...], *, update: bool) -> str:
+    names = [c.name for c in table.columns]
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
+    if not update:
+        return f"{head} ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+    sets = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys)
+    return f"{head} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+
+
+_ORDERS = table_of(OrderRow)
+_FILLS = table_of(FillRow)
+_UPSERT_ORDER = _insert_sql(_ORDERS, ("identifier",), update=True)
+_INSERT_FILL = _insert_sql(_FILLS, ("identifier", "trade_id"), update=False)
+
+
+def _params(row: SQLModel, table: Table) -> dict[str, SqlValue]:
+    params: dict[str, SqlValue] = {}
+    for col in table.columns:
+        value = getattr(row, col.name)
+        if isinstance(value, Decimal):
+            params[col.name] = decimal_to_text(value)
+        elif isinstance(value, bool):
+            params[col.name] = int(value)
+        else:
+            params[col.name] = value
+    return params
+
+
+def prepare_file_schema(path: Path) -> None:
+    """Create or upgrade the schema of the SQLite file at ``path`` (synchronously)."""
+    engine = create_engine(URL.create("sqlite", database=str(path)))
+    install_sqlite_hooks(engine)
+    try:
+        with engine.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"}).begin() as conn:
+            prepare_schema(conn)
+    finally:
+        engine.dispose()
+
+
+class SqliteOrderJournal:
+    """An :class:`tradetui.core.ports.OrderJournal` on a SQLite file; each call is its own committed transaction."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, mode: RunMode | str = RunMode.LIVE, run_id: int | None = None
+    ) -> None:
+        self.path = secure_sqlite_file(path)
+        self._mode = convert.run_mode(mode)
+        self._run_id = run_id
+        prepare_file_schema(self.path)
+        self._conn: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None)
+        configure_sqlite_connection(self._conn)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"order journal {self.path} is closed")
+        return self._conn
+
+    def _commit_one(self, sql: str, params: dict[str, SqlValue]) -> int:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            changed = conn.execute(sql, params).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return changed
+
+    def record(self, order: Order) -> None:
+        """Write the order's current version (insert or overwrite by identifier) and commit."""
+        row = convert.order_to_row(order, mode=self._mode, run_id=self._run_id)
+        self._commit_one(_UPSERT_ORDER, _params(row, _ORDERS))
+
+    def record_fill(self, fill: Fill) -> None:
+        """Write a fill and commit; a fill already stored (same identifier and trade_id) is left as it is."""
+        self._commit_one(_INSERT_FILL, _params(convert.fill_to_row(fill), _FILLS))
+
+    def load_open_orders(self) -> list[Order]:
+        """Orders of this journal's mode that may still fill (for restart reconciliation)."""
+        states = [s.value for s in OrderState if s.is_open]
+        conn = self._connection()
+        cursor = conn.execute(
+            f"SELECT * FROM orders WHERE mode = ? AND state IN ({', '.join('?' * len(states))}) "
+            "ORDER BY created_ms, identifier",
+            (self._mode, *states),
+        )
+        names = [d[0] for d in cursor.description]
+        orders = [convert.row_to_order(_order_row(dict(zip(names, values, strict=True)))) for values in cursor]
+        cursor.close()
+        return orders
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SqliteOrderJournal:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+_ORDER_DECIMALS = tuple(c.name for c in _ORDERS.columns if isinstance(c.type, DecimalText))
+
+
+def _order_row(values: dict[str, Any]) -> OrderRow:
+    for name in _ORDER_DECIMALS:
+        raw = values[name]
+        values[name] = None if raw is None else text_to_decimal(str(raw))
+    return OrderRow(**values)

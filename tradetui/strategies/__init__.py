@@ -1,0 +1,1 @@
+"""Strategies: pure, deterministic decisions on closed bars, and their registry."""
