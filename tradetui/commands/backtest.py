@@ -113,17 +113,7 @@ def _iso(ts_s: int) -> str:
 def run_backtest_command(args: argparse.Namespace) -> int:
     config = load_config(args.bt_config) if args.bt_config else None
     base = config or demo_config()
-    series = load_series(args, config)
-    if args.strategy:
-        strategy = build_strategy(args.strategy, _parse_params(args.param))
-    elif config is not None and config.strategies:
-        entry = config.strategies[0]
-        strategy = build_strategy(entry.name, {**entry.params, **_parse_params(args.param)})
-    else:
-        strategy = build_strategy("breakout", _parse_params(args.param))
-    if strategy.timeframe is not series[0].timeframe:
-        strategy = build_strategy(strategy.name, {**strategy.params.model_dump(), **_parse_params(args.param),
-                                                  "timeframe": series[0].timeframe.value})
+    # check every argument before reading any candles
     cash = _decimal_arg(args.cash, "--cash") if args.cash else base.account.cash_krw
     if cash <= 0:
         raise ConfigError("--cash must be more than 0 KRW")
@@ -131,6 +121,18 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     slippage = args.slippage_bps if args.slippage_bps is not None else base.execution.slippage_bps
     if slippage < 0:
         raise ConfigError("--slippage-bps must be ≥ 0")
+    params = _parse_params(args.param)
+    series = load_series(args, config)
+    if args.strategy:
+        strategy = build_strategy(args.strategy, params)
+    elif config is not None and config.strategies:
+        entry = config.strategies[0]
+        strategy = build_strategy(entry.name, {**entry.params, **params})
+    else:
+        strategy = build_strategy("breakout", params)
+    if strategy.timeframe is not series[0].timeframe:
+        strategy = build_strategy(strategy.name, {**strategy.params.model_dump(), **params,
+                                                  "timeframe": series[0].timeframe.value})
     setup = BacktestSetup(
         exchange=Exchange(args.exchange) if args.exchange else base.exchange,
         cash_krw=cash,

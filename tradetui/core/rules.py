@@ -269,7 +269,8 @@ _UPBIT_STABLECOIN_2025_03_21 = TickTable(
 )
 _UPBIT_STABLECOIN_2025_07_31 = TickTable(
     tuple(
-        (lower, Decimal("0.5") if lower == 1000 else tick) for lower, tick in UPBIT_TICKS_2025_07_31.bands
+        # The 2025-07-31 table splits 1,000–10,000 at 5,000; the 0.5 exception covers both halves.
+        (lower, Decimal("0.5") if 1000 <= lower < 10000 else tick) for lower, tick in UPBIT_TICKS_2025_07_31.bands
     )
 )
 

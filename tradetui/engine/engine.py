@@ -423,8 +423,8 @@ class Engine:
         self._ensure_signals(m)
         self.poll()
         m.append(bar)
-        self._set_time((bar.ts_s + m.timeframe.seconds) * 1000)
-        now = self.clock.now_ms()
+        close_ms = (bar.ts_s + m.timeframe.seconds) * 1000
+        now = max(close_ms, self.clock.now_ms()) if self._sim_clock is not None else self.clock.now_ms()
         for name in self.assignments[m.market]:
             try:
                 m.decide_latest(name, now)
@@ -439,6 +439,7 @@ class Engine:
                 m.cursor = m.n
                 break
             self._process([(m, k)])
+        self._set_time(close_ms)
 
     # --- commands ------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -42,6 +43,10 @@ from tradetui.storage.tables import (
 def _json_default(value: object) -> object:
     if isinstance(value, Decimal):
         return decimal_to_text(value)
+    if isinstance(value, numbers.Integral):  # e.g. numpy integers in metrics
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__} in a JSON column: {value!r}")
@@ -266,13 +271,21 @@ def summary_to_run_row(summary: Mapping[str, Any]) -> BacktestRunRow:
         created_ms=int(summary["created_ms"]),
         strategy=str(summary["strategy"]),
         markets_json=dump_json(markets_list),
-        timeframe=timeframe_name(timeframe) if timeframe else "",
+        timeframe=_known_timeframe(str(timeframe)),
         start_ms=None if start_ms is None else int(start_ms),
         end_ms=None if end_ms is None else int(end_ms),
         params_json=dump_json(dict(summary.get("params", {}))),
         metrics_json=dump_json(dict(summary.get("metrics", {}))),
         config_text=str(summary.get("config_text", "")),
     )
+
+
+def _known_timeframe(text: str) -> str:
+    """The canonical name of a standard timeframe (``1h`` -> ``60m``); other periods are kept as given."""
+    try:
+        return timeframe_name(text)
+    except ValueError:
+        return text
 
 
 def run_row_to_summary(row: BacktestRunRow) -> BacktestRunSummary:

@@ -48,11 +48,9 @@ class MemoryRepository:
         self._fills[key] = fill
         return True
 
-    async def save_fills(self, fills: Iterable[Fill]) -> int:
-        added = 0
+    async def save_fills(self, fills: Iterable[Fill]) -> None:
         for fill in fills:
-            added += await self.save_fill(fill)
-        return added
+            await self.save_fill(fill)
 
     async def load_order(self, identifier: str) -> Order | None:
         entry = self._orders.get(identifier)

@@ -145,10 +145,13 @@ class SqliteRepository:
 
     async def save_fill(self, fill: Fill) -> bool:
         """Insert a fill; ``False`` (and nothing changes) if ``(identifier, trade_id)`` is already stored."""
-        return await self.save_fills((fill,)) == 1
+        return await self._insert_fills((fill,)) == 1
 
-    async def save_fills(self, fills: Iterable[Fill]) -> int:
-        """Insert fills in one transaction, skipping those already stored; returns how many were new."""
+    async def save_fills(self, fills: Iterable[Fill]) -> None:
+        """Insert fills in one transaction, skipping those already stored."""
+        await self._insert_fills(fills)
+
+    async def _insert_fills(self, fills: Iterable[Fill]) -> int:
         stmt = insert_new(self._dialect, FILLS, ("identifier", "trade_id"))
         added = 0
         async with self._writer.begin() as conn:

@@ -45,7 +45,10 @@ def test_resample_matches_a_hand_computed_example() -> None:
 
 def test_day_buckets_start_at_midnight_utc_which_is_0900_kst() -> None:
     day_before = T0 - 60  # 2025-08-31 23:59 UTC = 2025-09-01 08:59 KST
-    bars = [minute_bar(0, "1", "2", "1", "2", "1", base=day_before), minute_bar(1, "2", "3", "2", "3", "1", base=day_before)]
+    bars = [
+        minute_bar(0, "1", "2", "1", "2", "1", base=day_before),
+        minute_bar(1, "2", "3", "2", "3", "1", base=day_before),
+    ]
     daily = resample(BarSeries.from_bars("KRW-BTC", Timeframe.M1, bars), Timeframe.D1)
     assert daily.ts_s.tolist() == [T0 - 86_400, T0]
 
@@ -93,14 +96,26 @@ def minute_bars(draw: st.DrawFn) -> list[Bar]:
         low = max(1, min(price, close) - 1_000 * draw(st.integers(0, 2)))
         volume = Decimal(draw(st.integers(0, 10**9))).scaleb(-8)
         bars.append(
-            Bar("KRW-BTC", Timeframe.M1, start + 60 * minute, Decimal(price), Decimal(high), Decimal(low), Decimal(close), volume)
+            Bar(
+                "KRW-BTC",
+                Timeframe.M1,
+                start + 60 * minute,
+                Decimal(price),
+                Decimal(high),
+                Decimal(low),
+                Decimal(close),
+                volume,
+            )
         )
         price = close
     return bars
 
 
 @settings(max_examples=150, deadline=None)
-@given(minute_bars(), st.sampled_from([Timeframe.M1, Timeframe.M3, Timeframe.M5, Timeframe.M15, Timeframe.M60, Timeframe.D1]))
+@given(
+    minute_bars(),
+    st.sampled_from([Timeframe.M1, Timeframe.M3, Timeframe.M5, Timeframe.M15, Timeframe.M60, Timeframe.D1]),
+)
 def test_streaming_aggregator_agrees_with_resample(bars: list[Bar], timeframe: Timeframe) -> None:
     aggregator = CandleAggregator(timeframe)
     streamed = [out for bar in bars if (out := aggregator.update(bar)) is not None]

@@ -87,11 +87,7 @@ def test_epoch_seconds_and_milliseconds(tmp_path: Path) -> None:
 
 
 def test_offset_and_zoneless_times_are_utc(tmp_path: Path) -> None:
-    text = (
-        "ts,open,high,low,close,volume\n"
-        "2025-09-01T09:00:00+09:00,10,11,9,10,1\n"
-        "2025-09-01 00:01:00,10,12,10,11,2\n"
-    )
+    text = "ts,open,high,low,close,volume\n2025-09-01T09:00:00+09:00,10,11,9,10,1\n2025-09-01 00:01:00,10,12,10,11,2\n"
     series = read_candles_csv(write(tmp_path, "x.csv", text), market="KRW-BTC", timeframe=Timeframe.M1)
     assert series.ts_s.tolist() == [1_756_684_800, 1_756_684_860]
 
@@ -142,7 +138,9 @@ def test_wrong_header_names_the_missing_and_expected_columns(tmp_path: Path) -> 
 
 def test_missing_header_line(tmp_path: Path) -> None:
     path = write(tmp_path, "nohead.csv", "2025-09-01T00:00:00Z,1,1,1,1,1\n")
-    with pytest.raises(DataError, match=r"nohead\.csv: line 1 is data .* insert the header line 'ts,open,high,low,close,volume'"):
+    with pytest.raises(
+        DataError, match=r"nohead\.csv: line 1 is data .* insert the header line 'ts,open,high,low,close,volume'"
+    ):
         read_candles_csv(path, market="KRW-BTC")
 
 

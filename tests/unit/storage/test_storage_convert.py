@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -18,6 +20,19 @@ from tradetui.storage import convert
 from tradetui.storage.records import DailyPerformance, StoredPosition, StoredStrategyState
 
 D = Decimal
+
+
+class Count:
+    """Stands in for a numpy integer: an ``Integral`` that is not an ``int``."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __int__(self) -> int:
+        return self.n
+
+
+numbers.Integral.register(Count)
 
 positive = st.decimals(min_value=D("0.00000001"), max_value=D("1e12"), allow_nan=False, allow_infinity=False)
 amount = st.decimals(min_value=D("0"), max_value=D("1e12"), allow_nan=False, allow_infinity=False)
@@ -81,7 +96,8 @@ def test_bar_round_trip() -> None:
 
 
 def test_candle_values_are_checked_and_become_text() -> None:
-    assert convert.candle_values_as_text((60, D("1.0"), "2", "0.5", D("1E+1"), 3)) == (60, "1.0", "2", "0.5", "1E+1", "3")
+    checked = convert.candle_values_as_text((60, D("1.0"), "2", "0.5", D("1E+1"), 3))
+    assert checked == (60, "1.0", "2", "0.5", "1E+1", "3")
     with pytest.raises(TypeError):
         convert.candle_values_as_text((60, 1.0, "2", "0.5", "1", "3"))
     with pytest.raises(ValueError):
@@ -101,6 +117,7 @@ def test_position_and_strategy_state_round_trip() -> None:
 
 def test_json_columns_store_decimals_as_text_and_refuse_objects() -> None:
     assert convert.dump_json({"b": D("1.50"), "a": date(2024, 1, 2)}) == '{"a": "2024-01-02", "b": "1.50"}'
+    assert convert.dump_json({"n": Fraction(1, 4), "i": Count(3)}) == '{"i": 3, "n": 0.25}'
     with pytest.raises(TypeError):
         convert.dump_json({"x": object()})
     with pytest.raises(ValueError):
@@ -144,6 +161,7 @@ def test_backtest_summary_round_trip_and_validation() -> None:
     assert (back.start_ms, back.end_ms) == (100, 200)
     assert back.params == {"fast": 12, "stop": "0.02"}
     assert back.metrics == {"sharpe": 1.25, "profit_factor": float("inf")}
+    assert convert.summary_to_run_row({"created_ms": 1, "strategy": "s", "timeframe": "120m"}).timeframe == "120m"
     with pytest.raises(ValueError, match="unknown"):
         convert.summary_to_run_row({"created_ms": 1, "strategy": "s", "metrcs": {}})
     with pytest.raises(ValueError, match="strategy"):

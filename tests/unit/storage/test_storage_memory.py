@@ -22,7 +22,7 @@ def test_it_satisfies_the_ports() -> None:
     repo = MemoryRepository()
     journal: OrderJournal = repo
     store: Repository = repo
-    assert journal is store
+    assert isinstance(journal, MemoryRepository) and isinstance(store, MemoryRepository)
 
 
 async def test_journal_records_with_its_mode() -> None:

@@ -1,0 +1,115 @@
+"""`tradetui data import|check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from tradetui.config import data_dir
+from tradetui.core.market import Timeframe
+from tradetui.core.types import decimal_from_float
+from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.quality import Severity, check_candles
+from tradetui.data.quality_view import render_report
+from tradetui.data.upbit_json import read_upbit_candles_json
+from tradetui.errors import ConfigError, DataError
+from tradetui.indicators.series import BarSeries
+from tradetui.storage.records import CandleInput
+from tradetui.storage.repository import SqliteRepository
+
+
+def _timeframe(text: str | None) -> Timeframe | None:
+    if text is None:
+        return None
+    try:
+        return Timeframe.parse(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def read_file(path: str, *, market: str | None, timeframe: Timeframe | None) -> BarSeries:
+    name = Path(path).name.lower()
+    if name.endswith((".json", ".json.gz")):
+        series = read_upbit_candles_json(path, timeframe=timeframe)
+        if market is not None and market != series.market:
+            raise DataError(f"{path} holds {series.market}, not {market}")
+        return series
+    return read_candles_csv(path, market=market, timeframe=timeframe)
+
+
+def _rows(series: BarSeries) -> Iterator[CandleInput]:
+    columns = (series.open.tolist(), series.high.tolist(), series.low.tolist(), series.close.tolist(),
+               series.volume.tolist())
+    for ts, o, h, lo, c, v in zip(series.ts_s.tolist(), *columns, strict=True):
+        yield (ts, decimal_from_float(o), decimal_from_float(h), decimal_from_float(lo), decimal_from_float(c),
+               decimal_from_float(v))
+
+
+def _database(args: argparse.Namespace) -> Path:
+    return data_dir(args.data_data_dir) / "tradetui.db"
+
+
+def run_data_command(args: argparse.Namespace) -> int:
+    if args.data_command == "import":
+        return _import(args)
+    return _check(args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    series = read_file(args.file, market=args.market, timeframe=_timeframe(args.timeframe))
+    database = _database(args)
+
+    async def store() -> tuple[int, int]:
+        repo = await SqliteRepository.open(database)
+        try:
+            count = await repo.save_candles(args.exchange, series.market, series.timeframe, _rows(series))
+            total = await repo.candle_range(args.exchange, series.market, series.timeframe)
+            return count, total.count if total is not None else count
+        finally:
+            await repo.close()
+
+    count, total = asyncio.run(store())
+    report = check_candles(series)
+    print(f"imported {count:,} {series.timeframe} candles of {series.market} ({args.exchange}) into {database}; "
+          f"{total:,} stored in all. Check: {report.verdict.value}"
+          + ("" if report.verdict is Severity.OK else " — run `tradetui data check` for details"))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.file:
+        series = read_file(args.file, market=args.market, timeframe=_timeframe(args.timeframe))
+    else:
+        if not args.market or not args.timeframe:
+            raise ConfigError("give a FILE, or --market and --timeframe of a stored series (see `tradetui data import`)")
+        series = asyncio.run(_load_stored(args))
+    report = check_candles(series)
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        Console().print(render_report(report))
+    return 1 if report.verdict is Severity.ERROR else 0
+
+
+async def _load_stored(args: argparse.Namespace) -> BarSeries:
+    tf = _timeframe(args.timeframe)
+    assert tf is not None
+    repo = await SqliteRepository.open(_database(args))
+    try:
+        rows = await repo.load_candles(args.exchange, args.market, tf)
+    finally:
+        await repo.close()
+    if not rows:
+        raise DataError(f"no stored {tf} candles of {args.market} on {args.exchange}; import some with "
+                        "`tradetui data import FILE`")
+    cols = list(zip(*rows, strict=True))
+    return BarSeries(args.market, tf, np.array(cols[0], dtype=np.int64),
+                     *(np.array([float(x) for x in col], dtype=np.float64) for col in cols[1:]))
