@@ -58,8 +58,9 @@ print(json.dumps({"bars": bars, "times": times, "baseline": baseline, "trades": 
 
 
 def run_child(kind: str, arg: str, repeat: int) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, kind, arg, str(repeat)], check=True, capture_output=True,
-                         text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, kind, arg, str(repeat)], check=True, capture_output=True, text=True, cwd=ROOT
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -70,12 +71,19 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
     args = parser.parse_args()
     bars = 100_000 if args.quick else args.bars
-    scenarios = [("synthetic", str(bars), f"breakout, 1 market x {bars:,} synthetic 1m bars"),
-                 ("portfolio", "10x10000" if args.quick else "10x100000", "breakout, 10 markets portfolio")]
+    scenarios = [
+        ("synthetic", str(bars), f"breakout, 1 market x {bars:,} synthetic 1m bars"),
+        ("portfolio", "10x10000" if args.quick else "10x100000", "breakout, 10 markets portfolio"),
+    ]
     if SHARED_DATA.is_dir():
-        for f in sorted(SHARED_DATA.glob("upbit_KRW-*_1m_*.csv.gz")) + sorted(SHARED_DATA.glob("binance_*_1m_2024*.csv.gz")):
+        for f in sorted(SHARED_DATA.glob("upbit_KRW-*_1m_*.csv.gz")) + sorted(
+            SHARED_DATA.glob("binance_*_1m_2024*.csv.gz")
+        ):
             scenarios.append(("file", str(f), f.name))
-    header = f"{'scenario':58} {'bars':>10} {'median s':>9} {'bars/s':>12} {'baseline s':>10} {'ratio':>6} {'trades':>7} {'RSS MB':>7}"
+    header = (
+        f"{'scenario':58} {'bars':>10} {'median s':>9} {'bars/s':>12} {'baseline s':>10} {'ratio':>6} "
+        f"{'trades':>7} {'RSS MB':>7}"
+    )
     print(header)
     print("-" * len(header))
     for kind, arg, label in scenarios:
@@ -83,10 +91,14 @@ def main() -> int:
         med = statistics.median(r["times"])  # type: ignore[arg-type]
         base = statistics.median(r["baseline"])  # type: ignore[arg-type]
         n = int(r["bars"])  # type: ignore[call-overload]
-        print(f"{label[:58]:58} {n:>10,} {med:>9.3f} {n / med:>12,.0f} {base:>10.3f} {med / base:>6.2f} "
-              f"{r['trades']:>7} {r['rss_mb']:>7.0f}")
-    print("\ntargets: >= 1,000,000 bars/s and <= 400 MB RSS on 1M bars; 10 x 100k portfolio <= 2 s."
-          " ratio = engine time / plain-loop baseline time (same run).")
+        print(
+            f"{label[:58]:58} {n:>10,} {med:>9.3f} {n / med:>12,.0f} {base:>10.3f} {med / base:>6.2f} "
+            f"{r['trades']:>7} {r['rss_mb']:>7.0f}"
+        )
+    print(
+        "\ntargets: >= 1,000,000 bars/s and <= 400 MB RSS on 1M bars; 10 x 100k portfolio <= 2 s."
+        " ratio = engine time / plain-loop baseline time (same run)."
+    )
     return 0
 
 

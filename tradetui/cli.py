@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     bt = sub.add_parser("backtest", help="run a strategy over stored or CSV candles and report")
-    bt.add_argument("--config", dest="bt_config", metavar="FILE", help="backtest config (mode = \"backtest\")")
+    bt.add_argument("--config", dest="bt_config", metavar="FILE", help='backtest config (mode = "backtest")')
     bt.add_argument("--data", action="append", metavar="FILE", help="candle CSV(.gz); repeat for a portfolio")
     bt.add_argument("--strategy", metavar="NAME", help="strategy name (default: breakout, or the config's)")
     bt.add_argument("--param", action="append", metavar="KEY=VALUE", help="strategy parameter, e.g. lookback=30")
@@ -142,18 +142,17 @@ def _run_engine(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config else demo_config()
     if config.mode is Mode.LIVE and not args.live:
         raise ConfigError(
-            f"config {config.source_path} trades real money (mode = \"live\"): add --live to the command line to confirm"
+            f'config {config.source_path} trades real money (mode = "live"): add --live to the command line to confirm'
         )
     if args.live and config.mode is not Mode.LIVE:
-        raise ConfigError(f"--live was given but config {config.source_path or 'demo'} is mode = \"{config.mode}\"")
+        raise ConfigError(f'--live was given but config {config.source_path or "demo"} is mode = "{config.mode}"')
     if not args.no_ui:
         log.warning("the terminal UI is not part of this version yet: running headless (stop with Ctrl-C)")
     from tradetui.commands.run import build_session
     from tradetui.headless.runner import run_headless
 
     database = database_path(config, args.data_dir)
-    session = build_session(config, database=database, speed=args.speed, max_bars=args.max_bars,
-                            now_s=int(time.time()))
+    session = build_session(config, database=database, speed=args.speed, max_bars=args.max_bars, now_s=int(time.time()))
     session.handle.engine.listeners.append(session.store.listen)
     try:
         return asyncio.run(run_headless(session.handle))

@@ -23,8 +23,8 @@ from tradetui.errors import ConfigError
 
 
 def _money(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError(f"write money as a string, e.g. \"{value}\" (floats are not exact)")
+    if isinstance(value, (bool, float)):
+        raise ValueError(f'write money as a string, e.g. "{value}" (floats are not exact)')
     try:
         result = Decimal(str(value))
     except InvalidOperation:
@@ -37,13 +37,13 @@ def _money(value: Any) -> Decimal:
 def _rate(value: Any) -> Decimal:
     result = _money(value)
     if result >= 1:
-        raise ValueError(f"fee rate {value} must be a fraction below 1, e.g. \"0.0005\" for 0.05 %")
+        raise ValueError(f'fee rate {value} must be a fraction below 1, e.g. "0.0005" for 0.05 %')
     return result
 
 
 def _market(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError("market must be a string like \"KRW-BTC\"")
+        raise ValueError('market must be a string like "KRW-BTC"')
     return Market(value.strip()).code
 
 
@@ -94,9 +94,9 @@ class FeedConfig(_Model):
     @model_validator(mode="after")
     def _file_needs_path(self) -> FeedConfig:
         if self.source == "file" and not self.file:
-            raise ValueError("source = \"file\" needs file = \"path/to/candles.csv.gz\"")
+            raise ValueError('source = "file" needs file = "path/to/candles.csv.gz"')
         if not self.markets:
-            raise ValueError("markets must name at least one market, e.g. [\"KRW-BTC\"]")
+            raise ValueError('markets must name at least one market, e.g. ["KRW-BTC"]')
         return self
 
 
@@ -174,9 +174,11 @@ class AppConfig(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> AppConfig:
         if self.mode is Mode.LIVE and self.feed.source != "exchange":
-            raise ValueError("mode = \"live\" needs [feed] source = \"exchange\"")
+            raise ValueError('mode = "live" needs [feed] source = "exchange"')
         if self.mode is Mode.PAPER and self.feed.source == "synthetic":
-            raise ValueError("mode = \"paper\" trades real public data: set [feed] source = \"exchange\" (or use mode = \"demo\")")
+            raise ValueError(
+                'mode = "paper" trades real public data: set [feed] source = "exchange" (or use mode = "demo")'
+            )
         names = [s.name for s in self.strategies]
         if len(set(names)) != len(names):
             raise ValueError("each strategy may be listed once in [[strategies]]")
@@ -250,7 +252,9 @@ def data_dir(override: str | Path | None = None) -> Path:
 
 
 def config_dir(override: str | Path | None = None) -> Path:
-    chosen = override or os.environ.get("TRADETUI_CONFIG_DIR") or platformdirs.user_config_dir("tradetui", appauthor=False)
+    chosen = (
+        override or os.environ.get("TRADETUI_CONFIG_DIR") or platformdirs.user_config_dir("tradetui", appauthor=False)
+    )
     return Path(chosen).expanduser()
 
 

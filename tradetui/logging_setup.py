@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import sys
+import time
 from typing import Any
 
 _SECRET_PATTERNS = [
@@ -54,19 +55,25 @@ class JsonLineFormatter(logging.Formatter):
 def configure_logging(*, fmt: str = "text", level: int = logging.INFO) -> None:
     """Send every log record to stderr, masked; stdout stays free for machine output."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
     handler: logging.Handler
     if fmt == "json":
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonLineFormatter())
-        JsonLineFormatter.converter = __import__("time").gmtime
+        formatter = JsonLineFormatter()
+        formatter.converter = time.gmtime
+        handler.setFormatter(formatter)
     else:
         from rich.console import Console
         from rich.logging import RichHandler
 
-        handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False,
-                              log_time_format="%H:%M:%S", rich_tracebacks=False)
+        handler = RichHandler(
+            console=Console(stderr=True),
+            show_path=False,
+            markup=False,
+            log_time_format="%H:%M:%S",
+            rich_tracebacks=False,
+        )
     handler.addFilter(SecretMaskFilter())
     root.addHandler(handler)
     root.setLevel(level)

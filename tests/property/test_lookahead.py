@@ -17,8 +17,11 @@ _SERIES = generate_market("KRW-LA", bars=3_000, seed=21)
 
 
 @settings(max_examples=60, deadline=None)
-@given(cut=st.integers(min_value=1, max_value=len(_SERIES)), name=st.sampled_from(available()),
-       lookback=st.integers(min_value=2, max_value=60))
+@given(
+    cut=st.integers(min_value=1, max_value=len(_SERIES)),
+    name=st.sampled_from(available()),
+    lookback=st.integers(min_value=2, max_value=60),
+)
 def test_prefix_decision_equals_full_run(cut: int, name: str, lookback: int) -> None:
     strategy = create(name, {"lookback": lookback})
     full = strategy.signals(_SERIES)

@@ -114,5 +114,5 @@ def test_decimal_round_trip_through_float(mantissa: int, exponent: int, negative
 @given(digits=st.text(alphabet="0123456789", min_size=1, max_size=15), point=st.integers(0, 15))
 def test_decimal_round_trip_of_plain_price_text(digits: str, point: int) -> None:
     point = min(point, len(digits))
-    text = (digits[: len(digits) - point] or "0") + ("." + digits[len(digits) - point:] if point else "")
+    text = (digits[: len(digits) - point] or "0") + ("." + digits[len(digits) - point :] if point else "")
     assert decimal_from_float(float(text)) == Decimal(text)

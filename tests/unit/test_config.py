@@ -59,7 +59,7 @@ def test_bad_market_code() -> None:
 
 
 def test_live_needs_exchange_feed_and_paper_needs_real_data() -> None:
-    with pytest.raises(ConfigError, match="mode = \"live\" needs"):
+    with pytest.raises(ConfigError, match='mode = "live" needs'):
         parse_config({"mode": "live"})
     with pytest.raises(ConfigError, match="paper"):
         parse_config({"mode": "paper"})

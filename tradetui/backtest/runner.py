@@ -91,8 +91,9 @@ def run_backtest(
         venue=venue,
         rule_book=book,
         assignments=[Assignment(strategy, markets) for strategy in strategies],
-        settings=EngineSettings(sizing=setup.sizing, limits=setup.limits, id_prefix="bt", deterministic_ids=True,
-                                event_capacity=500),
+        settings=EngineSettings(
+            sizing=setup.sizing, limits=setup.limits, id_prefix="bt", deterministic_ids=True, event_capacity=500
+        ),
         journal=journal,
     )
     for s in series:
@@ -133,9 +134,7 @@ def equity_curve(
     fill_ts = np.array([f.ts_ms // 1000 for f in fills], dtype=np.int64)
     if len(fills):
         where = np.searchsorted(ts, fill_ts, side="right") - 1
-        signed = np.array([
-            -float(f.funds + f.fee) if f.side is Side.BID else float(f.funds - f.fee) for f in fills
-        ])
+        signed = np.array([-float(f.funds + f.fee) if f.side is Side.BID else float(f.funds - f.fee) for f in fills])
         np.add.at(cash_delta, np.clip(where, 0, n - 1), signed)
     equity += cash + np.cumsum(cash_delta)
     for s in series:
@@ -146,8 +145,11 @@ def equity_curve(
         close = np.where(idx >= 0, s.close[np.clip(idx, 0, None)], 0.0)
         vol_delta = np.zeros(n)
         where = np.searchsorted(ts, np.array([f.ts_ms // 1000 for f in mf]), side="right") - 1
-        np.add.at(vol_delta, np.clip(where, 0, n - 1),
-                  np.array([float(f.volume) if f.side is Side.BID else -float(f.volume) for f in mf]))
+        np.add.at(
+            vol_delta,
+            np.clip(where, 0, n - 1),
+            np.array([float(f.volume) if f.side is Side.BID else -float(f.volume) for f in mf]),
+        )
         held = np.cumsum(vol_delta)
         held[np.abs(held) < 1e-12] = 0.0
         equity += held * close

@@ -83,8 +83,10 @@ def _resolve(path: str, config: AppConfig | None) -> Path:
 def load_series(args: argparse.Namespace, config: AppConfig | None) -> list[BarSeries]:
     files = list(args.data or (config.backtest.data if config is not None else ()))
     if not files:
-        raise ConfigError("no candles to test on: give --data FILE (a ts,open,high,low,close,volume CSV) "
-                          "or --config FILE with [backtest] data = [\"...\"]")
+        raise ConfigError(
+            "no candles to test on: give --data FILE (a ts,open,high,low,close,volume CSV) "
+            'or --config FILE with [backtest] data = ["..."]'
+        )
     start_s = _time_arg(args.start or (config.backtest.start if config else None), "--from")
     end_s = _time_arg(args.end or (config.backtest.end if config else None), "--to")
     if start_s is not None and end_s is not None and end_s <= start_s:
@@ -94,8 +96,10 @@ def load_series(args: argparse.Namespace, config: AppConfig | None) -> list[BarS
         s = read_candles_csv(_resolve(f, config))
         w = _window(s, start_s, end_s)
         if len(w) == 0:
-            raise DataError(f"{f}: no candles between --from and --to (the file covers "
-                            f"{_iso(int(s.ts_s[0]))} … {_iso(int(s.ts_s[-1]))})")
+            raise DataError(
+                f"{f}: no candles between --from and --to (the file covers "
+                f"{_iso(int(s.ts_s[0]))} … {_iso(int(s.ts_s[-1]))})"
+            )
         series.append(w)
     frames = {s.timeframe for s in series}
     if len(frames) > 1:
@@ -131,8 +135,9 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     else:
         strategy = build_strategy("breakout", params)
     if strategy.timeframe is not series[0].timeframe:
-        strategy = build_strategy(strategy.name, {**strategy.params.model_dump(), **params,
-                                                  "timeframe": series[0].timeframe.value})
+        strategy = build_strategy(
+            strategy.name, {**strategy.params.model_dump(), **params, "timeframe": series[0].timeframe.value}
+        )
     setup = BacktestSetup(
         exchange=Exchange(args.exchange) if args.exchange else base.exchange,
         cash_krw=cash,
@@ -142,26 +147,51 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         limits=account_limits(base),
     )
     result = _run_with_progress(series, strategy, setup, quiet=args.json)
-    metrics = compute_metrics(ts_s=result.ts_s, equity=result.equity, exposure=result.exposure,
-                              trades=result.trades, starting_cash=cash, fees_paid=result.fees_paid,
-                              bar_interval_s=result.bar_seconds)
+    metrics = compute_metrics(
+        ts_s=result.ts_s,
+        equity=result.equity,
+        exposure=result.exposure,
+        trades=result.trades,
+        starting_cash=cash,
+        fees_paid=result.fees_paid,
+        bar_interval_s=result.bar_seconds,
+    )
     run_id = None
     if not args.no_store:
-        database = Path(base.storage.database).expanduser() if base.storage.database else \
-            data_dir(args.bt_data_dir) / "tradetui.db"
+        database = (
+            Path(base.storage.database).expanduser()
+            if base.storage.database
+            else data_dir(args.bt_data_dir) / "tradetui.db"
+        )
         run_id = asyncio.run(_store(database, result, metrics, strategy.params.model_dump(mode="json"), config))
     info = _run_info(result, metrics, run_id)
     if args.export:
-        export_run(args.export, metrics=metrics, trades=result.trades, ts_s=result.ts_s, equity=result.equity,
-                   drawdown=drawdown_pct(result.equity, float(cash)), run_info=info)
+        export_run(
+            args.export,
+            metrics=metrics,
+            trades=result.trades,
+            ts_s=result.ts_s,
+            equity=result.equity,
+            drawdown=drawdown_pct(result.equity, float(cash)),
+            run_info=info,
+        )
     if args.json:
         json.dump({"run": info, "metrics": metrics.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     console = Console()
-    console.print(render_report(metrics, title=f"Backtest: {strategy.name}", trades=result.trades,
-                                ts_s=result.ts_s, equity=result.equity, width=min(console.width, 140),
-                                strategy=strategy.name, markets=result.markets))
+    console.print(
+        render_report(
+            metrics,
+            title=f"Backtest: {strategy.name}",
+            trades=result.trades,
+            ts_s=result.ts_s,
+            equity=result.equity,
+            width=min(console.width, 140),
+            strategy=strategy.name,
+            markets=result.markets,
+        )
+    )
     console.print(
         f"{result.bars:,} bars in {result.elapsed_s:.2f} s ({result.bars_per_second:,.0f} bars/s)"
         + (f"; stored as run #{run_id}" if run_id is not None else "")
@@ -174,8 +204,15 @@ def _run_with_progress(series: list[BarSeries], strategy: Any, setup: BacktestSe
     total = sum(len(s) for s in series)
     if quiet or total < _PROGRESS_MIN_BARS or not sys.stderr.isatty():
         return run_backtest(series, [strategy], setup)
-    with Progress(TextColumn("backtest"), BarColumn(), TextColumn("{task.percentage:>5.1f} %"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("backtest"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f} %"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("run", total=1.0)
         return run_backtest(series, [strategy], setup, progress=lambda f: bar.update(task, completed=f))
 
@@ -197,14 +234,17 @@ def _run_info(result: BacktestResult, metrics: BacktestMetrics, run_id: int | No
     }
 
 
-async def _store(database: Path, result: BacktestResult, metrics: BacktestMetrics, params: dict[str, Any],
-                 config: AppConfig | None) -> int:
+async def _store(
+    database: Path, result: BacktestResult, metrics: BacktestMetrics, params: dict[str, Any], config: AppConfig | None
+) -> int:
     repo = await SqliteRepository.open(database)
     try:
         dd = drawdown_pct(result.equity, float(result.setup.cash_krw))
         step = max(1, len(result.equity) // 20_000)  # the stored curve is for plots: ≤ ~20k points
-        points = [(int(t), float(e), float(d)) for t, e, d in
-                  zip(result.ts_s[::step], result.equity[::step], dd[::step], strict=True)]
+        points = [
+            (int(t), float(e), float(d))
+            for t, e, d in zip(result.ts_s[::step], result.equity[::step], dd[::step], strict=True)
+        ]
         config_text = Path(config.source_path).read_text(encoding="utf-8") if config and config.source_path else ""
         return await repo.save_backtest_run(
             {

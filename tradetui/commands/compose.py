@@ -31,15 +31,26 @@ def rules_for(config: AppConfig, *, fee_override: Decimal | None = None) -> Rule
 
 def sizing_rules(config: AppConfig) -> SizingRules:
     r = config.risk
-    return SizingRules(method=SizingMethod(r.sizing), fraction_pct=r.fraction_pct, risk_pct=r.risk_pct,
-                       atr_mult=r.atr_mult, min_order_krw=r.min_order_krw, max_weight_pct=r.max_weight_pct)
+    return SizingRules(
+        method=SizingMethod(r.sizing),
+        fraction_pct=r.fraction_pct,
+        risk_pct=r.risk_pct,
+        atr_mult=r.atr_mult,
+        min_order_krw=r.min_order_krw,
+        max_weight_pct=r.max_weight_pct,
+    )
 
 
 def account_limits(config: AppConfig) -> AccountLimits:
     r = config.risk
-    return AccountLimits(max_open_positions=r.max_open_positions, max_exposure_pct=r.max_exposure_pct,
-                         daily_loss_pct=r.daily_loss_pct, daily_loss_krw=r.daily_loss_krw,
-                         max_consecutive_losses=r.max_consecutive_losses, cooldown_minutes=r.cooldown_minutes)
+    return AccountLimits(
+        max_open_positions=r.max_open_positions,
+        max_exposure_pct=r.max_exposure_pct,
+        daily_loss_pct=r.daily_loss_pct,
+        daily_loss_krw=r.daily_loss_krw,
+        max_consecutive_losses=r.max_consecutive_losses,
+        cooldown_minutes=r.cooldown_minutes,
+    )
 
 
 def build_strategy(name: str, params: dict[str, object] | None = None) -> Strategy:
@@ -63,5 +74,5 @@ def assignments(config: AppConfig, markets: Sequence[str]) -> list[Assignment]:
             )
         result.append(Assignment(build_strategy(entry.name, entry.params), chosen))
     if not result:
-        raise ConfigError("no strategy configured: add a [[strategies]] table, e.g. name = \"breakout\"")
+        raise ConfigError('no strategy configured: add a [[strategies]] table, e.g. name = "breakout"')
     return result

@@ -45,11 +45,22 @@ def read_file(path: str, *, market: str | None, timeframe: Timeframe | None) -> 
 
 
 def _rows(series: BarSeries) -> Iterator[CandleInput]:
-    columns = (series.open.tolist(), series.high.tolist(), series.low.tolist(), series.close.tolist(),
-               series.volume.tolist())
+    columns = (
+        series.open.tolist(),
+        series.high.tolist(),
+        series.low.tolist(),
+        series.close.tolist(),
+        series.volume.tolist(),
+    )
     for ts, o, h, lo, c, v in zip(series.ts_s.tolist(), *columns, strict=True):
-        yield (ts, decimal_from_float(o), decimal_from_float(h), decimal_from_float(lo), decimal_from_float(c),
-               decimal_from_float(v))
+        yield (
+            ts,
+            decimal_from_float(o),
+            decimal_from_float(h),
+            decimal_from_float(lo),
+            decimal_from_float(c),
+            decimal_from_float(v),
+        )
 
 
 def _database(args: argparse.Namespace) -> Path:
@@ -77,9 +88,11 @@ def _import(args: argparse.Namespace) -> int:
 
     count, total = asyncio.run(store())
     report = check_candles(series)
-    print(f"imported {count:,} {series.timeframe} candles of {series.market} ({args.exchange}) into {database}; "
-          f"{total:,} stored in all. Check: {report.verdict.value}"
-          + ("" if report.verdict is Severity.OK else " — run `tradetui data check` for details"))
+    print(
+        f"imported {count:,} {series.timeframe} candles of {series.market} ({args.exchange}) into {database}; "
+        f"{total:,} stored in all. Check: {report.verdict.value}"
+        + ("" if report.verdict is Severity.OK else " — run `tradetui data check` for details")
+    )
     return 0
 
 
@@ -88,7 +101,9 @@ def _check(args: argparse.Namespace) -> int:
         series = read_file(args.file, market=args.market, timeframe=_timeframe(args.timeframe))
     else:
         if not args.market or not args.timeframe:
-            raise ConfigError("give a FILE, or --market and --timeframe of a stored series (see `tradetui data import`)")
+            raise ConfigError(
+                "give a FILE, or --market and --timeframe of a stored series (see `tradetui data import`)"
+            )
         series = asyncio.run(_load_stored(args))
     report = check_candles(series)
     if args.json:
@@ -108,8 +123,13 @@ async def _load_stored(args: argparse.Namespace) -> BarSeries:
     finally:
         await repo.close()
     if not rows:
-        raise DataError(f"no stored {tf} candles of {args.market} on {args.exchange}; import some with "
-                        "`tradetui data import FILE`")
+        raise DataError(
+            f"no stored {tf} candles of {args.market} on {args.exchange}; import some with `tradetui data import FILE`"
+        )
     cols = list(zip(*rows, strict=True))
-    return BarSeries(args.market, tf, np.array(cols[0], dtype=np.int64),
-                     *(np.array([float(x) for x in col], dtype=np.float64) for col in cols[1:]))
+    return BarSeries(
+        args.market,
+        tf,
+        np.array(cols[0], dtype=np.int64),
+        *(np.array([float(x) for x in col], dtype=np.float64) for col in cols[1:]),
+    )

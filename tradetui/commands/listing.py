@@ -18,7 +18,8 @@ def print_strategies() -> int:
         table.add_column("meaning")
         for field_name, field in cls.params_type.model_fields.items():
             default = field.default
-            table.add_row(field_name, "" if default is None else str(getattr(default, "value", default)),
-                          field.description or "")
+            table.add_row(
+                field_name, "" if default is None else str(getattr(default, "value", default)), field.description or ""
+            )
         console.print(table)
     return 0

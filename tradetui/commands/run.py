@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
+from tradetui.commands.state import StateStore
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import SimClock
 from tradetui.core.market import Bar
@@ -18,8 +20,6 @@ from tradetui.engine.feeds import paced
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.errors import ConfigError
-from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
-from tradetui.commands.state import StateStore
 from tradetui.indicators.series import BarSeries
 from tradetui.storage.journal import SqliteOrderJournal
 
@@ -40,9 +40,16 @@ def _series_bars(series: BarSeries, start: int) -> Iterator[Bar]:
     from tradetui.core.types import decimal_from_float
 
     for i in range(start, len(series)):
-        yield Bar(series.market, series.timeframe, int(series.ts_s[i]), decimal_from_float(float(series.open[i])),
-                  decimal_from_float(float(series.high[i])), decimal_from_float(float(series.low[i])),
-                  decimal_from_float(float(series.close[i])), decimal_from_float(float(series.volume[i])))
+        yield Bar(
+            series.market,
+            series.timeframe,
+            int(series.ts_s[i]),
+            decimal_from_float(float(series.open[i])),
+            decimal_from_float(float(series.high[i])),
+            decimal_from_float(float(series.low[i])),
+            decimal_from_float(float(series.close[i])),
+            decimal_from_float(float(series.volume[i])),
+        )
 
 
 def _interleave(feeds: list[Iterable[Bar]]) -> Iterator[Bar]:
@@ -68,7 +75,7 @@ def build_session(
     if config.mode is Mode.LIVE or config.feed.source == "exchange":
         raise ConfigError(
             f"config {config.source_path}: exchange feeds (paper/live on Upbit or Bithumb) are not available in this "
-            "version yet; use [feed] source = \"synthetic\" or \"file\""
+            'version yet; use [feed] source = "synthetic" or "file"'
         )
     if config.mode is Mode.BACKTEST:
         raise ConfigError(f"config {config.source_path} is a backtest config: run `tradetui backtest --config FILE`")
@@ -82,10 +89,11 @@ def build_session(
         for k, market in enumerate(markets):
             seed = feed_cfg.seed + k
             price = float(feed_cfg.start_price_krw) / (1 + 3 * k)
-            histories.append(generate_market(market, bars=WARMUP_BARS, start_s=start_s, timeframe=tf, seed=seed,
-                                             start_price=price))
-            feed = SyntheticFeed(market, start_s=start_s, timeframe=tf, seed=seed, start_price=price)
-            live_feeds.append(itertools.islice(feed, WARMUP_BARS, None))
+            histories.append(
+                generate_market(market, bars=WARMUP_BARS, start_s=start_s, timeframe=tf, seed=seed, start_price=price)
+            )
+            endless = SyntheticFeed(market, start_s=start_s, timeframe=tf, seed=seed, start_price=price)
+            live_feeds.append(itertools.islice(endless, WARMUP_BARS, None))
     else:
         assert feed_cfg.file is not None
         series = read_candles_csv(feed_cfg.file, market=markets[0] if len(markets) == 1 else None, timeframe=tf)
@@ -119,6 +127,7 @@ def build_session(
     rate = (speed if speed is not None else feed_cfg.speed) * len(markets)
     feed: AsyncIterator[Bar] = paced(bars, bars_per_second=rate)
     store = StateStore(database)
-    handle = EngineHandle(engine, mode=config.mode.value.upper(), exchange=config.exchange.value, feed=feed,
-                          on_stop=store.save_engine)
+    handle = EngineHandle(
+        engine, mode=config.mode.value.upper(), exchange=config.exchange.value, feed=feed, on_stop=store.save_engine
+    )
     return RunningSession(handle, journal, store)

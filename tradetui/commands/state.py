@@ -30,17 +30,24 @@ class StateStore:
             now = engine.clock.now_ms()
             stored = {p.market for p in await repo.load_positions()}
             for market, pos in engine.portfolio.positions.items():
-                await repo.save_position(StoredPosition(
-                    market=market, volume=pos.volume, avg_price=pos.avg_price, updated_ms=now,
-                    strategy=pos.strategy, opened_ms=pos.entry_ms,
-                    stop_state=pos.tracker.snapshot() if pos.tracker is not None else {},
-                ))
+                await repo.save_position(
+                    StoredPosition(
+                        market=market,
+                        volume=pos.volume,
+                        avg_price=pos.avg_price,
+                        updated_ms=now,
+                        strategy=pos.strategy,
+                        opened_ms=pos.entry_ms,
+                        stop_state=pos.tracker.snapshot() if pos.tracker is not None else {},
+                    )
+                )
             for market in stored - set(engine.portfolio.positions):
                 await repo.delete_position(market)
             for name, enabled in engine.enabled.items():
                 strategy = engine.strategies[name]
-                await repo.save_strategy_state(name, "*", {"params": strategy.params.model_dump(mode="json")},
-                                               enabled=enabled, updated_ms=now)
+                await repo.save_strategy_state(
+                    name, "*", {"params": strategy.params.model_dump(mode="json")}, enabled=enabled, updated_ms=now
+                )
             for event in self._risk_events:
                 await repo.save_risk_event(event)
             self._risk_events.clear()

@@ -21,9 +21,7 @@ class Market:
     def __post_init__(self) -> None:
         quote, sep, base = self.code.partition("-")
         if not sep or not quote or not base or quote.upper() != quote or base.upper() != base:
-            raise ValueError(
-                f"market code {self.code!r} is not of the form QUOTE-BASE in upper case, e.g. 'KRW-BTC'"
-            )
+            raise ValueError(f"market code {self.code!r} is not of the form QUOTE-BASE in upper case, e.g. 'KRW-BTC'")
 
     @property
     def quote(self) -> str:

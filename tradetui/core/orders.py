@@ -86,7 +86,9 @@ class Fill:
 
     def __post_init__(self) -> None:
         if self.price <= 0 or self.volume <= 0 or self.fee < 0:
-            raise ValueError(f"invalid fill for {self.identifier}: price={self.price} volume={self.volume} fee={self.fee}")
+            raise ValueError(
+                f"invalid fill for {self.identifier}: price={self.price} volume={self.volume} fee={self.fee}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,8 @@ class Order:
         new_volume = self.executed_volume + fill.volume
         if self.volume is not None and new_volume > self.volume:
             raise IllegalTransition(
-                f"order {self.identifier}: fill of {fill.volume} overfills {self.volume} (executed {self.executed_volume})"
+                f"order {self.identifier}: fill of {fill.volume} overfills {self.volume} "
+                f"(executed {self.executed_volume})"
             )
         new_funds = self.executed_funds + fill.funds
         if self.ord_type is OrdType.PRICE and self.price is not None and new_funds > self.price:

@@ -263,31 +263,36 @@ UPBIT_TICKS_2025_07_31 = TickTable.from_rows(
 """Current table, effective 2025-07-31."""
 
 _UPBIT_STABLECOIN_2025_03_21 = TickTable(
-    tuple(
-        (lower, Decimal("0.5") if lower == 1000 else tick) for lower, tick in UPBIT_TICKS_2024_01_29.bands
-    )
+    tuple((lower, Decimal("0.5") if lower == 1000 else tick) for lower, tick in UPBIT_TICKS_2024_01_29.bands)
 )
 _UPBIT_STABLECOIN_2025_07_31 = TickTable(
     tuple(
         # The 2025-07-31 table splits 1,000–10,000 at 5,000; the 0.5 exception covers both halves.
-        (lower, Decimal("0.5") if 1000 <= lower < 10000 else tick) for lower, tick in UPBIT_TICKS_2025_07_31.bands
+        (lower, Decimal("0.5") if 1000 <= lower < 10000 else tick)
+        for lower, tick in UPBIT_TICKS_2025_07_31.bands
     )
 )
 
-_UPBIT_FEES = {"maker_fee": _d("0.0005"), "taker_fee": _d("0.0005")}
+_UPBIT_FEE = _d("0.0005")
 
 UPBIT_RULES = RuleBook(
     Exchange.UPBIT,
     (
         MarketRules(
-            Exchange.UPBIT, _utc("2017-01-01"), UPBIT_TICKS_CLASSIC, source="Upbit classic table", **_UPBIT_FEES
+            Exchange.UPBIT,
+            _utc("2017-01-01"),
+            UPBIT_TICKS_CLASSIC,
+            source="Upbit classic table",
+            maker_fee=_UPBIT_FEE,
+            taker_fee=_UPBIT_FEE,
         ),
         MarketRules(
             Exchange.UPBIT,
             _utc("2024-01-29"),
             UPBIT_TICKS_2024_01_29,
             source="Upbit notice 2024-01-29",
-            **_UPBIT_FEES,
+            maker_fee=_UPBIT_FEE,
+            taker_fee=_UPBIT_FEE,
         ),
         MarketRules(
             Exchange.UPBIT,
@@ -295,7 +300,8 @@ UPBIT_RULES = RuleBook(
             UPBIT_TICKS_2024_01_29,
             source="Upbit notice 2025-03-21 (KRW-USDT/USDC tick 0.5)",
             market_ticks=(("KRW-USDT", _UPBIT_STABLECOIN_2025_03_21), ("KRW-USDC", _UPBIT_STABLECOIN_2025_03_21)),
-            **_UPBIT_FEES,
+            maker_fee=_UPBIT_FEE,
+            taker_fee=_UPBIT_FEE,
         ),
         MarketRules(
             Exchange.UPBIT,
@@ -303,7 +309,8 @@ UPBIT_RULES = RuleBook(
             UPBIT_TICKS_2025_07_31,
             source="Upbit notice krw_tick_unit_change_250731",
             market_ticks=(("KRW-USDT", _UPBIT_STABLECOIN_2025_07_31), ("KRW-USDC", _UPBIT_STABLECOIN_2025_07_31)),
-            **_UPBIT_FEES,
+            maker_fee=_UPBIT_FEE,
+            taker_fee=_UPBIT_FEE,
         ),
     ),
 )

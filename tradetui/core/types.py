@@ -34,7 +34,7 @@ class Side(StrEnum):
 
 def to_decimal(value: str | int | Decimal, *, what: str = "value") -> Decimal:
     """Parse ``value`` as a finite Decimal; floats are refused (they are not money)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"{what} must be a str, int or Decimal, not {type(value).__name__}: {value!r}")
     if isinstance(value, Decimal):
         result = value

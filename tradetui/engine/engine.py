@@ -145,7 +145,8 @@ class Engine:
             strategy = self.strategies[name]
             if strategy.timeframe is not series.timeframe:
                 raise ValueError(
-                    f"strategy {name} decides on {strategy.timeframe} candles but {series.market} has {series.timeframe}"
+                    f"strategy {name} decides on {strategy.timeframe} candles "
+                    f"but {series.market} has {series.timeframe}"
                 )
             state.signals[name] = StrategySignals.from_frame(strategy, strategy.signals(series))
         self.markets[series.market] = state
@@ -162,8 +163,9 @@ class Engine:
             if name not in m.signals:
                 s = self.strategies[name]
                 cap = max(len(m.ts_s), 64)
-                m.signals[name] = StrategySignals(s, np.zeros(cap, dtype=np.bool_), np.zeros(cap, dtype=np.bool_),
-                                                  np.full(cap, np.nan), None, [], [])
+                m.signals[name] = StrategySignals(
+                    s, np.zeros(cap, dtype=np.bool_), np.zeros(cap, dtype=np.bool_), np.full(cap, np.nan), None, [], []
+                )
 
     # --- the three phases of a bar -----------------------------------------------------------
 
@@ -220,13 +222,14 @@ class Engine:
                 now = self.clock.now_ms()
                 pos.exit_reason = "signal"
                 self._emit([SignalRaised(now, m.market, pos.strategy, "exit", decimal_from_float(float(m.close[i])))])
-                self._submit(m, self.om.market_sell(m.market, pos.volume, purpose="signal_exit", strategy=pos.strategy), i)
+                self._submit(
+                    m, self.om.market_sell(m.market, pos.volume, purpose="signal_exit", strategy=pos.strategy), i
+                )
             return
         for name in self.assignments[m.market]:
             sig = m.signals[name]
-            if self.enabled[name] and sig.enter[i]:
-                if self._try_entry(m, i, sig):
-                    return
+            if self.enabled[name] and sig.enter[i] and self._try_entry(m, i, sig):
+                return
 
     def _try_entry(self, m: MarketState, i: int, sig: StrategySignals) -> bool:
         now = self.clock.now_ms()
@@ -239,10 +242,23 @@ class Engine:
         atr = float(sig.atr[i]) if sig.atr is not None else None
         rules = self._sim.rules_now() if self._sim is not None else self.rule_book.at(now // 1000)
         free = self._free_krw()
-        decision = size_entry(rules=self.settings.sizing, market_rules=rules, equity=equity, free_krw=free,
-                              held_value=ZERO, price=close, stop_distance_pct=plan.stop_pct, atr=atr)
-        denial = self.risk.entry_denial(now, equity=equity, open_positions=len(self.portfolio.positions) + self._pending_entries(),
-                                        exposure_krw=exposure, amount_krw=decision.amount_krw)
+        decision = size_entry(
+            rules=self.settings.sizing,
+            market_rules=rules,
+            equity=equity,
+            free_krw=free,
+            held_value=ZERO,
+            price=close,
+            stop_distance_pct=plan.stop_pct,
+            atr=atr,
+        )
+        denial = self.risk.entry_denial(
+            now,
+            equity=equity,
+            open_positions=len(self.portfolio.positions) + self._pending_entries(),
+            exposure_krw=exposure,
+            amount_krw=decision.amount_krw,
+        )
         if not denial and not decision.approved:
             denial = decision.reason
         if denial:
@@ -292,8 +308,13 @@ class Engine:
                 m.pending.discard(order.identifier)
                 self._order_index.pop(order.identifier, None)
                 if order.state is OrderState.REJECTED:
-                    self._emit([RiskEvent(order.updated_ms, "order_rejected", f"{order.identifier}: {order.reason}",
-                                          order.market)])
+                    self._emit(
+                        [
+                            RiskEvent(
+                                order.updated_ms, "order_rejected", f"{order.identifier}: {order.reason}", order.market
+                            )
+                        ]
+                    )
                 pos = m.position
                 if pos is not None and order.purpose == "entry" and pos.tracker is None:
                     self._arm(m, pos, index)
@@ -329,8 +350,17 @@ class Engine:
         pos.entry_ms = self.clock.now_ms()
         m.trigger = None
         m.scanned_to = index
-        self._emit([PositionOpened(pos.entry_ms, m.market, pos.volume, pos.avg_price,
-                                   decimal_from_float(pos.tracker.stop_level) if pos.tracker.effective_stop else None)])
+        self._emit(
+            [
+                PositionOpened(
+                    pos.entry_ms,
+                    m.market,
+                    pos.volume,
+                    pos.avg_price,
+                    decimal_from_float(pos.tracker.stop_level) if pos.tracker.effective_stop else None,
+                )
+            ]
+        )
 
     # --- where is the next event of a market? --------------------------------------------------
 
@@ -471,8 +501,9 @@ class Engine:
             if pos is None or m.pending or pos.volume <= 0:
                 continue
             pos.exit_reason = "flatten"
-            self._submit(m, self.om.market_sell(m.market, pos.volume, purpose="flatten", strategy=pos.strategy),
-                         max(m.n - 1, 0))
+            self._submit(
+                m, self.om.market_sell(m.market, pos.volume, purpose="flatten", strategy=pos.strategy), max(m.n - 1, 0)
+            )
 
     def set_strategy_enabled(self, name: str, enabled: bool) -> None:
         if name not in self.strategies:

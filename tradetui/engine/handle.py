@@ -214,13 +214,20 @@ class EngineHandle:
             pnl = pos.unrealized(last) if last is not None else Decimal(0)
             cost = pos.avg_price * pos.volume
             tracker = pos.tracker
-            positions.append(PositionView(
-                market, pos.strategy, pos.volume, pos.avg_price, last, pnl,
-                float(pnl / cost * 100) if cost else 0.0,
-                tracker.stop_level if tracker is not None and tracker.stop_level > 0 else None,
-                tracker.next_target if tracker is not None else None,
-                tracker.trailing_level if tracker is not None else None,
-            ))
+            positions.append(
+                PositionView(
+                    market,
+                    pos.strategy,
+                    pos.volume,
+                    pos.avg_price,
+                    last,
+                    pnl,
+                    float(pnl / cost * 100) if cost else 0.0,
+                    tracker.stop_level if tracker is not None and tracker.stop_level > 0 else None,
+                    tracker.next_target if tracker is not None else None,
+                    tracker.trailing_level if tracker is not None else None,
+                )
+            )
         orders = []
         for o in engine.om.open_orders():
             if o.volume:
@@ -229,8 +236,20 @@ class EngineHandle:
                 filled = float(o.executed_funds / o.price * 100)
             else:
                 filled = 0.0
-            orders.append(OrderView(o.identifier, o.market, o.side.value, o.ord_type.value, o.price, o.volume,
-                                    filled, o.state.value, max(0.0, (now - o.created_ms) / 1000), o.purpose))
+            orders.append(
+                OrderView(
+                    o.identifier,
+                    o.market,
+                    o.side.value,
+                    o.ord_type.value,
+                    o.price,
+                    o.volume,
+                    filled,
+                    o.state.value,
+                    max(0.0, (now - o.created_ms) / 1000),
+                    o.purpose,
+                )
+            )
         guard = engine.risk
         limits = guard.limits
         limit_krw: Decimal | None = None
@@ -240,18 +259,44 @@ class EngineHandle:
             limit_krw = limits.daily_loss_krw if limit_krw is None else min(limit_krw, limits.daily_loss_krw)
         day_pnl = guard.day_pnl(equity) if guard.day_start_ms >= 0 else Decimal(0)
         used = float(-day_pnl / limit_krw * 100) if limit_krw and day_pnl < 0 else 0.0
-        risk = RiskView(guard.state, guard.state_reason, day_pnl, limit_krw, used, exposure,
-                        float(exposure / equity * 100) if equity > 0 else 0.0, len(engine.portfolio.positions),
-                        limits.max_open_positions, guard.consecutive_losses, guard.cooldown_until_ms)
+        risk = RiskView(
+            guard.state,
+            guard.state_reason,
+            day_pnl,
+            limit_krw,
+            used,
+            exposure,
+            float(exposure / equity * 100) if equity > 0 else 0.0,
+            len(engine.portfolio.positions),
+            limits.max_open_positions,
+            guard.consecutive_losses,
+            guard.cooldown_until_ms,
+        )
         strategies = tuple(
-            StrategyView(name, engine.enabled[name],
-                         tuple(m for m, names in engine.assignments.items() if name in names),
-                         s.params.model_dump(mode="json"))
+            StrategyView(
+                name,
+                engine.enabled[name],
+                tuple(m for m, names in engine.assignments.items() if name in names),
+                s.params.model_dump(mode="json"),
+            )
             for name, s in engine.strategies.items()
         )
         recent = list(engine.recent_events)[-max_events:]
         events = tuple(EventView(e.ts_ms, int(e.severity), type(e).__name__, e.describe()) for e in recent)
-        return EngineSnapshot(now, self.mode, self.exchange, guard.state, equity, engine.portfolio.cash,
-                              engine.portfolio.realized_pnl, engine.portfolio.fees_paid, tuple(positions),
-                              tuple(orders), risk, strategies, events, engine.bars_processed,
-                              len(engine.portfolio.closed))
+        return EngineSnapshot(
+            now,
+            self.mode,
+            self.exchange,
+            guard.state,
+            equity,
+            engine.portfolio.cash,
+            engine.portfolio.realized_pnl,
+            engine.portfolio.fees_paid,
+            tuple(positions),
+            tuple(orders),
+            risk,
+            strategies,
+            events,
+            engine.bars_processed,
+            len(engine.portfolio.closed),
+        )

@@ -27,8 +27,15 @@ class StrategySignals:
 
     @classmethod
     def from_frame(cls, strategy: Strategy, frame: SignalFrame) -> StrategySignals:
-        return cls(strategy, frame.enter, frame.exit, frame.score, frame.atr,
-                   np.flatnonzero(frame.enter).tolist(), np.flatnonzero(frame.exit).tolist())
+        return cls(
+            strategy,
+            frame.enter,
+            frame.exit,
+            frame.score,
+            frame.atr,
+            np.flatnonzero(frame.enter).tolist(),
+            np.flatnonzero(frame.exit).tolist(),
+        )
 
     def next_enter(self, start: int) -> int | None:
         k = bisect_left(self.enter_idx, start)
@@ -65,8 +72,17 @@ class MarketState:
 
     @classmethod
     def from_series(cls, series: BarSeries) -> MarketState:
-        return cls(series.market, series.timeframe, series.ts_s, series.open, series.high, series.low,
-                   series.close, series.volume, len(series))
+        return cls(
+            series.market,
+            series.timeframe,
+            series.ts_s,
+            series.open,
+            series.high,
+            series.low,
+            series.close,
+            series.volume,
+            len(series),
+        )
 
     @classmethod
     def empty(cls, market: str, timeframe: Timeframe) -> MarketState:
@@ -74,8 +90,16 @@ class MarketState:
 
     def view(self, start: int = 0, stop: int | None = None) -> BarSeries:
         end = self.n if stop is None else stop
-        return BarSeries(self.market, self.timeframe, self.ts_s[start:end], self.open[start:end],
-                         self.high[start:end], self.low[start:end], self.close[start:end], self.volume[start:end])
+        return BarSeries(
+            self.market,
+            self.timeframe,
+            self.ts_s[start:end],
+            self.open[start:end],
+            self.high[start:end],
+            self.low[start:end],
+            self.close[start:end],
+            self.volume[start:end],
+        )
 
     def append(self, bar: Bar) -> int:
         """Add a closed bar (live); returns its index."""

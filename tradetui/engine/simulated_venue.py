@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradetui.core.clock import Clock
-from tradetui.core.orders import Fill, OrderState, OrdType, Order
+from tradetui.core.orders import Fill, Order, OrderState, OrdType
 from tradetui.core.ports import Balance, VenueReport
 from tradetui.core.rules import MarketRules, PriceRounding, RuleBook
 from tradetui.core.types import ZERO, Side, decimal_from_float
@@ -161,9 +161,9 @@ class SimulatedVenue:
         if order.identifier in self._seen_identifiers:
             return "duplicated_identifier"
         suffix = "bid" if order.side is Side.BID else "ask"
-        if order.ord_type is OrdType.LIMIT and order.price is not None:
-            if not rules.table_for(order.market).is_on_grid(order.price):
-                return f"invalid_price_{suffix}"
+        limit_price = order.price if order.ord_type is OrdType.LIMIT else None
+        if limit_price is not None and not rules.table_for(order.market).is_on_grid(limit_price):
+            return f"invalid_price_{suffix}"
         if order.volume is not None and rules.truncate_volume(order.volume) != order.volume:
             return f"invalid_volume_{suffix}"
         if order.ord_type is OrdType.PRICE:
@@ -207,8 +207,17 @@ class SimulatedVenue:
     def _new_fill(self, order: Order, price: Decimal, volume: Decimal, fee_rate: Decimal, *, maker: bool) -> Fill:
         self._trade_seq += 1
         fee = (price * volume * fee_rate).quantize(_FEE_PLACES)
-        return Fill(order.identifier, f"sim-{self._trade_seq}", order.market, order.side, price, volume, fee,
-                    self.clock.now_ms(), maker)
+        return Fill(
+            order.identifier,
+            f"sim-{self._trade_seq}",
+            order.market,
+            order.side,
+            price,
+            volume,
+            fee,
+            self.clock.now_ms(),
+            maker,
+        )
 
     def _settle(self, order: Order, fill: Fill, rules: MarketRules) -> Order:
         """Move balances for one fill; returns the order with the fill applied."""
@@ -247,14 +256,18 @@ class SimulatedVenue:
             fill = self._new_fill(order, price, volume, rules.taker_fee, maker=False)
             filled = self._settle(order, fill, rules)
             leftover = amount - filled.executed_funds
-            self._finish(filled, OrderState.CANCEL if leftover > 0 else OrderState.DONE, (fill,),
-                         reason="market buy remainder returned" if leftover > 0 else "")
+            self._finish(
+                filled,
+                OrderState.CANCEL if leftover > 0 else OrderState.DONE,
+                (fill,),
+                reason="market buy remainder returned" if leftover > 0 else "",
+            )
             return
-        volume = order.volume or ZERO
-        if price * volume < rules.min_total_krw:
+        sell_volume = order.volume or ZERO
+        if price * sell_volume < rules.min_total_krw:
             self._finish(order, OrderState.CANCEL, (), reason="under_min_total_ask")
             return
-        fill = self._new_fill(order, price, volume, rules.taker_fee, maker=False)
+        fill = self._new_fill(order, price, sell_volume, rules.taker_fee, maker=False)
         self._finish(self._settle(order, fill, rules), OrderState.DONE, (fill,))
 
     def _fill_limit(self, order: Order, price: Decimal, rules: MarketRules) -> None:

@@ -58,16 +58,43 @@ class OrderManager:
         return new_identifier(self.id_prefix, now, counter=self._counter if self.deterministic_ids else None)
 
     def market_buy(self, market: str, amount_krw: Decimal, *, purpose: str, strategy: str) -> Order:
-        return Order(self._identifier(), market, Side.BID, OrdType.PRICE, amount_krw, None, self.clock.now_ms(),
-                     purpose=purpose, strategy=strategy)
+        return Order(
+            self._identifier(),
+            market,
+            Side.BID,
+            OrdType.PRICE,
+            amount_krw,
+            None,
+            self.clock.now_ms(),
+            purpose=purpose,
+            strategy=strategy,
+        )
 
     def market_sell(self, market: str, volume: Decimal, *, purpose: str, strategy: str) -> Order:
-        return Order(self._identifier(), market, Side.ASK, OrdType.MARKET, None, volume, self.clock.now_ms(),
-                     purpose=purpose, strategy=strategy)
+        return Order(
+            self._identifier(),
+            market,
+            Side.ASK,
+            OrdType.MARKET,
+            None,
+            volume,
+            self.clock.now_ms(),
+            purpose=purpose,
+            strategy=strategy,
+        )
 
     def limit(self, market: str, side: Side, price: Decimal, volume: Decimal, *, purpose: str, strategy: str) -> Order:
-        return Order(self._identifier(), market, side, OrdType.LIMIT, price, volume, self.clock.now_ms(),
-                     purpose=purpose, strategy=strategy)
+        return Order(
+            self._identifier(),
+            market,
+            side,
+            OrdType.LIMIT,
+            price,
+            volume,
+            self.clock.now_ms(),
+            purpose=purpose,
+            strategy=strategy,
+        )
 
     def submit(self, order: Order) -> list[Event]:
         """Record the intent, then send. The intent is durable before the venue hears of it."""
@@ -96,11 +123,19 @@ class OrderManager:
             new = report.order
             known = self.orders.get(new.identifier)
             if known is None:
-                events.append(Notice(new.updated_ms, f"venue reported an order we did not place: {new.identifier}",
-                                     Severity.WARNING))
+                events.append(
+                    Notice(
+                        new.updated_ms, f"venue reported an order we did not place: {new.identifier}", Severity.WARNING
+                    )
+                )
             elif new.state not in ORDER_TRANSITIONS[known.state] and new.state is not known.state:
-                events.append(Notice(new.updated_ms, f"order {new.identifier}: unexpected {known.state} -> {new.state}",
-                                     Severity.ERROR))
+                events.append(
+                    Notice(
+                        new.updated_ms,
+                        f"order {new.identifier}: unexpected {known.state} -> {new.state}",
+                        Severity.ERROR,
+                    )
+                )
             self.orders[new.identifier] = new
             self.journal.record(new)
             for fill in report.fills:

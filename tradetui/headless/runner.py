@@ -25,8 +25,13 @@ async def run_headless(handle: EngineHandle, *, handle_signals: bool = True) -> 
                 pass
     handle.engine.listeners.append(log_events)
     snap = handle.snapshot()
-    log.info("engine started: %s on %s, equity %s KRW, strategies %s", handle.mode, handle.exchange,
-             f"{snap.equity:,.0f}", ", ".join(s.name for s in snap.strategies))
+    log.info(
+        "engine started: %s on %s, equity %s KRW, strategies %s",
+        handle.mode,
+        handle.exchange,
+        f"{snap.equity:,.0f}",
+        ", ".join(s.name for s in snap.strategies),
+    )
     try:
         await handle.run()
     finally:
@@ -34,8 +39,13 @@ async def run_headless(handle: EngineHandle, *, handle_signals: bool = True) -> 
         for sig in installed:
             loop.remove_signal_handler(sig)
     snap = handle.snapshot()
-    log.info("engine stopped: equity %s KRW, %d trades closed, %d positions open, %d bars",
-             f"{snap.equity:,.0f}", snap.trades_closed, len(snap.positions), snap.bars_processed)
+    log.info(
+        "engine stopped: equity %s KRW, %d trades closed, %d positions open, %d bars",
+        f"{snap.equity:,.0f}",
+        snap.trades_closed,
+        len(snap.positions),
+        snap.bars_processed,
+    )
     return 0
 
 

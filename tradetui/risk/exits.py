@@ -107,9 +107,7 @@ class ExitTracker:
             stop_hit = lo <= self.stop_level
         target = self.targets[0][0] if self.targets else np.inf
         target_hit = hi >= target
-        time_index = (
-            self.entry_index + plan.time_stop_bars if plan.time_stop_bars is not None else None
-        )
+        time_index = self.entry_index + plan.time_stop_bars if plan.time_stop_bars is not None else None
         if time_index is not None and time_index < a:
             return ExitTrigger(a, "time_exit", float(opens[a]), 1.0)
         any_hit = stop_hit | target_hit

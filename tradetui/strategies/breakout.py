@@ -27,7 +27,9 @@ class BreakoutParams(StrategyParams):
     volume_mult: float = Field(1.5, ge=0, le=100, description="Volume must be at least this × its average.")
     stop_pct: float = Field(1.5, gt=0, lt=50, description="Hard stop below the entry, percent.")
     take_profit_pct: float = Field(3.0, gt=0, lt=1000, description="First take-profit above the entry, percent.")
-    take_profit_fraction: float = Field(0.5, gt=0, le=1, description="Share of the position sold at the first take-profit.")
+    take_profit_fraction: float = Field(
+        0.5, gt=0, le=1, description="Share of the position sold at the first take-profit."
+    )
     trailing_pct: float = Field(1.0, gt=0, lt=50, description="Trailing stop after the first take-profit, percent.")
     time_stop_bars: int | None = Field(None, ge=1, description="Leave after this many bars (off by default).")
 

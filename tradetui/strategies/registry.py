@@ -26,9 +26,7 @@ def strategy_class(name: str) -> type[Strategy]:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise UnknownStrategy(
-            f"unknown strategy {name!r}; available: {', '.join(available())}"
-        ) from None
+        raise UnknownStrategy(f"unknown strategy {name!r}; available: {', '.join(available())}") from None
 
 
 def create(name: str, params: Mapping[str, Any] | None = None) -> Strategy:

@@ -19,8 +19,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _run(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tradetui", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO, env={**os.environ, "COLUMNS": "120", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "tradetui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )
 
 
 def test_version() -> None:
@@ -44,8 +50,7 @@ def test_default_demo_fills_within_a_minute_of_candles(tmp_path: Path) -> None:
     from tradetui.config import demo_config
     from tradetui.core.events import OrderFilled
 
-    session = build_session(demo_config(), database=tmp_path / "t.db", speed=1000.0, max_bars=60,
-                            now_s=1_800_000_000)
+    session = build_session(demo_config(), database=tmp_path / "t.db", speed=1000.0, max_bars=60, now_s=1_800_000_000)
     engine = session.handle.engine
     import asyncio
 
@@ -55,8 +60,13 @@ def test_default_demo_fills_within_a_minute_of_candles(tmp_path: Path) -> None:
 
 
 def test_sigint_cancels_orders_and_stores_state(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "tradetui", "--no-ui", "--speed", "20", "--data-dir",
-                             str(tmp_path)], cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tradetui", "--no-ui", "--speed", "20", "--data-dir", str(tmp_path)],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         seen = ""
@@ -79,8 +89,16 @@ def test_sigint_cancels_orders_and_stores_state(tmp_path: Path) -> None:
 def test_backtest_twice_gives_identical_trades_and_stores_runs(btc_1m_file: Path, tmp_path: Path) -> None:
     runs = []
     for k in range(2):
-        out = _run("backtest", "--data", str(btc_1m_file), "--json", "--data-dir", str(tmp_path),
-                   "--export", str(tmp_path / f"exp{k}"))
+        out = _run(
+            "backtest",
+            "--data",
+            str(btc_1m_file),
+            "--json",
+            "--data-dir",
+            str(tmp_path),
+            "--export",
+            str(tmp_path / f"exp{k}"),
+        )
         assert out.returncode == 0, out.stderr
         runs.append(json.loads(out.stdout))
     assert runs[0]["metrics"] == runs[1]["metrics"]
@@ -91,8 +109,23 @@ def test_backtest_twice_gives_identical_trades_and_stores_runs(btc_1m_file: Path
 
 
 def test_backtest_report_is_readable(btc_1m_file: Path, tmp_path: Path) -> None:
-    out = _run("backtest", "--data", str(btc_1m_file), "--data-dir", str(tmp_path), "--from", "2025-09-01",
-               "--to", "2025-09-20", "--fee", "0.0005", "--slippage-bps", "3", "--cash", "5000000")
+    out = _run(
+        "backtest",
+        "--data",
+        str(btc_1m_file),
+        "--data-dir",
+        str(tmp_path),
+        "--from",
+        "2025-09-01",
+        "--to",
+        "2025-09-20",
+        "--fee",
+        "0.0005",
+        "--slippage-bps",
+        "3",
+        "--cash",
+        "5000000",
+    )
     assert out.returncode == 0, out.stderr
     for label in ("Total return", "Max drawdown", "Sharpe", "Win rate", "Equity", "stored as run #1"):
         assert label in out.stdout

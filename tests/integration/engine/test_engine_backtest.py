@@ -25,9 +25,16 @@ from tradetui.strategies.registry import create
 
 def _bars(series: BarSeries) -> list[Bar]:
     return [
-        Bar(series.market, series.timeframe, int(series.ts_s[i]), decimal_from_float(float(series.open[i])),
-            decimal_from_float(float(series.high[i])), decimal_from_float(float(series.low[i])),
-            decimal_from_float(float(series.close[i])), decimal_from_float(float(series.volume[i])))
+        Bar(
+            series.market,
+            series.timeframe,
+            int(series.ts_s[i]),
+            decimal_from_float(float(series.open[i])),
+            decimal_from_float(float(series.high[i])),
+            decimal_from_float(float(series.low[i])),
+            decimal_from_float(float(series.close[i])),
+            decimal_from_float(float(series.volume[i])),
+        )
         for i in range(len(series))
     ]
 
@@ -36,8 +43,13 @@ def _live_engine(series: BarSeries, *, cash: str = "10000000", limits: AccountLi
     clock = SimClock(int(series.ts_s[0]) * 1000)
     venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal(cash), slippage_bps=5.0)
     settings = EngineSettings(limits=limits or AccountLimits(), id_prefix="bt", deterministic_ids=True)
-    return Engine(clock=clock, venue=venue, rule_book=UPBIT_RULES,
-                  assignments=[Assignment(create("breakout"), (series.market,))], settings=settings)
+    return Engine(
+        clock=clock,
+        venue=venue,
+        rule_book=UPBIT_RULES,
+        assignments=[Assignment(create("breakout"), (series.market,))],
+        settings=settings,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +93,9 @@ def test_cash_and_positions_agree_with_the_venue(series: BarSeries) -> None:
     assert fees == result.fees_paid
     # equity curve's last point = cash + positions at the last close
     last_close = decimal_from_float(float(series.close[-1]))
-    expected = engine.portfolio.cash + sum((p.volume * last_close for p in engine.portfolio.positions.values()),
-                                           Decimal(0))
+    expected = engine.portfolio.cash + sum(
+        (p.volume * last_close for p in engine.portfolio.positions.values()), Decimal(0)
+    )
     assert result.equity[-1] == pytest.approx(float(expected), rel=1e-9)
 
 
@@ -105,10 +118,12 @@ def test_stop_exits_never_fill_above_the_stop_level(series: BarSeries) -> None:
 
 
 def test_portfolio_never_exceeds_max_open_positions() -> None:
-    markets = [generate_market(f"KRW-C{k}", bars=5_000, seed=40 + k, start_price=1_000_000 * (k + 1))
-               for k in range(6)]
-    setup = BacktestSetup(limits=AccountLimits(max_open_positions=2, max_exposure_pct=100,
-                                               daily_loss_pct=None, max_consecutive_losses=None))
+    markets = [generate_market(f"KRW-C{k}", bars=5_000, seed=40 + k, start_price=1_000_000 * (k + 1)) for k in range(6)]
+    setup = BacktestSetup(
+        limits=AccountLimits(
+            max_open_positions=2, max_exposure_pct=100, daily_loss_pct=None, max_consecutive_losses=None
+        )
+    )
     result = run_backtest(markets, [create("breakout")], setup)
     held: dict[str, Decimal] = {}
     most = 0
@@ -125,11 +140,11 @@ def test_daily_loss_limit_pauses_until_the_next_trading_day() -> None:
     # a market that breaks out and then falls through every stop
     base = generate_market("KRW-BTC", bars=3_000, seed=5)
     crash = np.linspace(1.0, 0.7, len(base))
-    series = replace(base, open=base.open * crash, high=base.high * crash, low=base.low * crash,
-                     close=base.close * crash)
+    series = replace(
+        base, open=base.open * crash, high=base.high * crash, low=base.low * crash, close=base.close * crash
+    )
     limits = AccountLimits(daily_loss_pct=0.5, max_consecutive_losses=None)
-    result = run_backtest([series], [create("breakout")],
-                          BacktestSetup(limits=limits, fee_rate=Decimal("0.0005")))
+    result = run_backtest([series], [create("breakout")], BacktestSetup(limits=limits, fee_rate=Decimal("0.0005")))
     changes = [e for e in result.engine.recent_events if isinstance(e, EngineStateChanged)]
     paused = [e for e in changes if e.new is EngineState.PAUSED]
     assert paused and "daily loss limit" in paused[0].reason

@@ -285,9 +285,7 @@ def test_truncate_volume_never_rounds_up(decimals: int, value: str, expected: st
 
 def test_check_total_messages() -> None:
     rules = UPBIT_RULES.current()
-    assert rules.check_total(D("4999.99")) == (
-        "order total 4999.99 KRW is below the exchange minimum of 5000 KRW"
-    )
+    assert rules.check_total(D("4999.99")) == ("order total 4999.99 KRW is below the exchange minimum of 5000 KRW")
     assert rules.check_total(D("5000")) is None
     assert rules.check_total(D("1000000000")) is None
     assert rules.check_total(D("1000000001")) == (

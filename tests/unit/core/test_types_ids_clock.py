@@ -106,8 +106,10 @@ def test_random_identifiers_are_unique_and_fit_both_exchanges() -> None:
         assert len(ident) <= 32
 
 
-@pytest.mark.parametrize(("text", "ok"), [("a", True), ("A-b_9", True), ("x" * 36, True), ("x" * 37, False),
-                                          ("", False), ("a b", False), ("a.b", False)])
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("a", True), ("A-b_9", True), ("x" * 36, True), ("x" * 37, False), ("", False), ("a b", False), ("a.b", False)],
+)
 def test_identifier_validation(text: str, ok: bool) -> None:
     assert is_valid_identifier(text) is ok
 

@@ -15,8 +15,16 @@ def _series(high: list[float], close: list[float], volume: list[float]) -> BarSe
     n = len(close)
     h = np.array(high, dtype=float)
     c = np.array(close, dtype=float)
-    return BarSeries("KRW-T", Timeframe.M1, np.arange(n, dtype=np.int64) * 60, c.copy(), h, np.minimum(c, h) - 1,
-                     c, np.array(volume, dtype=float))
+    return BarSeries(
+        "KRW-T",
+        Timeframe.M1,
+        np.arange(n, dtype=np.int64) * 60,
+        c.copy(),
+        h,
+        np.minimum(c, h) - 1,
+        c,
+        np.array(volume, dtype=float),
+    )
 
 
 def test_enters_only_on_a_new_high_with_heavy_volume() -> None:
@@ -40,8 +48,9 @@ def test_warmup_bars_never_signal() -> None:
 
 
 def test_exit_plan_follows_params() -> None:
-    plan = BreakoutMomentum(BreakoutParams(stop_pct=2, take_profit_pct=4, take_profit_fraction=0.3,
-                                           trailing_pct=0.5)).exit_plan()
+    plan = BreakoutMomentum(
+        BreakoutParams(stop_pct=2, take_profit_pct=4, take_profit_fraction=0.3, trailing_pct=0.5)
+    ).exit_plan()
     assert plan.stop_pct == 2
     assert plan.take_profits[0].gain_pct == 4 and plan.take_profits[0].fraction == 0.3
     assert plan.trailing_pct == 0.5
