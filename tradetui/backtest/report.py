@@ -314,7 +314,9 @@ def _amount_and_pct(amount: Decimal | None, pct: float | None) -> Text:
 
 
 def _price(value: Decimal) -> str:
-    return format(value.normalize(), ",f")
+    """Prices as traders read them: averages of partial fills are cut to a sensible precision."""
+    places = 2 if abs(value) >= 100 else 4 if abs(value) >= 1 else 8
+    return format(value.quantize(Decimal(1).scaleb(-places)).normalize(), ",f")
 
 
 def _axis_number(value: float, span: float) -> str:

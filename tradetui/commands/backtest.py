@@ -24,6 +24,7 @@ from tradetui.commands.compose import account_limits, build_strategy, sizing_rul
 from tradetui.config import AppConfig, data_dir, demo_config, load_config
 from tradetui.core.clock import parse_utc
 from tradetui.core.market import Exchange
+from tradetui.data.aggregate import resample
 from tradetui.data.csv_import import read_candles_csv
 from tradetui.errors import ConfigError, DataError
 from tradetui.indicators.series import BarSeries
@@ -134,10 +135,20 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         strategy = build_strategy(entry.name, {**entry.params, **params})
     else:
         strategy = build_strategy("breakout", params)
-    if strategy.timeframe is not series[0].timeframe:
-        strategy = build_strategy(
-            strategy.name, {**strategy.params.model_dump(), **params, "timeframe": series[0].timeframe.value}
-        )
+    data_tf = series[0].timeframe
+    chosen = "timeframe" in params or (
+        config is not None and bool(config.strategies) and "timeframe" in config.strategies[0].params
+    )
+    if strategy.timeframe is not data_tf:
+        if chosen and strategy.timeframe.seconds > data_tf.seconds:
+            series = [resample(s, strategy.timeframe) for s in series]
+        elif chosen:
+            raise ConfigError(
+                f"strategy timeframe {strategy.timeframe} is finer than the {data_tf} candles; "
+                f"use {data_tf} or a coarser timeframe"
+            )
+        else:
+            strategy = build_strategy(strategy.name, {**strategy.params.model_dump(), "timeframe": data_tf.value})
     setup = BacktestSetup(
         exchange=Exchange(args.exchange) if args.exchange else base.exchange,
         cash_krw=cash,

@@ -40,6 +40,7 @@ from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
 from tradetui.core.types import ZERO, Side, decimal_from_float
+from tradetui.engine.aggregation import CandleAggregator, check_resample_target
 from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.simulated_venue import SimulatedVenue
@@ -114,6 +115,7 @@ class Engine:
         self._sim = venue if isinstance(venue, SimulatedVenue) else None
         self._sim_clock = clock if isinstance(clock, SimClock) else None
         self._order_index: dict[str, int] = {}
+        self._aggregators: dict[str, CandleAggregator] = {}
         self.bars_processed = 0
 
     # --- events --------------------------------------------------------------------------------
@@ -444,12 +446,21 @@ class Engine:
             progress(1.0)
 
     def on_bar(self, bar: Bar) -> None:
-        """A bar of a strategy timeframe closed (live, paper, demo)."""
+        """A bar closed (live, paper, demo). Bars finer than the strategies' timeframe are
+        rolled up; the engine acts when a bar of its own timeframe closes."""
         m = self.markets.get(bar.market)
         if m is None:
             return
         if bar.timeframe is not m.timeframe:
-            raise ValueError(f"{bar.market}: engine trades {m.timeframe} bars, got {bar.timeframe}")
+            aggregator = self._aggregators.get(bar.market)
+            if aggregator is None:
+                check_resample_target(bar.timeframe, m.timeframe)  # raises for a coarser feed
+                aggregator = self._aggregators[bar.market] = CandleAggregator(m.timeframe)
+            closed = aggregator.update(bar)
+            if closed is None:
+                self.poll()
+                return
+            bar = closed
         self._ensure_signals(m)
         self.poll()
         m.append(bar)

@@ -198,3 +198,16 @@ def test_data_import_and_check(shared_data: Path, tmp_path: Path) -> None:
 def test_strategies_listing(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["strategies"]) == 0
     assert "lookback" in capsys.readouterr().out
+
+
+def test_backtest_rolls_candles_up_to_the_strategy_timeframe(btc_1m_file: Path) -> None:
+    out = _run("backtest", "--data", str(btc_1m_file), "--param", "timeframe=15m", "--json", "--no-store")
+    assert out.returncode == 0, out.stderr
+    run = json.loads(out.stdout)["run"]
+    assert 3_100 < run["bars"] < 3_200  # 47,597 one-minute candles in 15-minute buckets
+
+
+def test_backtest_refuses_a_strategy_finer_than_the_candles(shared_data: Path) -> None:
+    hourly = shared_data / "upbit_KRW-ETH_60m_20220101_20250929.csv.gz"
+    line = _one_line_error(_run("backtest", "--data", str(hourly), "--param", "timeframe=5m", "--no-store"))
+    assert "finer than the 60m candles" in line

@@ -219,3 +219,21 @@ def test_real_upbit_candles_trade_and_repeat_exactly(btc_1m_file: object) -> Non
     a = run_backtest([real], [create("breakout")])
     b = run_backtest([real], [create("breakout")])
     assert a.trades and a.trades == b.trades
+
+
+def test_one_minute_feed_is_rolled_up_for_a_five_minute_strategy() -> None:
+    from tradetui.data.aggregate import resample
+
+    minute = generate_market("KRW-BTC", bars=15_000, seed=8)
+    five = resample(minute, Timeframe.M5)
+    strategy = create("breakout", {"timeframe": "5m"})
+    backtest = run_backtest([five], [strategy])
+    clock = SimClock(int(minute.ts_s[0]) * 1000)
+    venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("10000000"), slippage_bps=5.0)
+    engine = Engine(clock=clock, venue=venue, rule_book=UPBIT_RULES,
+                    assignments=[Assignment(create("breakout", {"timeframe": "5m"}), ("KRW-BTC",))],
+                    settings=EngineSettings(id_prefix="bt", deterministic_ids=True))
+    for bar in _bars(minute):
+        engine.on_bar(bar)
+    assert engine.markets["KRW-BTC"].n == len(five)
+    assert backtest.trades and engine.portfolio.closed == backtest.trades
