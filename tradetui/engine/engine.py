@@ -175,7 +175,7 @@ class Engine:
         self._set_time(int(m.ts_s[i]) * 1000)
         if m.pending and self._sim is not None:
             self._sim.mark(m.market, float(m.open[i]))
-            self._sim.touch(m.market, float(m.open[i]), float(m.high[i]), float(m.low[i]))
+            self._sim.touch(m.market, float(m.open[i]), float(m.high[i]), float(m.low[i]), float(m.volume[i]))
             self._pump(i)
 
     def _intrabar_phase(self, m: MarketState, i: int) -> None:

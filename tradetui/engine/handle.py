@@ -18,6 +18,7 @@ from typing import Any
 from tradetui.core.events import EngineState, Event
 from tradetui.core.market import Bar
 from tradetui.engine.engine import Engine
+from tradetui.strategies import registry
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,16 @@ class EngineHandle:
 
     def set_strategy_enabled(self, name: str, enabled: bool) -> None:
         self.engine.set_strategy_enabled(name, enabled)
+
+    def set_params(self, name: str, changes: dict[str, Any]) -> None:
+        """Change some parameters of a running strategy (validated; ValueError names the bad key)."""
+        current = self.engine.strategies.get(name)
+        if current is None:
+            raise KeyError(f"unknown strategy {name!r}; running: {', '.join(self.engine.strategies)}")
+        merged = {**current.params.model_dump(), **changes}
+        if merged.get("timeframe") != current.params.model_dump().get("timeframe"):
+            raise ValueError("the timeframe of a running strategy cannot change; restart with a new config")
+        self.engine.replace_strategy(registry.create(name, merged))
 
     # --- read model ----------------------------------------------------------------------------
 

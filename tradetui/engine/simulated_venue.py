@@ -41,8 +41,14 @@ class SimulatedVenue:
         *,
         cash_krw: Decimal,
         slippage_bps: float = 0.0,
+        max_participation: float | None = None,
         quote: str = "KRW",
     ) -> None:
+        """``max_participation``: a limit order takes at most this share of a bar's volume per
+        bar (partial fills); None fills a touched limit order completely."""
+        if max_participation is not None and not 0 < max_participation <= 1:
+            raise ValueError("max_participation must be in (0, 1]")
+        self.max_participation = None if max_participation is None else Decimal(repr(max_participation))
         self.rule_book = rule_book
         self.clock = clock
         self.slippage = Decimal(str(slippage_bps)) / Decimal(10000)
@@ -128,8 +134,8 @@ class SimulatedVenue:
                 fill_price = rules.round_price(market, ref * (1 - self.slippage), PriceRounding.DOWN)
             self._fill_market(order, fill_price, rules)
 
-    def touch(self, market: str, open_: float, high: float, low: float) -> None:
-        """A bar traded between ``low`` and ``high``: fill limit orders it went through."""
+    def touch(self, market: str, open_: float, high: float, low: float, volume: float | None = None) -> None:
+        """A bar traded between ``low`` and ``high`` (``volume`` units): fill limit orders it went through."""
         ids = self._by_market.get(market)
         if not ids:
             return
@@ -145,7 +151,7 @@ class SimulatedVenue:
                 fill_price = max(order.price, decimal_from_float(open_))
             else:
                 continue
-            self._fill_limit(order, fill_price, rules)
+            self._fill_limit(order, fill_price, rules, bar_volume=volume)
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -270,7 +276,13 @@ class SimulatedVenue:
         fill = self._new_fill(order, price, sell_volume, rules.taker_fee, maker=False)
         self._finish(self._settle(order, fill, rules), OrderState.DONE, (fill,))
 
-    def _fill_limit(self, order: Order, price: Decimal, rules: MarketRules) -> None:
-        volume = (order.volume or ZERO) - order.executed_volume
+    def _fill_limit(self, order: Order, price: Decimal, rules: MarketRules, *, bar_volume: float | None) -> None:
+        remaining = (order.volume or ZERO) - order.executed_volume
+        volume = remaining
+        if self.max_participation is not None and bar_volume is not None:
+            volume = min(remaining, rules.truncate_volume(decimal_from_float(bar_volume) * self.max_participation))
+            if volume <= 0:
+                return
         fill = self._new_fill(order, price, volume, rules.maker_fee, maker=True)
-        self._finish(self._settle(order, fill, rules), OrderState.DONE, (fill,))
+        filled = self._settle(order, fill, rules)
+        self._finish(filled, OrderState.DONE if volume == remaining else OrderState.WAIT, (fill,))

@@ -230,9 +230,13 @@ def test_one_minute_feed_is_rolled_up_for_a_five_minute_strategy() -> None:
     backtest = run_backtest([five], [strategy])
     clock = SimClock(int(minute.ts_s[0]) * 1000)
     venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("10000000"), slippage_bps=5.0)
-    engine = Engine(clock=clock, venue=venue, rule_book=UPBIT_RULES,
-                    assignments=[Assignment(create("breakout", {"timeframe": "5m"}), ("KRW-BTC",))],
-                    settings=EngineSettings(id_prefix="bt", deterministic_ids=True))
+    engine = Engine(
+        clock=clock,
+        venue=venue,
+        rule_book=UPBIT_RULES,
+        assignments=[Assignment(create("breakout", {"timeframe": "5m"}), ("KRW-BTC",))],
+        settings=EngineSettings(id_prefix="bt", deterministic_ids=True),
+    )
     for bar in _bars(minute):
         engine.on_bar(bar)
     assert engine.markets["KRW-BTC"].n == len(five)

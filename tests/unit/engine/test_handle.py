@@ -1,0 +1,81 @@
+"""EngineHandle: commands reach the engine, the read model reflects it, events stream out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from tradetui.core.clock import SimClock
+from tradetui.core.events import EngineState, Event, OrderFilled
+from tradetui.core.market import Bar
+from tradetui.core.rules import UPBIT_RULES
+from tradetui.data.synthetic import SyntheticFeed
+from tradetui.engine.engine import Assignment, Engine
+from tradetui.engine.handle import EngineHandle
+from tradetui.engine.simulated_venue import SimulatedVenue
+from tradetui.strategies.registry import create
+
+
+def _handle(bars: int) -> EngineHandle:
+    feed = SyntheticFeed("KRW-BTC", bars=bars, seed=3)
+    clock = SimClock(feed.start_s * 1000)
+    venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("10000000"), slippage_bps=5)
+    engine = Engine(
+        clock=clock, venue=venue, rule_book=UPBIT_RULES, assignments=[Assignment(create("breakout"), ("KRW-BTC",))]
+    )
+
+    async def source() -> AsyncIterator[Bar]:
+        for bar in feed:
+            yield bar
+            await asyncio.sleep(0)
+
+    return EngineHandle(engine, mode="DEMO", exchange="upbit", feed=source())
+
+
+async def test_events_stream_and_snapshot_follow_the_run() -> None:
+    handle = _handle(3_000)
+    seen: list[Event] = []
+
+    async def collect() -> None:
+        async for event in handle.events():
+            seen.append(event)
+
+    task = asyncio.create_task(collect())
+    await asyncio.sleep(0)
+    await handle.run()
+    task.cancel()
+    snap = handle.snapshot()
+    assert any(isinstance(e, OrderFilled) for e in seen)
+    assert snap.bars_processed == 3_000
+    assert snap.trades_closed == len(handle.engine.portfolio.closed)
+    assert snap.events and snap.strategies[0].name == "breakout" and snap.strategies[0].enabled
+    assert snap.equity == handle.engine.equity_and_exposure()[0]
+
+
+async def test_commands_change_state_and_params() -> None:
+    handle = _handle(10)
+    handle.pause()
+    assert handle.snapshot().state is EngineState.PAUSED
+    handle.resume()
+    handle.set_strategy_enabled("breakout", False)
+    assert not handle.snapshot().strategies[0].enabled
+    handle.set_params("breakout", {"lookback": 40})
+    assert handle.snapshot().strategies[0].params["lookback"] == 40
+    with pytest.raises(ValueError, match="lookback"):
+        handle.set_params("breakout", {"lookback": -1})
+    with pytest.raises(ValueError, match="timeframe"):
+        handle.set_params("breakout", {"timeframe": "5m"})
+    handle.kill(flatten=True)
+    assert handle.snapshot().state is EngineState.HALTED
+
+
+async def test_request_stop_ends_run_promptly() -> None:
+    handle = _handle(1_000_000)
+    runner = asyncio.create_task(handle.run())
+    await asyncio.sleep(0.05)
+    handle.request_stop()
+    await asyncio.wait_for(runner, timeout=5)
+    assert 0 < handle.snapshot().bars_processed < 1_000_000

@@ -1,0 +1,57 @@
+"""Partial fills in the simulated venue and their path through the order manager."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradetui.core.clock import SimClock
+from tradetui.core.orders import OrderState
+from tradetui.core.rules import UPBIT_RULES
+from tradetui.core.types import Side
+from tradetui.engine.simulated_venue import SimulatedVenue
+from tradetui.execution.order_manager import MemoryJournal, OrderManager
+
+START = 1_760_000_000_000  # 2025-10-09, the 2025-07-31 tick table
+
+
+def _setup() -> tuple[SimulatedVenue, OrderManager, MemoryJournal]:
+    clock = SimClock(START)
+    venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("1000000"), max_participation=0.25)
+    journal = MemoryJournal()
+    return venue, OrderManager(venue, journal, clock, deterministic_ids=True), journal
+
+
+def test_limit_bid_fills_in_parts_then_completes() -> None:
+    venue, om, journal = _setup()
+    order = om.limit("KRW-XRP", Side.BID, Decimal("3000"), Decimal("100"), purpose="entry", strategy="t")
+    om.submit(order)
+    om.apply(venue.drain())
+    venue.touch("KRW-XRP", 3001.0, 3002.0, 2999.0, volume=200.0)  # 25 % of 200 = 50
+    applied, _ = om.apply(venue.drain())
+    first = applied[0].order
+    assert first.state is OrderState.WAIT
+    assert first.executed_volume == Decimal("50")
+    assert venue.balances()["XRP"].free == Decimal("50")
+    venue.touch("KRW-XRP", 3000.0, 3001.0, 2990.0, volume=1000.0)
+    applied, _ = om.apply(venue.drain())
+    done = applied[0].order
+    assert done.state is OrderState.DONE and done.executed_volume == Decimal("100")
+    assert venue.balances()["KRW"].locked == 0
+    assert len(journal.fills) == 2
+    assert journal.orders[order.identifier].state is OrderState.DONE
+
+
+def test_cancel_after_a_partial_fill_keeps_the_fill_and_releases_the_rest() -> None:
+    venue, om, _ = _setup()
+    order = om.limit("KRW-XRP", Side.BID, Decimal("3000"), Decimal("100"), purpose="entry", strategy="t")
+    om.submit(order)
+    venue.touch("KRW-XRP", 3000.0, 3000.0, 2990.0, volume=40.0)  # 10 filled
+    om.cancel(order.identifier)
+    applied, _ = om.apply(venue.drain())
+    final = applied[-1].order
+    assert final.state is OrderState.CANCEL and final.executed_volume == Decimal("10")
+    krw = venue.balances()["KRW"]
+    fee = Decimal("3000") * 10 * Decimal("0.0005")
+    assert krw.locked == 0
+    assert krw.free == Decimal("1000000") - Decimal("30000") - fee
+    assert not om.open_orders()
