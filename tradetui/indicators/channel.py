@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy.typing as npt
 
-from tradetui.indicators.inputs import as_series, nan_series, require_period
+from tradetui.indicators.inputs import as_series, require_period
 from tradetui.indicators.series import FloatArray
 from tradetui.indicators.window import window_max, window_min
 
@@ -14,11 +14,7 @@ def highest(values: npt.ArrayLike, period: int = 20) -> FloatArray:
 
     Warm-up: ``period - 1``.
     """
-    period = require_period(period)
-    x = as_series(values)
-    out = nan_series(len(x))
-    out[period - 1 :] = window_max(x, period)
-    return out
+    return window_max(as_series(values), require_period(period))
 
 
 def lowest(values: npt.ArrayLike, period: int = 20) -> FloatArray:
@@ -26,8 +22,4 @@ def lowest(values: npt.ArrayLike, period: int = 20) -> FloatArray:
 
     Warm-up: ``period - 1``.
     """
-    period = require_period(period)
-    x = as_series(values)
-    out = nan_series(len(x))
-    out[period - 1 :] = window_min(x, period)
-    return out
+    return window_min(as_series(values), require_period(period))

@@ -28,19 +28,24 @@ def rsi(values: npt.ArrayLike, period: int = 14) -> FloatArray:
     out = nan_series(n)
     if n <= period:
         return out
-    change = np.diff(x)
-    gain = np.maximum(change, 0.0)
-    loss = np.maximum(-change, 0.0)
     decay = (period - 1) / period
-    avg_gain = np.empty(n - period, dtype=np.float64)
+    gain = np.diff(x)
+    loss = np.negative(gain)
+    np.maximum(gain, 0.0, out=gain)
+    np.maximum(loss, 0.0, out=loss)
+    avg_gain = out[period:]
     avg_loss = np.empty(n - period, dtype=np.float64)
     for change_part, average in ((gain, avg_gain), (loss, avg_loss)):
         seed = float(change_part[:period].sum()) / period
         average[0] = seed
-        recurrence.solve_into(change_part[period:] / period, decay, seed, average[1:])
-    total = avg_gain + avg_loss
+        drive = change_part[period:]
+        drive /= period
+        recurrence.solve_into(drive, decay, seed, average[1:])
+    total = np.add(avg_gain, avg_loss, out=avg_loss)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out[period:] = np.where(total != 0.0, 100.0 * (avg_gain / total), 0.0)
+        np.divide(avg_gain, total, out=avg_gain)
+    avg_gain *= 100.0
+    avg_gain[total == 0.0] = 0.0
     return out
 
 
@@ -100,14 +105,17 @@ def stochastic(
     k_out, d_out = nan_series(n), nan_series(n)
     if n <= lookback:
         return k_out, d_out
-    highest_high = window_max(h, fastk)
-    lowest_low = window_min(lo, fastk)
-    span = (highest_high - lowest_low) / 100.0
+    highest_high = window_max(h, fastk)[fastk - 1 :]
+    lowest_low = window_min(lo, fastk)[fastk - 1 :]
+    span = np.subtract(highest_high, lowest_low, out=highest_high)
+    span /= 100.0
+    fast_k = np.subtract(c[fastk - 1 :], lowest_low, out=lowest_low)
     with np.errstate(divide="ignore", invalid="ignore"):
-        fast_k = np.where(span != 0.0, (c[fastk - 1 :] - lowest_low) / span, 0.0)
-    slow_k = window_mean(fast_k, slowk)
+        fast_k /= span
+    fast_k[span == 0.0] = 0.0
+    slow_k = window_mean(fast_k, slowk)[slowk - 1 :]
     k_out[lookback:] = slow_k[slowd - 1 :]
-    d_out[lookback:] = window_mean(slow_k, slowd)
+    d_out[lookback:] = window_mean(slow_k, slowd)[slowd - 1 :]
     return k_out, d_out
 
 
@@ -115,9 +123,11 @@ def directional_movement(high: FloatArray, low: FloatArray) -> tuple[FloatArray,
     """(+DM, -DM) for bars 1..n-1: the larger of the up-move and down-move if positive, else 0."""
     up = high[1:] - high[:-1]
     down = low[:-1] - low[1:]
-    plus = np.where((up > 0.0) & (up > down), up, 0.0)
-    minus = np.where((down > 0.0) & (up < down), down, 0.0)
-    return plus, minus
+    is_plus = (up > 0.0) & (up > down)
+    is_minus = (down > 0.0) & (up < down)
+    up *= is_plus
+    down *= is_minus
+    return up, down
 
 
 def adx(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
@@ -142,27 +152,34 @@ def adx(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: i
     decay = 1.0 - 1.0 / period
     smoothed = []
     for movement in (true_range_of(h, lo, c), plus_dm, minus_dm):
-        total = np.empty(n - period, dtype=np.float64)  # bars period..n-1
         seed = float(movement[: period - 1].sum())
-        recurrence.solve_into(movement[period - 1 :].copy(), decay, seed, total)
+        total = movement[period - 1 :]  # bars period..n-1, smoothed in place
+        recurrence.solve_into(total, decay, seed, total)
         smoothed.append(total)
-    sum_tr, sum_plus, sum_minus = smoothed
+    sum_tr, plus_di, minus_di = smoothed
     with np.errstate(divide="ignore", invalid="ignore"):
-        plus_di = 100.0 * (sum_plus / sum_tr)
-        minus_di = 100.0 * (sum_minus / sum_tr)
+        plus_di /= sum_tr
+        plus_di *= 100.0
+        minus_di /= sum_tr
+        minus_di *= 100.0
         di_total = minus_di + plus_di
-        dx = 100.0 * (np.abs(minus_di - plus_di) / di_total)
-    has_dx = (sum_tr != 0.0) & (di_total != 0.0)
+        dx = np.subtract(minus_di, plus_di, out=minus_di)
+        np.abs(dx, out=dx)
+        dx /= di_total
+        dx *= 100.0
+    has_dx = sum_tr != 0.0
+    has_dx &= di_total != 0.0
     seed_adx = float(dx[:period][has_dx[:period]].sum()) / period
     out[lookback] = seed_adx
     later_dx, later_has = dx[period:], has_dx[period:]
+    later_dx /= period
     adx_decay = (period - 1) / period
     if later_has.all():
-        recurrence.solve_into(later_dx / period, adx_decay, seed_adx, out[lookback + 1 :])
+        recurrence.solve_into(later_dx, adx_decay, seed_adx, out[lookback + 1 :])
     else:
         # Bars without DX hold the previous ADX: smooth the bars that have one, then carry.
         levels = np.empty(int(later_has.sum()) + 1, dtype=np.float64)
         levels[0] = seed_adx
-        recurrence.solve_into(later_dx[later_has] / period, adx_decay, seed_adx, levels[1:])
+        recurrence.solve_into(later_dx[later_has], adx_decay, seed_adx, levels[1:])
         out[lookback + 1 :] = levels[np.cumsum(later_has)]
     return out

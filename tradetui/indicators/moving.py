@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import numpy.typing as npt
 
 from tradetui.indicators import recurrence
@@ -15,11 +16,7 @@ def sma(values: npt.ArrayLike, period: int = 20) -> FloatArray:
 
     Warm-up: ``period - 1`` (``out[i]`` is NaN for ``i < period - 1``).
     """
-    period = require_period(period)
-    x = as_series(values)
-    out = nan_series(len(x))
-    out[period - 1 :] = window_mean(x, period)
-    return out
+    return window_mean(as_series(values), require_period(period))
 
 
 def ema_from(x: FloatArray, period: int, start: int, out: FloatArray) -> None:
@@ -33,7 +30,8 @@ def ema_from(x: FloatArray, period: int, start: int, out: FloatArray) -> None:
     seed_at = start + period - 1
     seed = float(x[start : seed_at + 1].sum()) / period
     out[seed_at] = seed
-    recurrence.solve_into(x[seed_at + 1 :] * k, 1.0 - k, seed, out[seed_at + 1 :])
+    drive = np.multiply(x[seed_at + 1 :], k)
+    recurrence.solve_into(drive, 1.0 - k, seed, out[seed_at + 1 :])
 
 
 def ema(values: npt.ArrayLike, period: int = 20) -> FloatArray:

@@ -33,7 +33,8 @@ def _power_matrix(decay: float) -> FloatArray:
     lag = steps[None, :] - steps[:, None]
     powers = np.power(decay, np.maximum(lag, 0).astype(np.float64))
     powers[(lag < 0) | (powers < _TINY)] = 0.0
-    return powers
+    result: FloatArray = powers
+    return result
 
 
 def _solve_by_loop(drive: FloatArray, decay: float, initial: float, out: FloatArray) -> None:

@@ -8,17 +8,19 @@ import numpy.typing as npt
 from tradetui.indicators import recurrence
 from tradetui.indicators.inputs import as_columns, as_series, nan_series, require_period
 from tradetui.indicators.series import FloatArray
-from tradetui.indicators.window import window_mean_var
+from tradetui.indicators.window import window_mean_std
 
 
 def true_range_of(high: FloatArray, low: FloatArray, close: FloatArray) -> FloatArray:
     """True range for bars 1..n-1 (length ``n - 1``): max(h-l, |h-c_prev|, |l-c_prev|)."""
     previous = close[:-1]
-    current_high = high[1:]
-    current_low = low[1:]
-    out = current_high - current_low
-    np.maximum(out, np.abs(current_high - previous), out=out)
-    np.maximum(out, np.abs(current_low - previous), out=out)
+    out = high[1:] - low[1:]
+    gap = np.subtract(high[1:], previous)
+    np.abs(gap, out=gap)
+    np.maximum(out, gap, out=out)
+    np.subtract(low[1:], previous, out=gap)
+    np.abs(gap, out=gap)
+    np.maximum(out, gap, out=out)
     return out
 
 
@@ -49,7 +51,9 @@ def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: i
     tr = true_range_of(h, lo, c)
     seed = float(tr[:period].sum()) / period
     out[period] = seed
-    recurrence.solve_into(tr[period:] / period, (period - 1) / period, seed, out[period + 1 :])
+    drive = tr[period:]
+    drive /= period
+    recurrence.solve_into(drive, (period - 1) / period, seed, out[period + 1 :])
     return out
 
 
@@ -64,13 +68,9 @@ def bollinger(
     """
     period = require_period(period)
     x = as_series(values)
-    n = len(x)
-    upper, middle, lower = nan_series(n), nan_series(n), nan_series(n)
-    if n < period:
-        return upper, middle, lower
-    mean, variance = window_mean_var(x, period)
-    deviation = np.sqrt(variance)
-    middle[period - 1 :] = mean
-    upper[period - 1 :] = mean + float(nbdev_up) * deviation
-    lower[period - 1 :] = mean - float(nbdev_dn) * deviation
+    middle, deviation = window_mean_std(x, period)
+    upper = deviation * float(nbdev_up)
+    upper += middle
+    lower = np.multiply(deviation, float(nbdev_dn), out=deviation)
+    np.subtract(middle, lower, out=lower)
     return upper, middle, lower

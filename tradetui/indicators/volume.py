@@ -21,8 +21,10 @@ def obv(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
     if n == 0:
         return signed
     signed[0] = v[0]
-    np.multiply(np.sign(np.diff(c)), v[1:], out=signed[1:])
-    return np.cumsum(signed)
+    direction = np.diff(c)
+    np.sign(direction, out=direction)
+    np.multiply(direction, v[1:], out=signed[1:])
+    return np.cumsum(signed, out=signed)
 
 
 def session_starts(session: npt.ArrayLike, length: int) -> npt.NDArray[np.bool_]:
@@ -36,6 +38,22 @@ def session_starts(session: npt.ArrayLike, length: int) -> npt.NDArray[np.bool_]
     starts[:1] = True
     starts[1:] = ids[1:] != ids[:-1]
     return starts
+
+
+def session_cumsum(values: FloatArray, position: npt.NDArray[np.intp]) -> FloatArray:
+    """Running sums restarting at every session, by doubling (Hillis-Steele scan).
+
+    ``position[i]`` is bar ``i``'s offset in its session. After the round with shift ``d``,
+    ``out[i]`` sums the bars of its session in ``(i - 2d, i]``. Unlike subtracting a global
+    cumsum at the session start, no session inherits the rounding of earlier, bigger ones.
+    """
+    out = values.copy()
+    longest = int(position.max()) if len(position) else 0
+    shift = 1
+    while shift <= longest:
+        out[shift:] += np.where(position[shift:] >= shift, out[:-shift], 0.0)
+        shift *= 2
+    return out
 
 
 def vwap(
@@ -54,15 +72,16 @@ def vwap(
     """
     h, lo, c, v = as_columns(high=high, low=low, close=close, volume=volume)
     n = len(h)
-    weighted = np.cumsum((h + lo + c) / 3.0 * v)
-    traded = np.cumsum(v)
-    if session is not None and n:
+    weighted = (h + lo + c) / 3.0 * v
+    if session is None or n == 0:
+        np.cumsum(weighted, out=weighted)
+        traded = np.cumsum(v)
+    else:
         starts = session_starts(session, n)
-        start_index = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-        before = start_index - 1
-        has_before = before >= 0
-        weighted = weighted - np.where(has_before, weighted[before], 0.0)
-        traded = traded - np.where(has_before, traded[before], 0.0)
+        index = np.arange(n)
+        position = index - np.maximum.accumulate(np.where(starts, index, 0))
+        weighted = session_cumsum(weighted, position)
+        traded = session_cumsum(v, position)
     with np.errstate(divide="ignore", invalid="ignore"):
         out: FloatArray = np.where(traded != 0.0, weighted / traded, np.nan)
     return out
