@@ -59,6 +59,8 @@ class SimulatedVenue:
         self._seen_identifiers: set[str] = set()
         self._reports: list[VenueReport] = []
         self._locks: dict[str, Decimal] = {}
+        self._placed_rules: dict[str, MarketRules] = {}
+        """Rules in force when each open order was accepted: its fees follow them."""
         self._trade_seq = 0
         self._rules_cache: tuple[int, int, MarketRules] = (1, 0, rule_book.versions[0])
         self.fees_paid = ZERO
@@ -89,6 +91,7 @@ class SimulatedVenue:
             return
         self._seen_identifiers.add(order.identifier)
         self._lock(order)
+        self._placed_rules[order.identifier] = self.rules_now()
         accepted = order.to_state(OrderState.WAIT, now)
         self._open[order.identifier] = accepted
         self._by_market.setdefault(order.market, []).append(order.identifier)
@@ -184,7 +187,7 @@ class SimulatedVenue:
             if total > rules.max_total_krw:
                 return "over_krw_funds_bid" if order.side is Side.BID else f"invalid_volume_{suffix}"
         if order.side is Side.BID:
-            need = (total or ZERO) * (1 + rules.taker_fee)
+            need = (total or ZERO) * (1 + _reserve_rate(order, rules))
             if self._wallet(self.quote).free < need:
                 return "insufficient_funds_bid"
         elif self._wallet(base).free < (order.volume or ZERO):
@@ -195,7 +198,7 @@ class SimulatedVenue:
         rules = self.rules_now()
         if order.side is Side.BID:
             total = order.price if order.ord_type is OrdType.PRICE else (order.price or ZERO) * (order.volume or ZERO)
-            amount = (total or ZERO) * (1 + rules.taker_fee)
+            amount = (total or ZERO) * (1 + _reserve_rate(order, rules))
             wallet = self._wallet(self.quote)
         else:
             amount = order.volume or ZERO
@@ -204,7 +207,11 @@ class SimulatedVenue:
         wallet.locked += amount
         self._locks[order.identifier] = amount
 
+    def _fee_rules(self, order: Order) -> MarketRules:
+        return self._placed_rules.get(order.identifier) or self.rules_now()
+
     def _unlock_rest(self, order: Order) -> None:
+        self._placed_rules.pop(order.identifier, None)
         rest = self._locks.pop(order.identifier, ZERO)
         wallet = self._wallet(self.quote if order.side is Side.BID else order.market.split("-", 1)[1])
         wallet.locked -= rest
@@ -259,7 +266,7 @@ class SimulatedVenue:
             if volume <= 0:
                 self._finish(order, OrderState.CANCEL, (), reason="amount buys less than one volume step")
                 return
-            fill = self._new_fill(order, price, volume, rules.taker_fee, maker=False)
+            fill = self._new_fill(order, price, volume, self._fee_rules(order).taker_fee, maker=False)
             filled = self._settle(order, fill, rules)
             leftover = amount - filled.executed_funds
             self._finish(
@@ -273,7 +280,7 @@ class SimulatedVenue:
         if price * sell_volume < rules.min_total_krw:
             self._finish(order, OrderState.CANCEL, (), reason="under_min_total_ask")
             return
-        fill = self._new_fill(order, price, sell_volume, rules.taker_fee, maker=False)
+        fill = self._new_fill(order, price, sell_volume, self._fee_rules(order).taker_fee, maker=False)
         self._finish(self._settle(order, fill, rules), OrderState.DONE, (fill,))
 
     def _fill_limit(self, order: Order, price: Decimal, rules: MarketRules, *, bar_volume: float | None) -> None:
@@ -283,6 +290,14 @@ class SimulatedVenue:
             volume = min(remaining, rules.truncate_volume(decimal_from_float(bar_volume) * self.max_participation))
             if volume <= 0:
                 return
-        fill = self._new_fill(order, price, volume, rules.maker_fee, maker=True)
+        fill = self._new_fill(order, price, volume, self._fee_rules(order).maker_fee, maker=True)
         filled = self._settle(order, fill, rules)
         self._finish(filled, OrderState.DONE if volume == remaining else OrderState.WAIT, (fill,))
+
+
+def _reserve_rate(order: Order, rules: MarketRules) -> Decimal:
+    """Fee rate a bid reserves: the taker fee for a market buy; for a limit order the larger of
+    maker and taker, since it may fill either way."""
+    if order.ord_type is OrdType.PRICE:
+        return rules.taker_fee
+    return max(rules.maker_fee, rules.taker_fee)

@@ -34,7 +34,9 @@ class BarSeries:
         n = len(self.ts_s)
         for name in ("open", "high", "low", "close", "volume"):
             if len(getattr(self, name)) != n:
-                raise ValueError(f"BarSeries {self.market}: column {name} has {len(getattr(self, name))} rows, ts has {n}")
+                raise ValueError(
+                    f"BarSeries {self.market}: column {name} has {len(getattr(self, name))} rows, ts has {n}"
+                )
 
     def __len__(self) -> int:
         return len(self.ts_s)
