@@ -200,6 +200,13 @@ class EngineHandle:
     def kill(self, *, flatten: bool = False) -> None:
         self.engine.kill(flatten=flatten)
 
+    def reduce_only(self, reason: str = "reduce-only set by the trader") -> None:
+        self.engine.reduce_only(reason)
+
+    def flatten(self) -> None:
+        """Sell every position at market without halting the engine."""
+        self.engine.flatten()
+
     def set_strategy_enabled(self, name: str, enabled: bool) -> None:
         self.engine.set_strategy_enabled(name, enabled)
 

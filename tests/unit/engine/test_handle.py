@@ -68,6 +68,10 @@ async def test_commands_change_state_and_params() -> None:
         handle.set_params("breakout", {"lookback": -1})
     with pytest.raises(ValueError, match="timeframe"):
         handle.set_params("breakout", {"timeframe": "5m"})
+    handle.reduce_only()
+    assert handle.snapshot().state is EngineState.REDUCE_ONLY
+    handle.pause()  # a pause does not loosen reduce-only
+    assert handle.snapshot().state is EngineState.REDUCE_ONLY
     handle.kill(flatten=True)
     assert handle.snapshot().state is EngineState.HALTED
 
