@@ -16,7 +16,8 @@ from tradetui.core.orders import Fill
 from tradetui.core.rules import RuleBook, rule_book, with_overrides
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import Side
-from tradetui.engine.engine import Assignment, Engine, EngineSettings, ProgressCallback
+from tradetui.engine.engine import Engine, ProgressCallback
+from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.execution.order_manager import MemoryJournal
 from tradetui.indicators.series import BarSeries

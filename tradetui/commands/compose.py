@@ -8,7 +8,7 @@ from decimal import Decimal
 from tradetui.config import AppConfig
 from tradetui.core.market import Exchange
 from tradetui.core.rules import BITHUMB_LOW_FEE, RuleBook, rule_book, with_overrides
-from tradetui.engine.engine import Assignment
+from tradetui.engine.settings import Assignment
 from tradetui.errors import ConfigError
 from tradetui.risk.limits import AccountLimits
 from tradetui.risk.sizing import SizingMethod, SizingRules

@@ -15,9 +15,10 @@ from tradetui.core.clock import SimClock
 from tradetui.core.market import Bar
 from tradetui.data.csv_import import read_candles_csv
 from tradetui.data.synthetic import SyntheticFeed, generate_market
-from tradetui.engine.engine import Engine, EngineSettings
+from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import paced
 from tradetui.engine.handle import EngineHandle
+from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.errors import ConfigError
 from tradetui.indicators.series import BarSeries
@@ -34,22 +35,6 @@ class RunningSession:
     handle: EngineHandle
     journal: SqliteOrderJournal
     store: StateStore
-
-
-def _series_bars(series: BarSeries, start: int) -> Iterator[Bar]:
-    from tradetui.core.types import decimal_from_float
-
-    for i in range(start, len(series)):
-        yield Bar(
-            series.market,
-            series.timeframe,
-            int(series.ts_s[i]),
-            decimal_from_float(float(series.open[i])),
-            decimal_from_float(float(series.high[i])),
-            decimal_from_float(float(series.low[i])),
-            decimal_from_float(float(series.close[i])),
-            decimal_from_float(float(series.volume[i])),
-        )
 
 
 def _interleave(feeds: list[Iterable[Bar]]) -> Iterator[Bar]:
@@ -102,7 +87,7 @@ def build_session(
         markets = [series.market]
         warm = min(WARMUP_BARS, max(len(series) - 1, 0))
         histories.append(series.slice(0, warm))
-        live_feeds.append(_series_bars(series, warm))
+        live_feeds.append(series.bars(warm))
     first_ms = int(histories[0].ts_s[-1] + tf.seconds) * 1000 if len(histories[0]) else now_s * 1000
     clock = SimClock(first_ms)
     book = rules_for(config)

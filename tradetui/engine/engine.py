@@ -1,14 +1,11 @@
 """The Engine: feed → market state → strategies → risk → execution → portfolio → events.
 
-One class for backtest, paper and live. Its decision step is synchronous and deterministic.
-Each market is advanced by *events*: the next bar where something can happen (a pending
-order fills, an exit fires, a strategy signals). Bars in between change nothing, so a
-backtest jumps over them with numpy scans; the live engine gets one bar at a time and runs
-the very same functions on it.
-
-Per bar the phases are, in this order: open (waiting market orders fill at the open),
-intrabar (engine-side exits, stop before target), close (strategy decisions; orders go out
-and fill at the next bar's open).
+One class for backtest, paper and live; its decision step is synchronous and deterministic.
+Each market advances by *events* (a waiting order fills, an exit fires, a strategy signals;
+see ``MarketState.next_event``): a backtest jumps over the quiet bars in between with numpy
+scans, the live engine gets one bar at a time and runs the very same functions on it. Per bar
+the phases are: open (waiting market orders fill at the open), intrabar (engine-side exits,
+stop before target), close (decisions; orders fill at the next bar's open).
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ import heapq
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -27,7 +23,6 @@ from tradetui.core.events import (
     EngineState,
     Event,
     ExitTriggered,
-    Notice,
     PositionClosed,
     PositionOpened,
     RiskEvent,
@@ -43,35 +38,19 @@ from tradetui.core.types import ZERO, Side, decimal_from_float
 from tradetui.engine.aggregation import CandleAggregator, check_resample_target
 from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
+from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.execution.order_manager import MemoryJournal, OrderManager
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.exits import ExitTracker
-from tradetui.risk.limits import AccountLimits, RiskGuard
-from tradetui.risk.sizing import SizingRules, size_entry
+from tradetui.risk.limits import RiskGuard
+from tradetui.risk.sizing import size_entry
 from tradetui.strategies.base import Strategy
 
 log = logging.getLogger(__name__)
 
 EventListener = Callable[[Sequence[Event]], None]
 ProgressCallback = Callable[[float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    sizing: SizingRules = field(default_factory=SizingRules)
-    limits: AccountLimits = field(default_factory=AccountLimits)
-    id_prefix: str = "tt"
-    deterministic_ids: bool = False
-    event_capacity: int = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """A strategy and the markets it trades."""
-
-    strategy: Strategy
-    markets: tuple[str, ...]
 
 
 class Engine:
@@ -364,41 +343,8 @@ class Engine:
             ]
         )
 
-    # --- where is the next event of a market? --------------------------------------------------
-
     def _next_event(self, m: MarketState) -> int | None:
-        c = m.cursor
-        n = m.n
-        if c >= n:
-            return None
-        if m.pending:
-            return c
-        pos = m.position
-        if pos is not None:
-            best: int | None = None
-            tracker = pos.tracker
-            if tracker is not None:
-                if m.trigger is None or m.trigger.index < c:
-                    start = max(c, m.scanned_to)
-                    m.trigger = tracker.scan(m.open, m.high, m.low, start, n)
-                    m.scanned_to = n if m.trigger is None else m.trigger.index
-                if m.trigger is not None:
-                    best = m.trigger.index
-            sig = m.signals.get(pos.strategy)
-            if sig is not None and sig.exit_idx:
-                k = sig.next_exit(c)
-                if k is not None and k < n and (best is None or k < best):
-                    best = k
-            return best
-        best = None
-        for name in self.assignments[m.market]:
-            if not self.enabled[name]:
-                continue
-            sig = m.signals[name]
-            k = sig.next_enter(max(c, sig.strategy.warmup_bars - 1))
-            if k is not None and k < n and (best is None or k < best):
-                best = k
-        return best
+        return m.next_event([name for name in self.assignments[m.market] if self.enabled[name]])
 
     def _process(self, batch: list[tuple[MarketState, int]]) -> None:
         for m, k in batch:
@@ -554,6 +500,3 @@ class Engine:
     @property
     def state(self) -> EngineState:
         return self.risk.state
-
-    def note(self, message: str, level: Severity = Severity.INFO) -> None:
-        self._emit([Notice(self.clock.now_ms(), message, level)])

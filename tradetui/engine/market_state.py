@@ -151,3 +151,41 @@ class MarketState:
     def index_at(self, ts_s: int) -> int:
         """Index of the last bar that opened at or before ``ts_s`` (-1 if none)."""
         return int(np.searchsorted(self.ts_s[: self.n], ts_s, side="right")) - 1
+
+    def next_event(self, enabled: list[str]) -> int | None:
+        """Index of the next bar at which something can happen to this market, or None.
+
+        Waiting orders fill at the next bar; an open position waits for its first exit
+        trigger (scanned ahead with numpy) or an exit signal; a flat market waits for the next
+        entry signal of an enabled strategy. Bars in between change nothing.
+        """
+        c = self.cursor
+        n = self.n
+        if c >= n:
+            return None
+        if self.pending:
+            return c
+        pos = self.position
+        if pos is not None:
+            best: int | None = None
+            tracker = pos.tracker
+            if tracker is not None:
+                if self.trigger is None or self.trigger.index < c:
+                    start = max(c, self.scanned_to)
+                    self.trigger = tracker.scan(self.open, self.high, self.low, start, n)
+                    self.scanned_to = n if self.trigger is None else self.trigger.index
+                if self.trigger is not None:
+                    best = self.trigger.index
+            sig = self.signals.get(pos.strategy)
+            if sig is not None and sig.exit_idx:
+                k = sig.next_exit(c)
+                if k is not None and k < n and (best is None or k < best):
+                    best = k
+            return best
+        best = None
+        for name in enabled:
+            sig = self.signals[name]
+            k = sig.next_enter(max(c, sig.strategy.warmup_bars - 1))
+            if k is not None and k < n and (best is None or k < best):
+                best = k
+        return best

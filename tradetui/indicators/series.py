@@ -6,12 +6,15 @@ Decimal at the risk/sizing boundary (see ``core.types.decimal_from_float``).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from tradetui.core.market import Bar, Timeframe
+from tradetui.core.types import decimal_from_float
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -65,6 +68,22 @@ class BarSeries:
             np.array([float(b.close) for b in bars], dtype=np.float64),
             np.array([float(b.volume) for b in bars], dtype=np.float64),
         )
+
+    def bars(self, start: int = 0) -> Iterator[Bar]:
+        """The candles from ``start`` on as Decimal :class:`Bar` objects (exact for decimal text)."""
+        columns = (self.open.tolist(), self.high.tolist(), self.low.tolist(), self.close.tolist(), self.volume.tolist())
+        rows = zip(self.ts_s.tolist(), *columns, strict=True)
+        for ts, o, h, lo, c, v in itertools.islice(rows, start, None):
+            yield Bar(
+                self.market,
+                self.timeframe,
+                ts,
+                decimal_from_float(o),
+                decimal_from_float(h),
+                decimal_from_float(lo),
+                decimal_from_float(c),
+                decimal_from_float(v),
+            )
 
     @classmethod
     def empty(cls, market: str, timeframe: Timeframe) -> BarSeries:

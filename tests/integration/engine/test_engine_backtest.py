@@ -16,7 +16,8 @@ from tradetui.core.market import Bar, Timeframe
 from tradetui.core.rules import UPBIT_RULES
 from tradetui.core.types import decimal_from_float
 from tradetui.data.synthetic import generate_market
-from tradetui.engine.engine import Assignment, Engine, EngineSettings
+from tradetui.engine.engine import Engine
+from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.limits import AccountLimits
@@ -24,19 +25,7 @@ from tradetui.strategies.registry import create
 
 
 def _bars(series: BarSeries) -> list[Bar]:
-    return [
-        Bar(
-            series.market,
-            series.timeframe,
-            int(series.ts_s[i]),
-            decimal_from_float(float(series.open[i])),
-            decimal_from_float(float(series.high[i])),
-            decimal_from_float(float(series.low[i])),
-            decimal_from_float(float(series.close[i])),
-            decimal_from_float(float(series.volume[i])),
-        )
-        for i in range(len(series))
-    ]
+    return list(series.bars())
 
 
 def _live_engine(series: BarSeries, *, cash: str = "10000000", limits: AccountLimits | None = None) -> Engine:

@@ -13,8 +13,9 @@ from tradetui.core.events import EngineState, Event, OrderFilled
 from tradetui.core.market import Bar
 from tradetui.core.rules import UPBIT_RULES
 from tradetui.data.synthetic import SyntheticFeed
-from tradetui.engine.engine import Assignment, Engine
+from tradetui.engine.engine import Engine
 from tradetui.engine.handle import EngineHandle
+from tradetui.engine.settings import Assignment
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.strategies.registry import create
 
