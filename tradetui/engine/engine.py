@@ -97,8 +97,6 @@ class Engine:
         self._aggregators: dict[str, CandleAggregator] = {}
         self.bars_processed = 0
 
-    # --- events --------------------------------------------------------------------------------
-
     def _emit(self, events: Iterable[Event]) -> None:
         batch = list(events)
         if not batch:
@@ -113,8 +111,6 @@ class Engine:
     def _set_time(self, ts_ms: int) -> None:
         if self._sim_clock is not None and ts_ms > self._sim_clock.now_ms():
             self._sim_clock.set_ms(ts_ms)
-
-    # --- loading -------------------------------------------------------------------------------
 
     def load_history(self, series: BarSeries) -> None:
         """Install a market's candles and compute every assigned strategy's signals on them."""
@@ -480,8 +476,6 @@ class Engine:
             if sig is not None:
                 sig.strategy = strategy
         self._emit([StrategyChanged(self.clock.now_ms(), name, self.enabled[name], "parameters changed")])
-
-    # --- read model ----------------------------------------------------------------------------
 
     def mark_price(self, market: str, now_ms: int | None = None) -> Decimal | None:
         m = self.markets.get(market)
