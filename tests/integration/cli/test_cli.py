@@ -211,3 +211,14 @@ def test_backtest_refuses_a_strategy_finer_than_the_candles(shared_data: Path) -
     hourly = shared_data / "upbit_KRW-ETH_60m_20220101_20250929.csv.gz"
     line = _one_line_error(_run("backtest", "--data", str(hourly), "--param", "timeframe=5m", "--no-store"))
     assert "finer than the 60m candles" in line
+
+
+def test_backtest_portfolio_of_two_real_markets(shared_data: Path, tmp_path: Path) -> None:
+    eth = shared_data / "upbit_KRW-ETH_1m_20250901_20251004.csv.gz"
+    xrp = shared_data / "upbit_KRW-XRP_1m_20250901_20251004.csv.gz"
+    out = _run("backtest", "--data", str(eth), "--data", str(xrp), "--json", "--data-dir", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["run"]["markets"] == ["KRW-ETH", "KRW-XRP"]
+    assert result["run"]["bars"] == 47_598 + 47_599
+    assert result["metrics"]["n_trades"] > 0
