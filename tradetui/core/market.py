@@ -102,3 +102,66 @@ class Bar:
             )
         if self.low <= 0 or self.volume < 0:
             raise ValueError(f"bar {self.market} at {self.ts_s}: non-positive price or negative volume")
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """Last trade and day statistics of a market (the exchanges' ``ticker``)."""
+
+    market: str
+    ts_ms: int
+    trade_price: Decimal
+    opening_price: Decimal
+    high_price: Decimal
+    low_price: Decimal
+    prev_closing_price: Decimal
+    signed_change_rate: Decimal
+    acc_trade_price_24h: Decimal
+    acc_trade_volume_24h: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TradeTick:
+    """One public trade. ``side`` is the taker's side: ``bid`` (buyer took) or ``ask``."""
+
+    market: str
+    ts_ms: int
+    price: Decimal
+    volume: Decimal
+    side: str
+    sequential_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    """A full snapshot of one side-by-side book, best level first on each side."""
+
+    market: str
+    ts_ms: int
+    asks: tuple[BookLevel, ...]
+    bids: tuple[BookLevel, ...]
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        return self.asks[0].price if self.asks else None
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        return self.bids[0].price if self.bids else None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """An entry of the market list, with the exchange's warning/caution flags."""
+
+    market: str
+    korean_name: str
+    english_name: str
+    warning: bool = False
+    cautions: tuple[str, ...] = ()
