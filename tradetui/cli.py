@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     chk.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
     sub.add_parser("strategies", help="list the available strategies and their parameters")
+
+    keys = sub.add_parser("keys", help="store, show (masked) or delete API keys in the OS keyring")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    for action, text in (("set", "store keys (prompted, never echoed)"), ("show", "show the keys masked"),
+                         ("delete", "remove the stored keys")):
+        act = keys_sub.add_parser(action, help=text)
+        act.add_argument("exchange", choices=("upbit", "bithumb"))
     return parser
 
 
@@ -128,6 +135,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
         configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
         return run_data_command(args)
+    if args.command == "keys":
+        from tradetui.commands.keys import run_keys_command
+
+        return run_keys_command(args)
     if args.command == "strategies":
         from tradetui.commands.listing import print_strategies
 
@@ -146,6 +157,15 @@ def _run_engine(args: argparse.Namespace) -> int:
         )
     if args.live and config.mode is not Mode.LIVE:
         raise ConfigError(f'--live was given but config {config.source_path or "demo"} is mode = "{config.mode}"')
+    if config.mode is Mode.LIVE:
+        from tradetui.credentials import env_names, load_keys
+
+        if load_keys(config.exchange) is None:
+            access, secret = env_names(config.exchange)
+            raise ConfigError(
+                f"live trading needs {config.exchange.value} API keys: run `tradetui keys set {config.exchange.value}` "
+                f"or set {access} and {secret}"
+            )
     if not args.no_ui:
         log.warning("the terminal UI is not part of this version yet: running headless (stop with Ctrl-C)")
     from tradetui.commands.run import build_session

@@ -1,0 +1,47 @@
+"""`tradetui keys set|show|delete EXCHANGE`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from tradetui.core.market import Exchange
+from tradetui.credentials import delete_keys, env_names, load_keys, mask, store_keys
+from tradetui.errors import ConfigError
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline()
+    if not line:
+        raise ConfigError(
+            f"no input for {prompt.strip().rstrip(':')}; pipe the access key and the secret key, "
+            "one per line, or run in a terminal"
+        )
+    return line.strip()
+
+
+def run_keys_command(args: argparse.Namespace) -> int:
+    exchange = Exchange(args.exchange)
+    if args.keys_command == "set":
+        access = _read_secret(f"{exchange.value} access key: ")
+        secret = _read_secret(f"{exchange.value} secret key: ")
+        store_keys(exchange, access, secret)
+        print(f"stored {exchange.value} keys in the OS keyring (access key {mask(access.strip())})")
+        return 0
+    if args.keys_command == "show":
+        keys = load_keys(exchange)
+        if keys is None:
+            access, secret = env_names(exchange)
+            print(f"no {exchange.value} keys: run `tradetui keys set {exchange.value}` or set {access} and {secret}")
+            return 1
+        print(
+            f"{exchange.value}: access key {mask(keys.access_key)}, secret key {mask(keys.secret_key)} "
+            f"(from {keys.source})"
+        )
+        return 0
+    removed = delete_keys(exchange)
+    print(f"deleted the {exchange.value} keys from the OS keyring" if removed else f"no stored {exchange.value} keys")
+    return 0
