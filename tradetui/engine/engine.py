@@ -97,6 +97,10 @@ class Engine:
         self._aggregators: dict[str, CandleAggregator] = {}
         self.bars_processed = 0
 
+    def emit(self, events: Iterable[Event]) -> None:
+        """Publish events to the timeline and every listener."""
+        self._emit(events)
+
     def _emit(self, events: Iterable[Event]) -> None:
         batch = list(events)
         if not batch:

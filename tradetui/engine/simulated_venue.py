@@ -109,6 +109,12 @@ class SimulatedVenue:
         reports, self._reports = self._reports, []
         return reports
 
+    def deposit(self, currency: str, amount: Decimal) -> None:
+        """Credit a free balance (restoring an account, or funding a test)."""
+        if amount < 0:
+            raise ValueError("a deposit must not be negative")
+        self._wallet(currency).free += amount
+
     def balances(self) -> dict[str, Balance]:
         return {cur: Balance(cur, w.free, w.locked) for cur, w in self._wallets.items()}
 

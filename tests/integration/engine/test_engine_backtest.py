@@ -18,6 +18,7 @@ from tradetui.core.types import decimal_from_float
 from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.settings import Assignment, EngineSettings
+from tradetui.engine.restore import restore_position
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.limits import AccountLimits
@@ -230,3 +231,51 @@ def test_one_minute_feed_is_rolled_up_for_a_five_minute_strategy() -> None:
         engine.on_bar(bar)
     assert engine.markets["KRW-BTC"].n == len(five)
     assert backtest.trades and engine.portfolio.closed == backtest.trades
+
+
+def test_restart_restores_the_position_and_its_stops(series: BarSeries) -> None:
+    """A position and its exit state survive a restart: the restored engine leaves the position
+    at the same bar and price as the engine that never stopped."""
+    part = series.slice(0, 8_000)
+    bars = _bars(part)
+    reference = _live_engine(part)
+    first = _live_engine(part)
+    k = 0
+    while True:  # run until a position has taken its first profit, so trailing state matters
+        reference.on_bar(bars[k])
+        first.on_bar(bars[k])
+        k += 1
+        pos = first.portfolio.positions.get("KRW-BTC")
+        if pos is not None and pos.tracker is not None and pos.tracker.targets_hit:
+            break
+    pos = first.portfolio.positions["KRW-BTC"]
+    assert pos.tracker is not None
+    stored = {
+        "volume": pos.volume,
+        "avg_price": pos.avg_price,
+        "entry_ms": pos.entry_ms,
+        "exit_state": pos.tracker.snapshot(),
+    }
+    cash = first.venue.balances()["KRW"].total
+
+    second = _live_engine(part, cash=str(cash))
+    second.venue.deposit("BTC", stored["volume"])  # type: ignore[attr-defined, arg-type]
+    second.warm_up(part.slice(0, k))
+    second.clock.set_ms(first.clock.now_ms())  # type: ignore[attr-defined]
+    restore_position(
+        second,
+        "KRW-BTC",
+        strategy="breakout",
+        volume=stored["volume"],  # type: ignore[arg-type]
+        avg_price=stored["avg_price"],
+        entry_ms=stored["entry_ms"],  # type: ignore[arg-type]
+        exit_state=stored["exit_state"],
+    )  # type: ignore[arg-type]
+    while "KRW-BTC" in reference.portfolio.positions:
+        reference.on_bar(bars[k])
+        second.on_bar(bars[k])
+        k += 1
+    assert "KRW-BTC" not in second.portfolio.positions
+    ref_exit = [f for f in reference.journal.fills if f.side.value == "ask"][-1]  # type: ignore[attr-defined]
+    new_exit = [f for f in second.journal.fills if f.side.value == "ask"][-1]  # type: ignore[attr-defined]
+    assert (new_exit.price, new_exit.volume, new_exit.ts_ms) == (ref_exit.price, ref_exit.volume, ref_exit.ts_ms)
