@@ -17,8 +17,8 @@ from tradetui.core.rules import UPBIT_RULES
 from tradetui.core.types import decimal_from_float
 from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
-from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.restore import restore_position
+from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.limits import AccountLimits
