@@ -184,3 +184,19 @@ class Notice(Event):
 
     def describe(self) -> str:
         return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStateChanged(Event):
+    """A market-data or private stream connected, dropped, went quiet or came back."""
+
+    feed: str
+    state: str  # "connected", "disconnected", "stale", "restored"
+    detail: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.INFO if self.state in ("connected", "restored") else Severity.WARNING
+
+    def describe(self) -> str:
+        return f"feed {self.feed} {self.state}" + (f": {self.detail}" if self.detail else "")

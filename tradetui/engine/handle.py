@@ -145,7 +145,32 @@ class EngineHandle:
     # --- running -------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Feed the engine until the feed ends or :meth:`request_stop` is called."""
+        """Feed the engine until the feed ends or :meth:`request_stop` is called.
+
+        A venue that answers over the network (it has a ``reports_ready`` event) is pumped
+        beside the feed, so fills reach the engine as they happen, not at the next bar."""
+        ready = getattr(self.engine.venue, "reports_ready", None)
+        if not isinstance(ready, asyncio.Event):
+            await self._run_feed()
+            return
+        pump = asyncio.create_task(self._pump_venue(ready), name="venue-pump")
+        try:
+            await self._run_feed()
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+
+    async def _pump_venue(self, ready: asyncio.Event) -> None:
+        while True:
+            await ready.wait()
+            try:
+                self.engine.poll()
+            except Exception:  # a bad report must not stop the pump
+                log.exception("applying venue reports failed")
+                ready.clear()
+
+    async def _run_feed(self) -> None:
         feed = self._feed
         if feed is None:
             await self._stopped.wait()
