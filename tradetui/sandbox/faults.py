@@ -74,12 +74,18 @@ def _apply(spec: FaultSpec, name: str, raw: str) -> FaultSpec:
         p = float(raw)
         if not 0 <= p <= 1:
             raise ValueError(f"{raw} is not a probability between 0 and 1")
-        return replace(spec, **{name: p})
+        if name == "http_429":
+            return replace(spec, http_429=p)
+        if name == "http_5xx":
+            return replace(spec, http_5xx=p)
+        if name == "malformed":
+            return replace(spec, malformed=p)
+        return replace(spec, lost_response=p)
     if name in ("ws_drop", "restart"):
         seconds = float(raw)
         if seconds <= 0:
             raise ValueError(f"{raw} must be a number of seconds > 0")
-        return replace(spec, **{f"{name}_s": seconds})
+        return replace(spec, ws_drop_s=seconds) if name == "ws_drop" else replace(spec, restart_s=seconds)
     if name == "latency_ms":
         low, _, high = raw.partition("-")
         lo, hi = float(low), float(high or low)

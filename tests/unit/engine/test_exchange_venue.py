@@ -1,0 +1,149 @@
+"""The exchange venue's handling of every placement outcome, against a fake client."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from tradetui.core.clock import SimClock
+from tradetui.core.orders import Fill, Order, OrderState, OrdType
+from tradetui.core.ports import Balance
+from tradetui.core.types import Side
+from tradetui.engine.exchange_venue import ExchangeVenue
+from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited
+from tradetui.exchanges.errors import OrderNotFound
+
+NOW = 1_760_000_000_000
+
+
+def _order(ident: str = "tt-1") -> Order:
+    return Order(
+        ident,
+        "KRW-BTC",
+        Side.BID,
+        OrdType.LIMIT,
+        Decimal("160000000"),
+        Decimal("0.001"),
+        NOW,
+        purpose="entry",
+        strategy="breakout",
+    )
+
+
+def _fill(ident: str, trade: str, volume: str) -> Fill:
+    return Fill(ident, trade, "KRW-BTC", Side.BID, Decimal("160000000"), Decimal(volume), Decimal("40"), NOW)
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.place_outcomes: list[Any] = []
+        self.lookups: list[Any] = []
+        self.placed: list[str] = []
+        self.cancelled: list[str] = []
+
+    async def place(self, order: Order) -> Order:
+        self.placed.append(order.identifier)
+        outcome = self.place_outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> tuple[Order, list[Fill]]:
+        outcome = self.lookups.pop(0) if self.lookups else OrderNotFound("not found", "order_not_found")
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    async def cancel(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
+        self.cancelled.append(identifier or "")
+        return _order()
+
+    async def accounts(self) -> dict[str, Balance]:
+        return {"KRW": Balance("KRW", Decimal("1000"), Decimal("0"))}
+
+
+async def _no_sleep(_: float) -> None:
+    await asyncio.sleep(0)
+
+
+def _venue(client: FakeClient) -> ExchangeVenue:
+    return ExchangeVenue(client, SimClock(NOW), sleep=_no_sleep, unknown_lookups=3)  # type: ignore[arg-type]
+
+
+async def _settle(venue: ExchangeVenue) -> None:
+    for _ in range(50):
+        await asyncio.sleep(0)
+    await asyncio.gather(*list(venue._tasks))
+
+
+async def test_accepted_order_then_fills_reported_once() -> None:
+    client = FakeClient()
+    sent = _order()
+    accepted = replace(sent, state=OrderState.WAIT, exchange_id="u-1", purpose="entry")
+    client.place_outcomes = [accepted]
+    part = replace(accepted, executed_volume=Decimal("0.0005"))
+    client.lookups = [(part, [_fill("tt-1", "t1", "0.0005")])]
+    venue = _venue(client)
+    venue.submit(sent)
+    await _settle(venue)
+    reports = venue.drain()
+    assert [r.order.state for r in reports] == [OrderState.WAIT, OrderState.WAIT]
+    assert [f.trade_id for r in reports for f in r.fills] == ["t1"]
+    assert reports[-1].order.strategy == "breakout"
+    assert venue.balances()["KRW"].free == Decimal("1000")
+    done = replace(accepted, state=OrderState.DONE, executed_volume=Decimal("0.001"))
+    client.lookups = [(done, [_fill("tt-1", "t1", "0.0005"), _fill("tt-1", "t2", "0.0005")])]
+    await venue._refresh(accepted)
+    reports = venue.drain()
+    assert [f.trade_id for r in reports for f in r.fills] == ["t2"]  # t1 not reported twice
+    assert not venue.open_orders()
+
+
+async def test_rejection_carries_the_exchange_error_name() -> None:
+    client = FakeClient()
+    client.place_outcomes = [OrderRejected("not enough KRW", "insufficient_funds_bid")]
+    venue = _venue(client)
+    venue.submit(_order())
+    await _settle(venue)
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.REJECTED and report.order.reason == "insufficient_funds_bid"
+
+
+async def test_rate_limited_placement_is_sent_again() -> None:
+    client = FakeClient()
+    client.place_outcomes = [RateLimited("slow down", 0.0), replace(_order(), state=OrderState.WAIT)]
+    venue = _venue(client)
+    venue.submit(_order())
+    await _settle(venue)
+    assert client.placed == ["tt-1", "tt-1"]
+    assert venue.drain()[0].order.state is OrderState.WAIT
+
+
+async def test_unknown_order_is_resolved_by_identifier_never_resent() -> None:
+    client = FakeClient()
+    client.place_outcomes = [OrderStateUnknown("timeout", "tt-1")]
+    done = replace(
+        _order(), state=OrderState.DONE, exchange_id="u-1", executed_volume=Decimal("0.001"), purpose="entry"
+    )
+    client.lookups = [OrderNotFound("nope", "order_not_found"), (done, [_fill("tt-1", "t9", "0.001")])]
+    venue = _venue(client)
+    venue.submit(_order())
+    await _settle(venue)
+    reports = venue.drain()
+    assert [r.order.state for r in reports] == [OrderState.UNKNOWN, OrderState.DONE]
+    assert reports[1].fills[0].trade_id == "t9"
+    assert client.placed == ["tt-1"]
+
+
+async def test_unknown_order_never_found_is_closed_as_never_sent() -> None:
+    client = FakeClient()
+    client.place_outcomes = [OrderStateUnknown("502", "tt-1")]
+    venue = _venue(client)
+    venue.submit(_order())
+    await _settle(venue)
+    reports = venue.drain()
+    assert [r.order.state for r in reports] == [OrderState.UNKNOWN, OrderState.REJECTED]
+    assert "never reached" in reports[-1].order.reason
+    assert client.placed == ["tt-1"]
