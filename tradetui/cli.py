@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--market", help="market code when the file name does not tell, e.g. KRW-BTC")
     imp.add_argument("--timeframe", help="1m, 5m, 60m, 1d … when the file name does not tell")
     imp.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
+    fetch = data_sub.add_parser("fetch", help="download candles from the exchange into the database (resumable)")
+    fetch.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
+    fetch.add_argument("--market", required=True, help="e.g. KRW-BTC")
+    fetch.add_argument("--timeframe", default="1m", help="1m, 3m, 5m, 10m, 15m, 30m, 60m, 240m, 1d")
+    fetch.add_argument("--from", dest="start", required=True, metavar="DATE", help="first moment (UTC)")
+    fetch.add_argument("--to", dest="end", metavar="DATE", help="end (UTC, exclusive; default now)")
+    fetch.add_argument("--base-url", metavar="URL", help="another REST base, e.g. the sandbox http://127.0.0.1:PORT")
+    fetch.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
     chk = data_sub.add_parser("check", help="report gaps, spikes and OHLC problems of a file or stored series")
     chk.add_argument("file", nargs="?", metavar="FILE")
     chk.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
@@ -99,8 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="store, show (masked) or delete API keys in the OS keyring")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    for action, text in (("set", "store keys (prompted, never echoed)"), ("show", "show the keys masked"),
-                         ("delete", "remove the stored keys")):
+    for action, text in (
+        ("set", "store keys (prompted, never echoed)"),
+        ("show", "show the keys masked"),
+        ("delete", "remove the stored keys"),
+    ):
         act = keys_sub.add_parser(action, help=text)
         act.add_argument("exchange", choices=("upbit", "bithumb"))
     return parser

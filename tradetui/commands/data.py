@@ -70,7 +70,70 @@ def _database(args: argparse.Namespace) -> Path:
 def run_data_command(args: argparse.Namespace) -> int:
     if args.data_command == "import":
         return _import(args)
+    if args.data_command == "fetch":
+        return _fetch(args)
     return _check(args)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tradetui.core.clock import parse_utc
+    from tradetui.core.market import Exchange, Market
+    from tradetui.data.fetch import fetch_candles
+    from tradetui.exchanges.profiles import profile_for
+    from tradetui.exchanges.rest import ExchangeClient
+
+    tf = _timeframe(args.timeframe)
+    assert tf is not None
+    try:
+        market = Market(args.market).code
+        start_ms = parse_utc(args.start)
+        end_ms = parse_utc(args.end) if args.end else int(time.time() * 1000)
+    except ValueError as exc:
+        raise ConfigError(f"data fetch: {exc}") from None
+    if end_ms <= start_ms:
+        raise ConfigError("data fetch: --to must be after --from")
+    database = _database(args)
+    expected = max(1, (end_ms - start_ms) // (tf.seconds * 1000))
+
+    async def run() -> tuple[int, int]:
+        repo = await SqliteRepository.open(database)
+        client = ExchangeClient(profile_for(Exchange(args.exchange)), base_url=args.base_url)
+        try:
+            with Progress(
+                TextColumn(f"{market} {tf}"),
+                BarColumn(),
+                TextColumn("{task.completed:,} candles"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                disable=not sys.stderr.isatty(),
+            ) as bar:
+                task = bar.add_task("fetch", total=expected)
+                result = await fetch_candles(
+                    client,
+                    repo,
+                    market=market,
+                    timeframe=tf,
+                    start_ms=start_ms,
+                    end_ms=end_ms,
+                    progress=lambda n: bar.advance(task, n),
+                )
+            total = await repo.candle_range(args.exchange, market, tf)
+            return result.stored, total.count if total is not None else 0
+        finally:
+            await client.aclose()
+            await repo.close()
+
+    stored, total = asyncio.run(run())
+    print(
+        f"fetched {stored:,} {tf} candles of {market} from {args.exchange}; {total:,} stored in {database}. "
+        f"Check them with `tradetui data check --market {market} --timeframe {tf}`"
+    )
+    return 0
 
 
 def _import(args: argparse.Namespace) -> int:
