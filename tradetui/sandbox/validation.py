@@ -1,0 +1,145 @@
+"""Order validation in the order of reference D.9: parameters per ``ord_type`` -> market exists
+and is active -> tick grid -> volume decimals -> minimum total -> maximum total -> balance
+including the fee -> client id not used before. The first failing rule is the one reported."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_UP, Decimal
+
+from tradetui.core.rules import RuleBook
+from tradetui.sandbox.accounts import Account
+from tradetui.sandbox.market import MarketSim
+from tradetui.sandbox.orders import ZERO
+from tradetui.sandbox.wire import EIGHT_PLACES, ApiError, num_text, parse_decimal
+
+ORD_TYPES = ("limit", "price", "market", "best")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    market: str
+    side: str
+    ord_type: str
+    price: Decimal | None
+    volume: Decimal | None
+    time_in_force: str | None
+    smp_type: str | None
+    identifier: str | None
+
+    @property
+    def is_amount_bid(self) -> bool:
+        """Market buy by KRW amount: ``price`` orders and ``best`` bids."""
+        return self.side == "bid" and self.ord_type in ("price", "best")
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+class OrderValidator:
+    def __init__(self, *, is_upbit: bool, rules: RuleBook, markets: Mapping[str, MarketSim]) -> None:
+        self.is_upbit = is_upbit
+        self.rules = rules
+        self.markets = markets
+
+    def _bad(self, message: str) -> ApiError:
+        return ApiError(400, "validation_error" if self.is_upbit else "invalid_parameter", message)
+
+    def parse(self, fields: Mapping[str, str]) -> OrderRequest:
+        """Stage 1 of D.9: the parameters each ``ord_type`` needs or forbids (A4.3)."""
+        market = fields.get("market")
+        side = fields.get("side")
+        ord_type = fields.get("ord_type") or fields.get("order_type")
+        if not market:
+            raise self._bad("required parameter missing: market")
+        if side not in ("bid", "ask"):
+            raise self._bad("side must be bid or ask")
+        if ord_type not in ORD_TYPES:
+            raise self._bad(f"ord_type must be one of {', '.join(ORD_TYPES)}")
+        price_text, volume_text = fields.get("price"), fields.get("volume")
+        tif = fields.get("time_in_force") or None
+        smp = fields.get("smp_type") or None
+        identifier = fields.get("identifier" if self.is_upbit else "client_order_id")
+        needs_price = ord_type == "limit" or (ord_type in ("price", "best") and side == "bid")
+        needs_volume = ord_type == "limit" or (ord_type in ("market", "best") and side == "ask")
+        if ord_type == "price" and side != "bid":
+            raise self._bad("ord_type price is a market buy: side must be bid")
+        if ord_type == "market" and side != "ask":
+            raise self._bad("ord_type market is a market sell: side must be ask")
+        if needs_price != (price_text is not None):
+            raise self._bad(f"price is {'required' if needs_price else 'not allowed'} for {ord_type} {side}")
+        if needs_volume != (volume_text is not None):
+            raise self._bad(f"volume is {'required' if needs_volume else 'not allowed'} for {ord_type} {side}")
+        allowed_tif = {"limit": ("ioc", "fok", "post_only"), "best": ("ioc", "fok")}.get(ord_type, ())
+        if (tif is not None and tif not in allowed_tif) or (ord_type == "best" and tif is None):
+            raise ApiError(400, "invalid_time_in_force", f"time_in_force {tif!r} is not allowed for {ord_type}")
+        if smp is not None and smp not in ("cancel_maker", "cancel_taker", "reduce"):
+            raise self._bad("smp_type must be cancel_maker, cancel_taker or reduce")
+        if tif == "post_only" and smp is not None:
+            raise ApiError(400, "invalid_post_only", "post_only cannot be combined with smp_type")
+        if identifier is not None:
+            if self.is_upbit and not 0 < len(identifier) <= 64:
+                raise self._bad("identifier must be 1 to 64 characters")
+            if not self.is_upbit and not (
+                0 < len(identifier) <= 36 and all(c.isascii() and (c.isalnum() or c in "_-") for c in identifier)
+            ):
+                raise self._bad("client_order_id must be 1 to 36 characters of A-Z a-z 0-9 _ -")
+        price = None if price_text is None else parse_decimal(price_text, "price")
+        volume = None if volume_text is None else parse_decimal(volume_text, "volume")
+        return OrderRequest(market, side, ord_type, price, volume, tif, smp, identifier)
+
+    def check(self, request: OrderRequest, account: Account, now_ms: int) -> tuple[MarketSim, Decimal, Decimal]:
+        """Stages 2-8 of D.9 in order; returns the market, the order total and the fee reserve."""
+        side = request.side
+        market = self.markets.get(request.market)
+        if market is None:
+            raise ApiError(400, "notfoundmarket", f"market {request.market} does not exist")
+        if not market.spec.is_active:
+            raise ApiError(403, "market_offline", f"market {request.market} is suspended")
+        rules = self.rules.at(now_ms // 1000)
+        price, volume = request.price, request.volume
+        if (
+            request.ord_type == "limit"
+            and price is not None
+            and (price <= 0 or not market.table(now_ms).is_on_grid(price))
+        ):
+            raise ApiError(400, f"invalid_price_{side}", f"price {price} is not on the tick grid (wrong price unit)")
+        if request.is_amount_bid and price is not None and price <= 0:
+            raise ApiError(400, "invalid_price_bid", "the amount must be > 0")
+        if volume is not None and (volume <= 0 or _places(volume) > rules.volume_decimals):
+            raise ApiError(
+                400,
+                f"invalid_volume_{side}",
+                f"volume {volume} must be > 0 with at most {rules.volume_decimals} decimals",
+            )
+        if request.ord_type == "limit":
+            assert price is not None and volume is not None
+            total = price * volume
+        elif request.is_amount_bid:
+            assert price is not None
+            total = price
+        else:
+            assert volume is not None
+            total = volume * (market.best_bid(now_ms) or ZERO)
+        if total < rules.min_total_krw:
+            name = f"under_min_total_{side}" if self.is_upbit else f"under_price_limit_{side}"
+            raise ApiError(400, name, f"the order total must be at least {num_text(rules.min_total_krw)} KRW")
+        if total > rules.max_total_krw:
+            raise ApiError(
+                400, f"over_krw_funds_{side}", f"the order total must be at most {num_text(rules.max_total_krw)} KRW"
+            )
+        reserve = ZERO
+        if side == "bid":
+            reserve = (total * rules.taker_fee).quantize(EIGHT_PLACES, rounding=ROUND_UP)
+            if account.holding(market.spec.code.split("-")[0]).balance < total + reserve:
+                raise ApiError(400, "insufficient_funds_bid", "not enough KRW for the order total plus the fee")
+        else:
+            assert volume is not None
+            if account.holding(request.market.split("-", 1)[1]).balance < volume:
+                raise ApiError(400, "insufficient_funds_ask", "not enough coin for the order volume")
+        if request.identifier is not None and request.identifier in account.identifiers:
+            raise ApiError(400, "duplicated_identifier", f"identifier {request.identifier} was used before")
+        return market, total, reserve
