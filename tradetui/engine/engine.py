@@ -92,6 +92,7 @@ class Engine:
         self.recent_events: deque[Event] = deque(maxlen=self.settings.event_capacity)
         self.listeners: list[EventListener] = []
         self._sim = venue if isinstance(venue, SimulatedVenue) else None
+        self._bar_fills = self._sim if self.settings.fills_at_bar_open else None
         self._sim_clock = clock if isinstance(clock, SimClock) else None
         self._order_index: dict[str, int] = {}
         self._aggregators: dict[str, CandleAggregator] = {}
@@ -152,9 +153,9 @@ class Engine:
 
     def _open_phase(self, m: MarketState, i: int) -> None:
         self._set_time(int(m.ts_s[i]) * 1000)
-        if m.pending and self._sim is not None:
-            self._sim.mark(m.market, float(m.open[i]))
-            self._sim.touch(m.market, float(m.open[i]), float(m.high[i]), float(m.low[i]), float(m.volume[i]))
+        if m.pending and self._bar_fills is not None:
+            self._bar_fills.mark(m.market, float(m.open[i]))
+            self._bar_fills.touch(m.market, float(m.open[i]), float(m.high[i]), float(m.low[i]), float(m.volume[i]))
             self._pump(i)
 
     def _intrabar_phase(self, m: MarketState, i: int) -> None:
@@ -185,8 +186,8 @@ class Engine:
         self._emit([ExitTriggered(now, m.market, trig.kind, price, trig.fraction if volume < pos.volume else 1.0)])
         order = self.om.market_sell(m.market, volume, purpose=trig.kind, strategy=pos.strategy)
         self._submit(m, order, i)
-        if self._sim is not None:
-            self._sim.mark(m.market, trig.price)
+        if self._bar_fills is not None:
+            self._bar_fills.mark(m.market, trig.price)
             self._pump(i)
         if trig.kind == "take_profit" and m.position is pos and pos.tracker is not None:
             pos.tracker.on_target_filled(float(m.high[i]))

@@ -16,6 +16,9 @@ class EngineSettings:
     id_prefix: str = "tt"
     deterministic_ids: bool = False
     event_capacity: int = 2000
+    fills_at_bar_open: bool = True
+    """A simulated venue fills at the next bar's open (backtest, demo). False for paper trading,
+    where the live book fills orders as it arrives."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradetui.core.clock import Clock
+from tradetui.core.market import BookLevel, OrderBook
 from tradetui.core.orders import Fill, Order, OrderState, OrdType
 from tradetui.core.ports import Balance, VenueReport
 from tradetui.core.rules import MarketRules, PriceRounding, RuleBook
@@ -143,8 +144,64 @@ class SimulatedVenue:
                 fill_price = rules.round_price(market, ref * (1 - self.slippage), PriceRounding.DOWN)
             self._fill_market(order, fill_price, rules)
 
-    def touch(self, market: str, open_: float, high: float, low: float, volume: float | None = None) -> None:
-        """A bar traded between ``low`` and ``high`` (``volume`` units): fill limit orders it went through."""
+    def walk_book(self, market: str, book: OrderBook) -> None:
+        """Paper trading: fill waiting market orders against a live book, level by level."""
+        ids = self._by_market.get(market)
+        if not ids:
+            return
+        rules = self.rules_now()
+        for identifier in list(ids):
+            order = self._open[identifier]
+            if order.ord_type is not OrdType.LIMIT:
+                self._walk(order, book.asks if order.side is Side.BID else book.bids, rules)
+
+    def on_trade(self, market: str, price: Decimal) -> None:
+        """Paper trading: a public trade at ``price``: fill limit orders it crossed."""
+        if self._by_market.get(market):
+            level = float(price)
+            self.touch(market, None, level, level)  # a resting order fills at its own price
+
+    def _walk(self, order: Order, levels: tuple[BookLevel, ...], rules: MarketRules) -> None:
+        fee_rate = self._fee_rules(order).taker_fee
+        fills: list[Fill] = []
+        current = order
+        if order.ord_type is OrdType.PRICE:
+            remaining = order.price or ZERO
+            for level in levels:
+                volume = min(level.size, rules.truncate_volume(remaining / level.price))
+                if volume <= 0:
+                    break
+                fill = self._new_fill(order, level.price, volume, fee_rate, maker=False)
+                current = self._settle(current, fill, rules)
+                fills.append(fill)
+                remaining -= fill.funds
+        else:
+            remaining = order.volume or ZERO
+            if not levels or levels[0].price * remaining < rules.min_total_krw:
+                self._finish(order, OrderState.CANCEL, (), reason="under_min_total_ask")
+                return
+            for level in levels:
+                volume = min(level.size, remaining)
+                if volume <= 0:
+                    break
+                fill = self._new_fill(order, level.price, volume, fee_rate, maker=False)
+                current = self._settle(current, fill, rules)
+                fills.append(fill)
+                remaining -= volume
+        if remaining <= 0:
+            self._finish(current, OrderState.DONE, tuple(fills))
+            return
+        if not fills:
+            reason = "no liquidity in the book"
+        elif order.ord_type is OrdType.PRICE:
+            reason = "market buy remainder returned"
+        else:
+            reason = "book too thin; the rest is cancelled"
+        self._finish(current, OrderState.CANCEL, tuple(fills), reason=reason)
+
+    def touch(self, market: str, open_: float | None, high: float, low: float, volume: float | None = None) -> None:
+        """A bar traded between ``low`` and ``high`` (``volume`` units): fill limit orders it went
+        through, at their price or at a better ``open`` the bar gapped to (None: no gap)."""
         ids = self._by_market.get(market)
         if not ids:
             return
@@ -154,10 +211,11 @@ class SimulatedVenue:
             if order.ord_type is not OrdType.LIMIT or order.price is None:
                 continue
             limit = float(order.price)
+            gap = decimal_from_float(open_) if open_ is not None else order.price
             if order.side is Side.BID and low < limit:
-                fill_price = min(order.price, decimal_from_float(open_))
+                fill_price = min(order.price, gap)
             elif order.side is Side.ASK and high > limit:
-                fill_price = max(order.price, decimal_from_float(open_))
+                fill_price = max(order.price, gap)
             else:
                 continue
             self._fill_limit(order, fill_price, rules, bar_volume=volume)

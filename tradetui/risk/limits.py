@@ -40,6 +40,7 @@ class RiskGuard:
     consecutive_losses: int = 0
     cooldown_until_ms: int = 0
     paused_by_daily_limit: bool = False
+    paused_by_feed: bool = False
 
     # --- state changes -------------------------------------------------------------------------
 
@@ -49,13 +50,29 @@ class RiskGuard:
         old, self.state, self.state_reason = self.state, new, reason
         if new is not EngineState.PAUSED:
             self.paused_by_daily_limit = False
+            self.paused_by_feed = False
         return [EngineStateChanged(ts_ms, old, new, reason)]
 
     def pause(self, ts_ms: int, reason: str = "paused by the trader") -> list[Event]:
         if self.state in (EngineState.HALTED, EngineState.REDUCE_ONLY):
             return []
         self.paused_by_daily_limit = False
+        self.paused_by_feed = False
         return self._set(EngineState.PAUSED, reason, ts_ms)
+
+    def pause_for_feed(self, ts_ms: int, reason: str) -> list[Event]:
+        """Market data went stale: no entries until it is back (exits keep working)."""
+        if self.state is not EngineState.RUNNING:
+            return []
+        events = self._set(EngineState.PAUSED, f"market data: {reason}", ts_ms)
+        self.paused_by_feed = True
+        return events
+
+    def resume_after_feed(self, ts_ms: int) -> list[Event]:
+        """Market data is back; resumes only a pause the feed itself caused."""
+        if self.state is EngineState.PAUSED and self.paused_by_feed:
+            return self._set(EngineState.RUNNING, "market data restored", ts_ms)
+        return []
 
     def resume(self, ts_ms: int, reason: str = "resumed by the trader") -> list[Event]:
         return self._set(EngineState.RUNNING, reason, ts_ms)

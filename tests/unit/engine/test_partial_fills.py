@@ -55,3 +55,59 @@ def test_cancel_after_a_partial_fill_keeps_the_fill_and_releases_the_rest() -> N
     assert krw.locked == 0
     assert krw.free == Decimal("1000000") - Decimal("30000") - fee
     assert not om.open_orders()
+
+
+def test_paper_market_buy_walks_the_book_and_returns_the_rest() -> None:
+    from tradetui.core.market import BookLevel, OrderBook
+
+    clock = SimClock(START)
+    venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("1000000"))
+    om = OrderManager(venue, MemoryJournal(), clock, deterministic_ids=True)
+    om.submit(om.market_buy("KRW-XRP", Decimal("100000"), purpose="entry", strategy="t"))
+    om.apply(venue.drain())
+    book = OrderBook(
+        "KRW-XRP",
+        START,
+        asks=(BookLevel(Decimal("3000"), Decimal("10")), BookLevel(Decimal("3001"), Decimal("100"))),
+        bids=(),
+    )
+    venue.walk_book("KRW-XRP", book)
+    applied, _ = om.apply(venue.drain())
+    order, fills = applied[0].order, applied[0].fills
+    assert [(f.price, f.volume) for f in fills] == [
+        (Decimal("3000"), Decimal("10")),
+        (Decimal("3001"), Decimal("23.32555814")),
+    ]
+    assert order.state is OrderState.CANCEL and order.executed_volume == Decimal("33.32555814")
+    krw = venue.balances()["KRW"]
+    spent = sum((f.funds + f.fee for f in fills), Decimal(0))
+    assert krw.locked == 0 and krw.free == Decimal("1000000") - spent
+
+
+def test_paper_market_sell_walks_bids_and_limit_fills_on_a_crossing_trade() -> None:
+    from tradetui.core.market import BookLevel, OrderBook
+
+    clock = SimClock(START)
+    venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("1000000"))
+    venue.deposit("XRP", Decimal("50"))
+    om = OrderManager(venue, MemoryJournal(), clock, deterministic_ids=True)
+    om.submit(om.market_sell("KRW-XRP", Decimal("30"), purpose="stop", strategy="t"))
+    book = OrderBook(
+        "KRW-XRP",
+        START,
+        asks=(),
+        bids=(BookLevel(Decimal("2999"), Decimal("20")), BookLevel(Decimal("2998"), Decimal("20"))),
+    )
+    venue.walk_book("KRW-XRP", book)
+    applied, _ = om.apply(venue.drain())
+    assert applied[-1].order.state is OrderState.DONE
+    assert [(f.price, f.volume) for f in applied[-1].fills] == [
+        (Decimal("2999"), Decimal("20")),
+        (Decimal("2998"), Decimal("10")),
+    ]
+    om.submit(om.limit("KRW-XRP", Side.BID, Decimal("2950"), Decimal("5"), purpose="entry", strategy="t"))
+    venue.on_trade("KRW-XRP", Decimal("2960"))
+    assert all(not r.fills for r in venue.drain())
+    venue.on_trade("KRW-XRP", Decimal("2949"))
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.DONE and report.fills[0].price == Decimal("2950")

@@ -190,3 +190,19 @@ def test_entry_denial_max_positions_and_exposure() -> None:
         == "exposure would be 85.0 % (limit 80 %)"
     )
     assert g.entry_denial(DAY1, equity=eq, open_positions=1, exposure_krw=D("700000"), amount_krw=D("100000")) == ""
+
+
+def test_stale_feed_pauses_and_its_return_resumes_only_its_own_pause() -> None:
+    from tradetui.core.events import EngineState
+    from tradetui.risk.limits import AccountLimits, RiskGuard
+
+    guard = RiskGuard(AccountLimits())
+    events = guard.pause_for_feed(1, "no message for 30 s")
+    assert guard.state is EngineState.PAUSED and "market data" in events[0].reason  # type: ignore[attr-defined]
+    guard.resume_after_feed(2)
+    assert guard.state is EngineState.RUNNING
+    guard.pause(3)  # the trader's own pause
+    assert guard.resume_after_feed(4) == [] and guard.state is EngineState.PAUSED
+    guard.resume(5)
+    guard.halt(6)
+    assert guard.pause_for_feed(7, "x") == [] and guard.state is EngineState.HALTED
