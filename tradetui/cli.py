@@ -162,13 +162,14 @@ def _run_engine(args: argparse.Namespace) -> int:
     from tradetui.config import Mode, database_path, demo_config, load_config
 
     config = load_config(args.config) if args.config else demo_config()
-    if config.mode is Mode.LIVE and not args.live:
+    rehearsal = config.exchange_api.is_local  # the sandbox on this machine: no real money
+    if config.mode is Mode.LIVE and not args.live and not rehearsal:
         raise ConfigError(
             f'config {config.source_path} trades real money (mode = "live"): add --live to the command line to confirm'
         )
     if args.live and config.mode is not Mode.LIVE:
         raise ConfigError(f'--live was given but config {config.source_path or "demo"} is mode = "{config.mode}"')
-    if config.mode is Mode.LIVE:
+    if config.mode is Mode.LIVE and not rehearsal:
         from tradetui.credentials import env_names, load_keys
 
         if load_keys(config.exchange) is None:
@@ -179,10 +180,22 @@ def _run_engine(args: argparse.Namespace) -> int:
             )
     if not args.no_ui:
         log.warning("the terminal UI is not part of this version yet: running headless (stop with Ctrl-C)")
-    from tradetui.commands.run import build_session
     from tradetui.headless.runner import run_headless
 
     database = database_path(config, args.data_dir)
+    if config.feed.source == "exchange":
+        from tradetui.commands.live import build_exchange_session
+
+        async def run_on_exchange() -> int:
+            session = await build_exchange_session(config, database=database)
+            try:
+                return await run_headless(session.handle)
+            finally:
+                session.journal.close()
+
+        return asyncio.run(run_on_exchange())
+    from tradetui.commands.run import build_session
+
     session = build_session(config, database=database, speed=args.speed, max_bars=args.max_bars, now_s=int(time.time()))
     session.handle.engine.listeners.append(session.store.listen)
     try:

@@ -100,6 +100,25 @@ class FeedConfig(_Model):
         return self
 
 
+class ExchangeConfig(_Model):
+    rest_url: str | None = None
+    """Another REST base URL, e.g. the sandbox "http://127.0.0.1:8765"; the exchange's own when omitted."""
+    ws_url: str | None = None
+    """Another WebSocket base URL, e.g. "ws://127.0.0.1:8765"."""
+    poll_interval_s: float = Field(2.0, gt=0, le=60)
+    """How often closed candles are asked for over REST."""
+
+    @property
+    def is_local(self) -> bool:
+        """Pointed at a server on this machine (the sandbox): a rehearsal, not real money."""
+        from urllib.parse import urlparse
+
+        if not self.rest_url:
+            return False
+        host = urlparse(self.rest_url).hostname or ""
+        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
 class FeesConfig(_Model):
     maker: FeeRate | None = None
     """Override the exchange's dated maker fee (e.g. "0.0005")."""
@@ -162,6 +181,8 @@ class AppConfig(_Model):
     exchange: Exchange = Exchange.UPBIT
     account: AccountConfig = AccountConfig()
     feed: FeedConfig = FeedConfig()
+    exchange_api: ExchangeConfig = Field(ExchangeConfig(), alias="exchange_api")
+    """[exchange_api]: where the exchange is reached (override for the sandbox)."""
     fees: FeesConfig = FeesConfig()
     execution: ExecutionConfig = ExecutionConfig()
     strategies: tuple[StrategyConfig, ...] = (StrategyConfig(name="breakout"),)

@@ -57,11 +57,8 @@ def build_session(
     now_s: int,
 ) -> RunningSession:
     """The demo (synthetic market) or a file replay, paper-traded on the simulated venue."""
-    if config.mode is Mode.LIVE or config.feed.source == "exchange":
-        raise ConfigError(
-            f"config {config.source_path}: exchange feeds (paper/live on Upbit or Bithumb) are not available in this "
-            'version yet; use [feed] source = "synthetic" or "file"'
-        )
+    if config.feed.source == "exchange":
+        raise ConfigError("exchange feeds are built by commands.live.build_exchange_session")
     if config.mode is Mode.BACKTEST:
         raise ConfigError(f"config {config.source_path} is a backtest config: run `tradetui backtest --config FILE`")
     feed_cfg = config.feed

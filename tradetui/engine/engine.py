@@ -437,6 +437,12 @@ class Engine:
     def resume(self, reason: str = "resumed by the trader") -> None:
         self._emit(self.risk.resume(self.clock.now_ms(), reason))
 
+    def pause_for_feed(self, reason: str) -> None:
+        self._emit(self.risk.pause_for_feed(self.clock.now_ms(), reason))
+
+    def resume_after_feed(self) -> None:
+        self._emit(self.risk.resume_after_feed(self.clock.now_ms()))
+
     def reduce_only(self, reason: str = "reduce-only set by the trader") -> None:
         self._emit(self.risk.reduce_only(self.clock.now_ms(), reason))
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from tradetui.core.clock import Clock
 from tradetui.core.orders import Fill, Order, OrderState
-from tradetui.core.ports import Balance, VenueReport
+from tradetui.core.ports import Balance, ExchangeView, VenueReport
 from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited, TransientVenueError, VenueError
 from tradetui.exchanges.errors import OrderNotFound
 from tradetui.exchanges.parse import with_local_fields
@@ -83,14 +83,11 @@ class ExchangeVenue:
     def open_orders(self) -> list[Order]:
         return list(self._open.values())
 
-    # --- ExchangeView (reconciliation) ---------------------------------------------------------
+    # --- reconciliation ------------------------------------------------------------------------
 
-    async def order_by_identifier(self, identifier: str) -> Order | None:
-        try:
-            order, _ = await self.client.get_order(identifier=identifier)
-        except OrderNotFound:
-            return None
-        return order
+    def exchange_view(self) -> ExchangeView:
+        """What reconciliation asks the exchange on start."""
+        return _View(self)
 
     async def refresh_balances(self) -> dict[str, Balance]:
         self._balances = await self.client.accounts()
@@ -218,3 +215,21 @@ class ExchangeVenue:
 def total_krw(balances: dict[str, Balance]) -> Decimal:
     krw = balances.get("KRW")
     return krw.total if krw is not None else Decimal(0)
+
+
+class _View:
+    def __init__(self, venue: ExchangeVenue) -> None:
+        self._venue = venue
+
+    async def order_by_identifier(self, identifier: str) -> Order | None:
+        try:
+            order, _ = await self._venue.client.get_order(identifier=identifier)
+        except OrderNotFound:
+            return None
+        return order
+
+    async def open_orders(self) -> list[Order]:
+        return await self._venue.client.open_orders()
+
+    async def balances(self) -> dict[str, Balance]:
+        return await self._venue.refresh_balances()

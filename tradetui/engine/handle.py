@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -111,7 +111,10 @@ class EngineHandle:
         feed: AsyncIterator[Bar] | None = None,
         on_stop: Callable[[Engine], Any] | None = None,
         queue_size: int = 1000,
+        companions: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
+        """``companions`` run beside the feed for as long as it runs (a stream, a venue's
+        order polling); they are cancelled when the engine stops."""
         self.engine = engine
         self.mode = mode
         self.exchange = exchange
@@ -120,6 +123,7 @@ class EngineHandle:
         self._queue_size = queue_size
         self._subscribers: list[asyncio.Queue[Event]] = []
         self._stopped = asyncio.Event()
+        self._companions = list(companions)
         engine.listeners.append(self._fan_out)
 
     # --- events --------------------------------------------------------------------------------
@@ -150,16 +154,23 @@ class EngineHandle:
         A venue that answers over the network (it has a ``reports_ready`` event) is pumped
         beside the feed, so fills reach the engine as they happen, not at the next bar."""
         ready = getattr(self.engine.venue, "reports_ready", None)
-        if not isinstance(ready, asyncio.Event):
-            await self._run_feed()
-            return
-        pump = asyncio.create_task(self._pump_venue(ready), name="venue-pump")
+        tasks = [asyncio.create_task(self._guard(c), name=f"companion-{k}") for k, c in enumerate(self._companions)]
+        if isinstance(ready, asyncio.Event):
+            tasks.append(asyncio.create_task(self._pump_venue(ready), name="venue-pump"))
         try:
             await self._run_feed()
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _guard(self, companion: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await companion()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed companion is logged; the engine keeps its exits working
+            log.exception("a background task of the engine failed")
 
     async def _pump_venue(self, ready: asyncio.Event) -> None:
         while True:
