@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
     sub.add_parser("strategies", help="list the available strategies and their parameters")
 
+    from tradetui.commands.sandbox import add_sandbox_parser
+
+    add_sandbox_parser(sub)
+
     keys = sub.add_parser("keys", help="store, show (masked) or delete API keys in the OS keyring")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     for action, text in (
@@ -146,6 +150,11 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
         configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
         return run_data_command(args)
+    if args.command == "sandbox":
+        from tradetui.commands.sandbox import run_sandbox_command
+
+        configure_logging(fmt=args.log_format, level=level)
+        return run_sandbox_command(args)
     if args.command == "keys":
         from tradetui.commands.keys import run_keys_command
 

@@ -6,8 +6,13 @@ and per account "pocket", not per client object). Per group it keeps a window (1
 the exchange's headers report (``Remaining-Req ... sec=N`` on Upbit, ``x-ratelimit-remaining``
 on Bithumb). :meth:`RateBudget.acquire` sleeps until the next window when nothing is left.
 
+Bithumb's headers describe a token bucket (B3), not a window: a new window starts with the tokens
+the last answer left plus what has been replenished since, never with a full bucket.
+
 A 429 gives an exponential back-off with full jitter (base 0.5 s, cap 8 s); a 418 blocks the
-group until the block ends, and ``on_block`` is called so the engine can raise a risk event.
+group's whole scope until the block ends — the exchange blocks "the IP or account" (A6): every
+per-IP quotation group together, or every per-account group together — and ``on_block`` is
+called so the engine can raise a risk event.
 Time comes from the injected :class:`Clock`; sleeping goes through the injected ``sleep`` so tests
 run instantly with a simulated clock.
 """
@@ -32,6 +37,14 @@ BlockCallback = Callable[[str, float], None]
 """Called with ``(group, block_seconds)`` when a group gets blocked (HTTP 418)."""
 
 # --- which group does an endpoint count against (reference A6) ------------------------------------
+
+IP_GROUPS = frozenset({"market", "candle", "trade", "ticker", "orderbook"})
+"""Groups measured per IP (A6); the others are measured per account ("pocket")."""
+
+
+def block_scope(group: str) -> str:
+    """What a 418 on ``group`` blocks: ``"ip"`` (every quotation group) or ``"account"``."""
+    return "ip" if group in IP_GROUPS else "account"
 
 
 def endpoint_group(method: str, path: str) -> str:
@@ -134,8 +147,12 @@ class _GroupState:
     limit: int | None
     window_start_ms: int = -1
     remaining: int | None = None
-    blocked_until_ms: int = 0
     failures: int = 0
+    bucket_tokens: int | None = None
+    """Bithumb token bucket as last reported: tokens left, replenish rate (per s), capacity, when."""
+    bucket_rate: float | None = None
+    bucket_capacity: int | None = None
+    bucket_ms: int = 0
 
 
 class RateBudget:
@@ -162,6 +179,7 @@ class RateBudget:
         self.block_default_s = profile.block_default_s if block_default_s is None else block_default_s
         self.on_block = on_block
         self._groups: dict[str, _GroupState] = {}
+        self._blocked_until_ms: dict[str, int] = {}
 
     def _state(self, group: str) -> _GroupState:
         state = self._groups.get(group)
@@ -176,11 +194,14 @@ class RateBudget:
         if start != state.window_start_ms:
             state.window_start_ms = start
             state.remaining = state.limit
+            refilled = _bucket_estimate(state, now_ms)
+            if refilled is not None:
+                state.remaining = refilled if state.remaining is None else min(state.remaining, refilled)
 
     def blocked_for_s(self, group: str) -> float:
-        """Seconds left of a block on ``group`` (0 when it is not blocked)."""
-        state = self._state(group)
-        return max(0, state.blocked_until_ms - self.clock.now_ms()) / 1000
+        """Seconds left of a block on ``group``'s scope (0 when it is not blocked)."""
+        until = self._blocked_until_ms.get(block_scope(group), 0)
+        return max(0, until - self.clock.now_ms()) / 1000
 
     def remaining(self, group: str) -> int | None:
         """Calls still allowed in the current window, or None when unknown/unlimited."""
@@ -195,10 +216,12 @@ class RateBudget:
         minute or more, and the caller — not a hidden sleep — decides what to do meanwhile.
         """
         state = self._state(group)
+        scope = block_scope(group)
         while True:
             now = self.clock.now_ms()
-            if state.blocked_until_ms > now:
-                wait_s = (state.blocked_until_ms - now) / 1000
+            blocked_until = self._blocked_until_ms.get(scope, 0)
+            if blocked_until > now:
+                wait_s = (blocked_until - now) / 1000
                 raise IpBlocked(f"{self.profile.exchange} group {group!r} is blocked for {wait_s:.1f} s more", wait_s)
             self._roll(state, now)
             if state.remaining is None or state.remaining > 0:
@@ -212,24 +235,21 @@ class RateBudget:
     def observe(self, group: str, headers: Mapping[str, str], status: int) -> None:
         """Learn from a response: the headers' remaining count; a success resets the back-off."""
         now = self.clock.now_ms()
-        reported = self._reported_remaining(headers)
-        if reported is not None:
-            header_group, sec = reported
-            state = self._state(header_group or group)
-            self._roll(state, now)
-            state.remaining = sec if state.remaining is None else min(state.remaining, sec)
-        if status < 400:
-            self._state(group).failures = 0
-
-    def _reported_remaining(self, headers: Mapping[str, str]) -> tuple[str | None, int] | None:
         lowered = {key.lower(): value for key, value in headers.items()}
         upbit = parse_remaining_req(lowered.get("remaining-req"))
-        if upbit is not None:
-            return upbit.group, upbit.sec
-        bucket = parse_x_ratelimit(lowered)
-        if bucket is not None:
-            return None, bucket.remaining
-        return None
+        bucket = None if upbit is not None else parse_x_ratelimit(lowered)
+        reported = upbit.sec if upbit is not None else bucket.remaining if bucket is not None else None
+        if reported is not None:
+            state = self._state(upbit.group if upbit is not None else group)
+            self._roll(state, now)
+            state.remaining = reported if state.remaining is None else min(state.remaining, reported)
+            if bucket is not None and bucket.replenish_rate:
+                state.bucket_tokens = bucket.remaining
+                state.bucket_rate = bucket.replenish_rate
+                state.bucket_capacity = bucket.burst_capacity
+                state.bucket_ms = now
+        if status < 400:
+            self._state(group).failures = 0
 
     def backoff_s(self, group: str, retry_after_s: float | None = None) -> float:
         """Record a 429 on ``group`` and return how long to wait: full jitter, base 0.5 s, cap 8 s.
@@ -253,11 +273,25 @@ class RateBudget:
         return self._rng.uniform(0, ceiling)
 
     def block(self, group: str, seconds: float | None = None) -> float:
-        """Block ``group`` for ``seconds`` (default ``block_default_s``) after a 418; calls ``on_block``."""
+        """Block ``group``'s scope (every per-IP or every per-account group, A6) for ``seconds``
+        (default ``block_default_s``) after a 418; calls ``on_block``."""
         duration = self.block_default_s if seconds is None or seconds <= 0 else seconds
-        state = self._state(group)
-        state.blocked_until_ms = max(state.blocked_until_ms, self.clock.now_ms() + int(duration * 1000))
-        log.warning("%s: rate-limit group %r blocked for %.0f s (HTTP 418)", self.profile.exchange, group, duration)
+        scope = block_scope(group)
+        until = self.clock.now_ms() + int(duration * 1000)
+        self._blocked_until_ms[scope] = max(self._blocked_until_ms.get(scope, 0), until)
+        log.warning(
+            "%s: %s-measured groups blocked for %.0f s (HTTP 418 on %r)", self.profile.exchange, scope, duration, group
+        )
         if self.on_block is not None:
             self.on_block(group, duration)
         return duration
+
+
+def _bucket_estimate(state: _GroupState, now_ms: int) -> int | None:
+    """Whole tokens in a reported token bucket by now: what was left plus what has been replenished."""
+    if state.bucket_tokens is None or not state.bucket_rate:
+        return None
+    tokens = state.bucket_tokens + state.bucket_rate * max(0, now_ms - state.bucket_ms) / 1000
+    if state.bucket_capacity is not None:
+        tokens = min(tokens, state.bucket_capacity)
+    return int(tokens)

@@ -11,13 +11,24 @@ Start it programmatically::
 Each request first lets the state catch up with the clock, then counts against its rate group,
 then (private endpoints) verifies the JWT, then runs the handler. Errors use the exchanges'
 ``{"error": {"name", "message"}}`` envelope.
+
+The WebSocket streams (:mod:`tradetui.sandbox.websocket`) share the port. A server task plays the
+clock every ``tick_interval_ms`` of wall time, so market data flows without REST calls (with a
+``SimClock`` it moves as soon as the test moves the clock).
+
+Faults (``SandboxConfig.faults``) wrap the REST answers before anything else runs: latency, 429,
+5xx, a truncated body, and for order POSTs a dropped answer after the order was placed.
+``ws_drop`` closes the sockets periodically; ``restart`` needs :class:`SandboxServer`, which
+stops and starts the site on the same port around the same state.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -25,10 +36,18 @@ from aiohttp import web
 from tradetui.sandbox import routes_private, routes_public
 from tradetui.sandbox.auth import authenticate, hash_inputs, unverified_access_key
 from tradetui.sandbox.context import Ctx, Endpoint, Params, body_pairs
+from tradetui.sandbox.faults import FaultDice
 from tradetui.sandbox.state import SandboxState
+from tradetui.sandbox.websocket import PRIVATE_PATHS, PUBLIC_PATH, WebSocketStreams
 from tradetui.sandbox.wire import ApiError
 
+log = logging.getLogger(__name__)
+
 STATE_KEY = web.AppKey("sandbox_state", SandboxState)
+DICE_KEY = web.AppKey("sandbox_fault_dice", FaultDice)
+STREAMS_KEY = web.AppKey("sandbox_streams", WebSocketStreams)
+ORDER_POSTS = frozenset({"/v1/orders", "/v2/orders"})
+RESTART_PAUSE_S = 0.2
 ALL_ENDPOINTS: tuple[Endpoint, ...] = (*routes_public.ENDPOINTS, *routes_private.ENDPOINTS)
 
 
@@ -98,12 +117,82 @@ async def _envelope(
         return _error_response(ApiError(exc.status, exc.status, exc.reason), {})
 
 
-def create_app(state: SandboxState) -> web.Application:
-    app = web.Application(middlewares=[_envelope])
+@web.middleware
+async def _faults(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Injected faults of the REST answers (never of the state), and the debug request log."""
+    if request.path in (PUBLIC_PATH, *PRIVATE_PATHS.values()):
+        return await handler(request)
+    dice = request.app[DICE_KEY]
+    spec = dice.spec
+    delay_s = dice.latency_s() if spec.latency_ms != (0.0, 0.0) else 0.0
+    if delay_s > 0:
+        await asyncio.sleep(delay_s)
+    if dice.roll(spec.http_429):
+        response: web.StreamResponse = _error_response(ApiError(429, 429, "Too many requests (injected fault)"), {})
+    elif dice.roll(spec.http_5xx):
+        status = dice.server_error_status()
+        response = _error_response(ApiError(status, status, "Internal server error (injected fault)"), {})
+    else:
+        is_order_post = request.method == "POST" and request.path in ORDER_POSTS
+        lose = is_order_post and dice.roll(spec.lost_response)
+        response = await handler(request)
+        if lose and request.transport is not None:
+            log.debug(
+                "fault lost_response: %s %s answered %d, dropping the answer",
+                request.method,
+                request.path,
+                response.status,
+            )
+            request.transport.abort()
+            return response
+        if isinstance(response, web.Response) and dice.roll(spec.malformed):
+            raw = response.body if isinstance(response.body, bytes) else b""
+            response = web.Response(
+                body=raw[: len(raw) // 2], status=response.status, content_type="application/json", charset="utf-8"
+            )
+    log.debug("%s %s -> %d", request.method, request.path_qs, response.status)
+    return response
+
+
+async def _play_clock(state: SandboxState) -> None:
+    """Let the state catch up with the clock every ``tick_interval_ms`` so streams flow by themselves."""
+    interval_s = state.config.tick_interval_ms / 1000
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            state.advance()
+        except Exception:
+            log.exception("the sandbox clock task failed to advance the state; it keeps trying")
+
+
+def _background(state: SandboxState, streams: WebSocketStreams) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def tasks(app: web.Application) -> AsyncIterator[None]:
+        running = [asyncio.create_task(_play_clock(state), name="sandbox-clock")]
+        drop_s = state.config.faults.ws_drop_s
+        if drop_s is not None:
+            running.append(asyncio.create_task(streams.drop_every(drop_s), name="sandbox-ws-drop"))
+        yield
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    return tasks
+
+
+def create_app(state: SandboxState, *, dice: FaultDice | None = None) -> web.Application:
+    """The aiohttp app of one state. ``dice``: share fault decisions across restarts."""
+    app = web.Application(middlewares=[_faults, _envelope])
     app[STATE_KEY] = state
+    app[DICE_KEY] = dice or FaultDice(state.config.faults)
+    streams = WebSocketStreams(state, app[DICE_KEY])
+    app[STREAMS_KEY] = streams
     for endpoint in ALL_ENDPOINTS:
         if state.profile in endpoint.profiles:
             app.router.add_route(endpoint.method, endpoint.path, _handler(endpoint))
+    streams.add_routes(app)
+    app.cleanup_ctx.append(_background(state, streams))
     return app
 
 
@@ -118,10 +207,15 @@ def _require_loopback(host: str) -> None:
         raise ValueError(f"the sandbox binds loopback only (127.0.0.1 or ::1), not {host}")
 
 
-async def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
-    """Start serving; returns the runner (``await runner.cleanup()`` to stop) and the bound port."""
+async def serve(
+    state: SandboxState, host: str = "127.0.0.1", port: int = 0, *, dice: FaultDice | None = None
+) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner (``await runner.cleanup()`` to stop) and the bound port.
+
+    Every fault but ``restart`` applies; :class:`SandboxServer` also restarts.
+    """
     _require_loopback(host)
-    runner = web.AppRunner(create_app(state), access_log=None)
+    runner = web.AppRunner(create_app(state, dice=dice), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host if host != "localhost" else "127.0.0.1", port)
     try:
@@ -134,3 +228,76 @@ async def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> 
             return runner, int(address[1])
     await runner.cleanup()
     raise RuntimeError("the sandbox server did not report a bound port")
+
+
+class SandboxServer:
+    """The sandbox on one loopback port, restartable around the same state (the ``restart`` fault).
+
+    ::
+
+        async with SandboxServer(state) as server:   # server.port, server.rest_url, server.ws_url
+            ...
+    """
+
+    def __init__(self, state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> None:
+        _require_loopback(host)
+        self.state = state
+        self.host = "127.0.0.1" if host == "localhost" else host
+        self.port = port
+        self.dice = FaultDice(state.config.faults)
+        self.restarts = 0
+        self._runner: web.AppRunner | None = None
+        self._restart_task: asyncio.Task[None] | None = None
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}{PUBLIC_PATH}"
+
+    @property
+    def ws_private_url(self) -> str:
+        return f"ws://{self.host}:{self.port}{PRIVATE_PATHS[self.state.profile]}"
+
+    async def start(self) -> int:
+        self._runner, self.port = await serve(self.state, self.host, self.port, dice=self.dice)
+        restart_s = self.state.config.faults.restart_s
+        if restart_s is not None and self._restart_task is None:
+            self._restart_task = asyncio.create_task(self._restart_every(restart_s), name="sandbox-restart")
+        return self.port
+
+    async def restart(self) -> None:
+        """Stop (dropping every connection) and serve again on the same port with the same state."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await asyncio.sleep(RESTART_PAUSE_S)
+        self._runner, self.port = await serve(self.state, self.host, self.port, dice=self.dice)
+        self.restarts += 1
+        log.info("sandbox restarted on port %d (restart #%d)", self.port, self.restarts)
+
+    async def _restart_every(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s if self._runner is not None else RESTART_PAUSE_S)
+            try:
+                await self.restart()
+            except OSError as exc:  # the port is briefly taken: try again soon
+                log.warning("sandbox restart on port %d failed (%s); retrying", self.port, exc)
+
+    async def stop(self) -> None:
+        if self._restart_task is not None:
+            self._restart_task.cancel()
+            await asyncio.gather(self._restart_task, return_exceptions=True)
+            self._restart_task = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SandboxServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()

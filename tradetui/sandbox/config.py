@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tradetui.sandbox.faults import FaultSpec
+
 PROFILES = ("upbit", "bithumb")
 
 
@@ -42,6 +44,16 @@ class SandboxConfig:
     """Consecutive 429s of one caller after which it is blocked (Upbit: 418; Bithumb: 429)."""
     block_ms: int = 60_000
     """First block length; each further block of the same caller doubles it (capped at 1 day)."""
+    ws_idle_timeout_s: float = 60.0
+    """A WebSocket that sends nothing (no message, no ping) for this long is closed (D.17; observed ~60 s)."""
+    ws_status_interval_s: float | None = 10.0
+    """Unprompted ``{"status":"UP"}`` on a quiet socket this often (A8.4); None: only in answer to PING."""
+    ws_queue_size: int = 2000
+    """Events buffered per WebSocket; a slow reader loses the oldest (the server never blocks)."""
+    tick_interval_ms: int = 50
+    """Wall-clock period of the server task that plays the clock (market data flows without REST)."""
+    faults: FaultSpec = FaultSpec()
+    """Injected transport faults (``--faults``); they change answers, never the state."""
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -50,11 +62,14 @@ class SandboxConfig:
             raise ValueError("client_order_id_policy must be 'return_existing' or 'reject'")
         if self.speed <= 0:
             raise ValueError("speed must be > 0")
+        if self.ws_idle_timeout_s <= 0 or self.tick_interval_ms <= 0 or self.ws_queue_size <= 0:
+            raise ValueError("ws_idle_timeout_s, tick_interval_ms and ws_queue_size must be > 0")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for name in ("maker_fee", "taker_fee"):
             data[name] = None if data[name] is None else str(data[name])
+        data["faults"]["latency_ms"] = list(data["faults"]["latency_ms"])
         return data
 
     @classmethod
@@ -62,4 +77,7 @@ class SandboxConfig:
         values = dict(data)
         for name in ("maker_fee", "taker_fee"):
             values[name] = None if values.get(name) is None else Decimal(values[name])
+        faults = values.get("faults")
+        if isinstance(faults, dict):
+            values["faults"] = FaultSpec(**{**faults, "latency_ms": tuple(faults.get("latency_ms", (0.0, 0.0)))})
         return cls(**values)

@@ -9,7 +9,7 @@ a later WebSocket layer can call it from a timer; both read events from :attr:`e
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -87,7 +87,7 @@ class SandboxState:
         return self.clock.now_ms()
 
     def add_account(
-        self, access_key: str, secret_key: str, balances: dict[str, str | Decimal] | None = None
+        self, access_key: str, secret_key: str, balances: Mapping[str, str | Decimal] | None = None
     ) -> Account:
         account = Account(access_key, secret_key)
         for currency, amount in (balances or {}).items():

@@ -346,7 +346,7 @@ async def test_random_orders_conserve_cash_and_coin() -> None:
     async with peer.running("upbit", cancel_delay_ms=300) as sandbox:
         state, clock = sandbox.state, sandbox.clock
         account = state.accounts[peer.ACCESS]
-        placed = []
+        placed: list[Any] = []
         for _ in range(300):
             state.advance()
             now = clock.now_ms()

@@ -161,7 +161,9 @@ async def test_418_blocks_the_group_and_calls_back() -> None:
     with pytest.raises(IpBlocked) as caught:
         await budget.acquire("order")
     assert caught.value.retry_after_s == pytest.approx(120.0)
-    await budget.acquire("default")  # other groups still work
+    with pytest.raises(IpBlocked):  # the 418 blocks the account, so every per-account group (A6)
+        await budget.acquire("default")
+    await budget.acquire("ticker")  # per-IP groups still work
     clock.advance_ms(120_000)
     await budget.acquire("order")
     assert budget.blocked_for_s("order") == 0
@@ -183,3 +185,15 @@ async def test_bithumb_token_bucket_header_feeds_the_same_window() -> None:
     budget.observe("ticker", {"x-ratelimit-remaining": "0", "x-ratelimit-replenish-rate": "150"}, 200)
     await budget.acquire("ticker")
     assert sleep.calls == [1.0]
+
+
+async def test_bithumb_new_window_starts_with_the_replenished_tokens_not_a_full_bucket() -> None:
+    clock = SimClock(10_800)
+    sleep = FakeSleep(clock)
+    budget = RateBudget(BITHUMB, clock=clock, sleep=sleep)
+    await budget.acquire("ticker")
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-replenish-rate": "3", "x-ratelimit-burst-capacity": "3"}
+    budget.observe("ticker", headers, 200)
+    await budget.acquire("ticker")  # 11_000: only 0.6 tokens back, so wait one more window
+    assert sleep.calls == [pytest.approx(0.2), 1.0]
+    assert budget.remaining("ticker") == 2  # 3.6 replenished, capped at the burst capacity of 3, one taken

@@ -1,0 +1,178 @@
+"""`tradetui sandbox`: run the local fake exchange (REST + WebSocket) on 127.0.0.1.
+
+    tradetui sandbox [--exchange upbit|bithumb] [--port 8765] [--data FILE | --synthetic] [--seed N]
+                     [--speed X] [--faults SPEC] [--cash KRW] [--access-key K] [--secret-key S]
+                     [--markets KRW-BTC,KRW-ETH]
+
+It prints one line on stdout with the REST and WebSocket URLs and the keys to use, logs every
+request at debug level, and stops cleanly (exit 0) on Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from tradetui.data.csv_import import parse_candle_file_name
+from tradetui.errors import ConfigError
+from tradetui.sandbox import DEFAULT_MARKETS, FaultSpec, MarketSpec, SandboxConfig, SandboxServer, SandboxState
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8765
+DEFAULT_ACCESS_KEY = "sandbox-access"
+DEFAULT_SECRET_KEY = "sandbox-secret"
+DEFAULT_CASH_KRW = "10000000"
+_CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
+
+
+def add_sandbox_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """Add ``sandbox`` to the CLI's subparsers (``parser.add_subparsers(...)``); returns it."""
+    sandbox = subparsers.add_parser(
+        "sandbox",
+        help="run a local fake Upbit/Bithumb exchange (REST + WebSocket) on 127.0.0.1",
+        description=(
+            "A local fake exchange speaking the Upbit or Bithumb API 2.0 wire protocol on 127.0.0.1, "
+            f"for rehearsals. Demo keys: {DEFAULT_ACCESS_KEY} / {DEFAULT_SECRET_KEY}."
+        ),
+    )
+    sandbox.add_argument(
+        "--exchange", dest="sandbox_exchange", choices=("upbit", "bithumb"), default="upbit", help="wire profile"
+    )
+    sandbox.add_argument(
+        "--port",
+        dest="sandbox_port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"0 = any free port (default {DEFAULT_PORT})",
+    )
+    source = sandbox.add_mutually_exclusive_group()
+    source.add_argument("--data", dest="sandbox_data", metavar="FILE", help="replay this candle CSV(.gz) (one market)")
+    source.add_argument(
+        "--synthetic", dest="sandbox_synthetic", action="store_true", help="synthetic prices (the default)"
+    )
+    sandbox.add_argument("--seed", dest="sandbox_seed", type=int, default=0, metavar="N", help="synthetic data seed")
+    sandbox.add_argument(
+        "--speed", dest="sandbox_speed", type=float, default=1.0, metavar="X", help="candles per second (default 1)"
+    )
+    sandbox.add_argument(
+        "--faults", dest="sandbox_faults", metavar="SPEC", help="e.g. http_429=0.05,ws_drop=30,seed=1 or 'all'"
+    )
+    sandbox.add_argument(
+        "--cash", dest="sandbox_cash", default=DEFAULT_CASH_KRW, metavar="KRW", help="starting KRW of the account"
+    )
+    sandbox.add_argument("--access-key", dest="sandbox_access_key", default=DEFAULT_ACCESS_KEY, metavar="KEY")
+    sandbox.add_argument("--secret-key", dest="sandbox_secret_key", default=DEFAULT_SECRET_KEY, metavar="KEY")
+    sandbox.add_argument(
+        "--markets",
+        dest="sandbox_markets",
+        metavar="CODES",
+        help="comma-separated market codes (default KRW-BTC,KRW-ETH,KRW-XRP; with --data: the file's market)",
+    )
+    return sandbox
+
+
+def _markets(args: argparse.Namespace) -> list[MarketSpec]:
+    codes: list[str] = []
+    if args.sandbox_markets:
+        codes = [code.strip() for code in str(args.sandbox_markets).split(",") if code.strip()]
+        bad = [code for code in codes if not _CODE.match(code)]
+        if bad or not codes:
+            raise ConfigError(f"--markets: {', '.join(bad) or 'nothing'} is not a list of codes like KRW-BTC,KRW-ETH")
+    known = {spec.code: spec for spec in DEFAULT_MARKETS}
+    if args.sandbox_data:
+        path = Path(args.sandbox_data)
+        if not path.is_file():
+            raise ConfigError(f"--data: {path} does not exist")
+        info = parse_candle_file_name(path.name)
+        code = codes[0] if codes else (info.market if info and info.market else None)
+        if code is None:
+            raise ConfigError(f"--data: cannot tell the market from {path.name}; pass --markets KRW-BTC")
+        base = known.get(code) or MarketSpec(code, code, code)
+        return [MarketSpec(code, base.korean_name, base.english_name, seed=args.sandbox_seed, candles_csv=str(path))]
+    specs = []
+    for index, code in enumerate(codes or list(known)):
+        base = known.get(code) or MarketSpec(code, code, code, start_price=10_000.0)
+        specs.append(
+            MarketSpec(
+                code,
+                base.korean_name,
+                base.english_name,
+                seed=args.sandbox_seed * 1000 + base.seed + index,
+                start_price=base.start_price,
+            )
+        )
+    return specs
+
+
+def _build_state(args: argparse.Namespace) -> SandboxState:
+    try:
+        cash = Decimal(str(args.sandbox_cash))
+    except InvalidOperation:
+        raise ConfigError(f"--cash: {args.sandbox_cash!r} is not an amount of KRW") from None
+    if not cash.is_finite() or cash < 0:
+        raise ConfigError("--cash must be 0 or more KRW")
+    if not args.sandbox_speed > 0:
+        raise ConfigError("--speed must be greater than 0")
+    if not 0 <= args.sandbox_port <= 65535:
+        raise ConfigError("--port must be between 0 and 65535")
+    faults = FaultSpec.parse(args.sandbox_faults)
+    config = SandboxConfig(profile=args.sandbox_exchange, speed=args.sandbox_speed, faults=faults)
+    try:
+        state = SandboxState(config, markets=_markets(args), seed=args.sandbox_seed)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"sandbox: {exc}") from None
+    state.add_account(args.sandbox_access_key, args.sandbox_secret_key, {"KRW": cash})
+    return state
+
+
+def _banner(server: SandboxServer, args: argparse.Namespace) -> str:
+    prefix = f"TRADETUI_{str(args.sandbox_exchange).upper()}"
+    return (
+        f"sandbox {args.sandbox_exchange} ready: REST {server.rest_url} WS {server.ws_url} "
+        f"private WS {server.ws_private_url} | {prefix}_ACCESS_KEY={args.sandbox_access_key} "
+        f"{prefix}_SECRET_KEY={args.sandbox_secret_key} | Ctrl-C stops"
+    )
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    state = _build_state(args)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        server = SandboxServer(state, "127.0.0.1", args.sandbox_port)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ConfigError(f"sandbox: cannot listen on 127.0.0.1:{args.sandbox_port} ({exc})") from None
+        try:
+            sys.stdout.write(_banner(server, args) + "\n")
+            sys.stdout.flush()
+            log.info(
+                "sandbox %s serving on %s (faults: %s)", args.sandbox_exchange, server.rest_url, state.config.faults
+            )
+            await stop.wait()
+            log.info("sandbox stopping")
+        finally:
+            await asyncio.wait_for(server.stop(), timeout=15)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(signum)
+    return 0
+
+
+def run_sandbox_command(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; 0 on a clean stop. Bad arguments raise :class:`ConfigError`."""
+    return asyncio.run(_serve(args))
