@@ -18,8 +18,10 @@ import re
 import signal
 import sys
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from pathlib import Path
 
+from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.data.csv_import import parse_candle_file_name
 from tradetui.errors import ConfigError
 from tradetui.sandbox import DEFAULT_MARKETS, FaultSpec, MarketSpec, SandboxConfig, SandboxServer, SandboxState
@@ -33,9 +35,7 @@ DEFAULT_CASH_KRW = "10000000"
 _CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
 
 
-def add_sandbox_parser(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse.ArgumentParser:
+def add_sandbox_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     """Add ``sandbox`` to the CLI's subparsers (``parser.add_subparsers(...)``); returns it."""
     sandbox = subparsers.add_parser(
         "sandbox",
@@ -126,9 +126,17 @@ def _build_state(args: argparse.Namespace) -> SandboxState:
     if not 0 <= args.sandbox_port <= 65535:
         raise ConfigError("--port must be between 0 and 65535")
     faults = FaultSpec.parse(args.sandbox_faults)
-    config = SandboxConfig(profile=args.sandbox_exchange, speed=args.sandbox_speed, faults=faults)
+    # market time runs --speed candles (minutes) per second; rate windows and token freshness
+    # stay in real time, as clients measure them
+    config = SandboxConfig(profile=args.sandbox_exchange, speed=1 / 60, faults=faults)
     try:
-        state = SandboxState(config, markets=_markets(args), seed=args.sandbox_seed)
+        state = SandboxState(
+            config,
+            clock=ScaledClock(60 * args.sandbox_speed),
+            wall_clock=LiveClock(),
+            markets=_markets(args),
+            seed=args.sandbox_seed,
+        )
     except (ValueError, OSError) as exc:
         raise ConfigError(f"sandbox: {exc}") from None
     state.add_account(args.sandbox_access_key, args.sandbox_secret_key, {"KRW": cash})

@@ -155,10 +155,33 @@ class ExchangeVenue:
                 self._report(order.to_state(OrderState.UNKNOWN, self.clock.now_ms(), reason=str(exc)))
                 await self._resolve_unknown(order)
                 return
-            self._report(placed)
-            if placed.state.is_open or placed.executed_volume > 0:
-                await self._refresh(placed)
+            if placed.executed_volume > 0 or not placed.state.is_open:
+                await self._report_with_fills(placed)
+            else:
+                self._report(placed)
             return
+
+    async def _report_with_fills(self, placed: Order) -> None:
+        """An order that filled at once: report it together with its fills (asked for by id)."""
+        for attempt in range(self.unknown_lookups):
+            try:
+                found, fills = await self.client.get_order(identifier=placed.identifier)
+            except VenueError as exc:
+                log.info("fills of %s not readable yet (%s)", placed.identifier, exc)
+                await self._sleep(self.unknown_wait_s * (attempt + 1))
+                continue
+            self._report(found, self._new_fills(found.identifier, fills))
+            await self._refresh_balances_quietly()
+            return
+        # still unreadable: keep it open locally so the poller keeps asking for its fills
+        self._report(placed)
+        self._open[placed.identifier] = placed
+
+    async def _refresh_balances_quietly(self) -> None:
+        try:
+            await self.refresh_balances()
+        except VenueError as exc:
+            log.info("balance refresh failed: %s", exc)
 
     async def _resolve_unknown(self, order: Order) -> None:
         unknown = order.to_state(OrderState.UNKNOWN, self.clock.now_ms())
@@ -200,10 +223,7 @@ class ExchangeVenue:
         known = self._open.get(order.identifier, order)
         if new or found.state is not known.state or found.executed_volume != known.executed_volume:
             self._report(found, new)
-            try:
-                await self.refresh_balances()
-            except VenueError as exc:
-                log.info("balance refresh failed: %s", exc)
+            await self._refresh_balances_quietly()
 
     def _new_fills(self, identifier: str, fills: list[Fill]) -> tuple[Fill, ...]:
         seen = self._seen_trades.setdefault(identifier, set())

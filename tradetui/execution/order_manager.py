@@ -50,6 +50,9 @@ class OrderManager:
     deterministic_ids: bool = False
     """Backtests number their identifiers so that two runs give identical records."""
     orders: dict[str, Order] = field(default_factory=dict)
+    finished: dict[str, Order] = field(default_factory=dict)
+    """Recently finished orders (bounded): a late report of one still has its fills applied."""
+    finished_capacity: int = 2000
     _counter: int = 0
 
     def _identifier(self) -> str:
@@ -122,7 +125,11 @@ class OrderManager:
         for report in reports:
             new = report.order
             known = self.orders.get(new.identifier)
-            if known is None:
+            if known is None and new.identifier in self.finished:
+                if not report.fills:
+                    continue  # a repeat of a final state we already have
+                known = self.finished[new.identifier]
+            elif known is None:
                 events.append(
                     Notice(
                         new.updated_ms, f"venue reported an order we did not place: {new.identifier}", Severity.WARNING
@@ -145,6 +152,9 @@ class OrderManager:
                 events.append(OrderUpdated(new.updated_ms, new))
             if new.state.is_terminal and known is not None:
                 # keep memory bounded: terminal orders live on in the journal
-                del self.orders[new.identifier]
+                self.orders.pop(new.identifier, None)
+                self.finished[new.identifier] = new
+                if len(self.finished) > self.finished_capacity:
+                    del self.finished[next(iter(self.finished))]
             applied.append(AppliedReport(new, report.fills))
         return applied, events

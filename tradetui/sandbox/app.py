@@ -76,7 +76,7 @@ def _handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Respon
             if endpoint.is_private and state.is_upbit:
                 caller = f"pocket:{unverified_access_key(authorization) or caller}"
             group = endpoint.upbit_group if state.is_upbit else endpoint.bithumb_category
-            headers = state.limits.admit(group, caller, now)
+            headers = state.limits.admit(group, caller, state.wall_ms())
             ctx = Ctx(state, params, now, dict(request.match_info))
             if endpoint.is_private:
                 ctx.account = authenticate(
@@ -85,7 +85,7 @@ def _handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Respon
                     accounts=state.accounts,
                     hash_candidates=hash_inputs(state.profile, request.rel_url.raw_query_string, pairs),
                     nonces=state.nonces,
-                    now_ms=now,
+                    now_ms=state.wall_ms(),
                     max_age_ms=state.config.jwt_max_age_ms,
                 )
             status, data = endpoint.handler(ctx)

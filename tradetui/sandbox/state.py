@@ -51,12 +51,16 @@ class SandboxState:
         config: SandboxConfig | None = None,
         *,
         clock: Clock | None = None,
+        wall_clock: Clock | None = None,
         markets: Iterable[MarketSpec] = DEFAULT_MARKETS,
         origin_ms: int | None = None,
         seed: int = 0,
     ) -> None:
         self.config = config or SandboxConfig()
         self.clock: Clock = clock or LiveClock()
+        self.wall_clock: Clock = wall_clock or self.clock
+        """Real time for what clients measure in real time (rate windows, JWT freshness); the
+        market clock may run faster (``ScaledClock``)."""
         self.profile = self.config.profile
         self.rules = profile_rules(self.config)
         self.origin_ms = self.clock.now_ms() if origin_ms is None else origin_ms
@@ -85,6 +89,9 @@ class SandboxState:
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
+
+    def wall_ms(self) -> int:
+        return self.wall_clock.now_ms()
 
     def add_account(
         self, access_key: str, secret_key: str, balances: Mapping[str, str | Decimal] | None = None

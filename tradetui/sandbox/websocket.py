@@ -888,7 +888,7 @@ class WebSocketStreams:
                 accounts=state.accounts,
                 hash_candidates=[],
                 nonces=state.nonces,
-                now_ms=state.now_ms(),
+                now_ms=state.wall_ms(),
                 max_age_ms=state.config.jwt_max_age_ms,
             )
         except ApiError as error:

@@ -88,8 +88,9 @@ async def test_accepted_order_then_fills_reported_once() -> None:
     venue = _venue(client)
     venue.submit(sent)
     await _settle(venue)
+    assert [r.order.state for r in venue.drain()] == [OrderState.WAIT]
+    await venue._refresh(accepted)  # what the poller does for open orders
     reports = venue.drain()
-    assert [r.order.state for r in reports] == [OrderState.WAIT, OrderState.WAIT]
     assert [f.trade_id for r in reports for f in r.fills] == ["t1"]
     assert reports[-1].order.strategy == "breakout"
     assert venue.balances()["KRW"].free == Decimal("1000")
@@ -147,3 +148,16 @@ async def test_unknown_order_never_found_is_closed_as_never_sent() -> None:
     assert [r.order.state for r in reports] == [OrderState.UNKNOWN, OrderState.REJECTED]
     assert "never reached" in reports[-1].order.reason
     assert client.placed == ["tt-1"]
+
+
+async def test_order_filled_at_once_is_reported_once_with_its_fills() -> None:
+    client = FakeClient()
+    done = replace(_order(), state=OrderState.DONE, exchange_id="u-2", executed_volume=Decimal("0.001"))
+    client.place_outcomes = [done]
+    client.lookups = [(done, [_fill("tt-1", "a", "0.0004"), _fill("tt-1", "b", "0.0006")])]
+    venue = _venue(client)
+    venue.submit(_order())
+    await _settle(venue)
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.DONE
+    assert [f.trade_id for f in report.fills] == ["a", "b"]
