@@ -37,7 +37,7 @@ _CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
 
 def add_sandbox_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     """Add ``sandbox`` to the CLI's subparsers (``parser.add_subparsers(...)``); returns it."""
-    sandbox = subparsers.add_parser(
+    sandbox: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
         help="run a local fake Upbit/Bithumb exchange (REST + WebSocket) on 127.0.0.1",
         description=(
