@@ -14,7 +14,7 @@ from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import SimClock
 from tradetui.core.market import Bar
 from tradetui.data.csv_import import read_candles_csv
-from tradetui.data.synthetic import SyntheticFeed, generate_market
+from tradetui.data.synthetic import SyntheticFeed, generate_market, synthetic_book
 from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import paced
 from tradetui.engine.handle import EngineHandle
@@ -35,6 +35,13 @@ class RunningSession:
     handle: EngineHandle
     journal: SqliteOrderJournal
     store: StateStore
+
+
+def _with_books(bars: Iterable[Bar], engine: Engine) -> Iterator[Bar]:
+    """The demo has no exchange book: show a synthetic one around each new close."""
+    for bar in bars:
+        engine.books[bar.market] = synthetic_book(bar)
+        yield bar
 
 
 def _interleave(feeds: list[Iterable[Bar]]) -> Iterator[Bar]:
@@ -104,6 +111,8 @@ def build_session(
     for history in histories:
         engine.warm_up(history)
     bars: Iterable[Bar] = _interleave(live_feeds)
+    if feed_cfg.source == "synthetic":
+        bars = _with_books(bars, engine)
     if max_bars is not None:
         bars = itertools.islice(bars, max_bars)
     rate = (speed if speed is not None else feed_cfg.speed) * len(markets)

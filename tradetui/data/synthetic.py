@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
-from tradetui.core.market import Bar, Timeframe
-from tradetui.core.rules import UPBIT_RULES, RuleBook
+from tradetui.core.market import Bar, BookLevel, OrderBook, Timeframe
+from tradetui.core.rules import UPBIT_RULES, PriceRounding, RuleBook
 from tradetui.core.types import decimal_from_float
 from tradetui.data.tick_grid import round_prices_nearest
 from tradetui.indicators.series import BarSeries, FloatArray, IntArray
@@ -283,3 +284,26 @@ class SyntheticFeed:
                     decimal_from_float(c),
                     decimal_from_float(v),
                 )
+
+
+def synthetic_book(bar: Bar, *, levels: int = 15, rules: RuleBook = UPBIT_RULES, seed: int = 0) -> OrderBook:
+    """A plausible order book around a synthetic bar's close (for the demo's ladder): one tick
+    of spread, prices on the tick grid of the bar's date, sizes that grow away from the touch."""
+    table = rules.at(bar.ts_s).table_for(bar.market)
+    rng = np.random.default_rng((seed, bar.ts_s))
+    mid: Decimal = table.round_price(bar.close, PriceRounding.NEAREST)
+    scale = float(bar.volume) / 20 if bar.volume > 0 else 0.1
+    asks, bids = [], []
+    ask: Decimal = mid + table.tick_for(mid)
+    bid: Decimal = mid
+    for k in range(levels):
+        ask_size = decimal_from_float(round(scale * (1 + k * 0.3) * float(rng.uniform(0.5, 1.5)), 8))
+        bid_size = decimal_from_float(round(scale * (1 + k * 0.3) * float(rng.uniform(0.5, 1.5)), 8))
+        asks.append(BookLevel(ask, ask_size))
+        bids.append(BookLevel(bid, bid_size))
+        ask = ask + table.tick_for(ask)
+        below = bid - Decimal("1e-12")
+        if below <= 0:
+            break
+        bid = table.round_price(below, PriceRounding.DOWN)  # the next grid price under the bid
+    return OrderBook(bar.market, (bar.ts_s + bar.timeframe.seconds) * 1000, tuple(asks), tuple(bids))

@@ -30,7 +30,7 @@ from tradetui.core.events import (
     SignalRaised,
     StrategyChanged,
 )
-from tradetui.core.market import Bar
+from tradetui.core.market import Bar, OrderBook
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
@@ -96,6 +96,8 @@ class Engine:
         self._sim_clock = clock if isinstance(clock, SimClock) else None
         self._order_index: dict[str, int] = {}
         self._aggregators: dict[str, CandleAggregator] = {}
+        self.books: dict[str, OrderBook] = {}
+        """Latest order book per market, when the feed has one (read model only)."""
         self.bars_processed = 0
 
     def emit(self, events: Iterable[Event]) -> None:

@@ -102,6 +102,7 @@ async def pump_stream(stream: ExchangeStream, engine: Engine) -> None:
     venue = engine.venue if isinstance(engine.venue, SimulatedVenue) else None
     async for item in stream.items():
         if isinstance(item, OrderBook):
+            engine.books[item.market] = item
             if venue is not None:
                 venue.walk_book(item.market, item)
                 engine.poll()

@@ -11,94 +11,38 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from tradetui.core.events import EngineState, Event
+from tradetui.core.events import Event
 from tradetui.core.market import Bar
 from tradetui.engine.engine import Engine
+from tradetui.engine.read_model import (
+    ChartData,
+    EngineSnapshot,
+    EventView,
+    MarketView,
+    OrderView,
+    PositionView,
+    RiskView,
+    StrategyView,
+    build_snapshot,
+    chart_data,
+    market_views,
+)
 from tradetui.strategies import registry
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class PositionView:
-    market: str
-    strategy: str
-    volume: Decimal
-    avg_price: Decimal
-    last_price: Decimal | None
-    pnl_krw: Decimal
-    pnl_pct: float
-    stop: float | None
-    target: float | None
-    trailing: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    identifier: str
-    market: str
-    side: str
-    ord_type: str
-    price: Decimal | None
-    volume: Decimal | None
-    filled_pct: float
-    state: str
-    age_s: float
-    purpose: str
-
-
-@dataclass(frozen=True, slots=True)
-class RiskView:
-    state: EngineState
-    reason: str
-    day_pnl: Decimal
-    daily_loss_limit_krw: Decimal | None
-    daily_loss_used_pct: float
-    exposure_krw: Decimal
-    exposure_pct: float
-    open_positions: int
-    max_positions: int
-    consecutive_losses: int
-    cooldown_until_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class StrategyView:
-    name: str
-    enabled: bool
-    markets: tuple[str, ...]
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class EventView:
-    ts_ms: int
-    severity: int
-    kind: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSnapshot:
-    ts_ms: int
-    mode: str
-    exchange: str
-    state: EngineState
-    equity: Decimal
-    cash: Decimal
-    realized_pnl: Decimal
-    fees_paid: Decimal
-    positions: tuple[PositionView, ...]
-    orders: tuple[OrderView, ...]
-    risk: RiskView
-    strategies: tuple[StrategyView, ...]
-    events: tuple[EventView, ...]
-    bars_processed: int
-    trades_closed: int
+__all__ = [
+    "EngineHandle",
+    "EngineSnapshot",
+    "EventView",
+    "MarketView",
+    "OrderView",
+    "PositionView",
+    "RiskView",
+    "StrategyView",
+]
 
 
 class EngineHandle:
@@ -259,98 +203,10 @@ class EngineHandle:
     # --- read model ----------------------------------------------------------------------------
 
     def snapshot(self, *, max_events: int = 50) -> EngineSnapshot:
-        engine = self.engine
-        now = engine.clock.now_ms()
-        equity, exposure = engine.equity_and_exposure()
-        positions = []
-        for market, pos in engine.portfolio.positions.items():
-            last = engine.mark_price(market)
-            pnl = pos.unrealized(last) if last is not None else Decimal(0)
-            cost = pos.avg_price * pos.volume
-            tracker = pos.tracker
-            positions.append(
-                PositionView(
-                    market,
-                    pos.strategy,
-                    pos.volume,
-                    pos.avg_price,
-                    last,
-                    pnl,
-                    float(pnl / cost * 100) if cost else 0.0,
-                    tracker.stop_level if tracker is not None and tracker.stop_level > 0 else None,
-                    tracker.next_target if tracker is not None else None,
-                    tracker.trailing_level if tracker is not None else None,
-                )
-            )
-        orders = []
-        for o in engine.om.open_orders():
-            if o.volume:
-                filled = float(o.executed_volume / o.volume * 100)
-            elif o.price:
-                filled = float(o.executed_funds / o.price * 100)
-            else:
-                filled = 0.0
-            orders.append(
-                OrderView(
-                    o.identifier,
-                    o.market,
-                    o.side.value,
-                    o.ord_type.value,
-                    o.price,
-                    o.volume,
-                    filled,
-                    o.state.value,
-                    max(0.0, (now - o.created_ms) / 1000),
-                    o.purpose,
-                )
-            )
-        guard = engine.risk
-        limits = guard.limits
-        limit_krw: Decimal | None = None
-        if limits.daily_loss_pct is not None and guard.day_start_equity > 0:
-            limit_krw = guard.day_start_equity * Decimal(repr(limits.daily_loss_pct)) / 100
-        if limits.daily_loss_krw is not None:
-            limit_krw = limits.daily_loss_krw if limit_krw is None else min(limit_krw, limits.daily_loss_krw)
-        day_pnl = guard.day_pnl(equity) if guard.day_start_ms >= 0 else Decimal(0)
-        used = float(-day_pnl / limit_krw * 100) if limit_krw and day_pnl < 0 else 0.0
-        risk = RiskView(
-            guard.state,
-            guard.state_reason,
-            day_pnl,
-            limit_krw,
-            used,
-            exposure,
-            float(exposure / equity * 100) if equity > 0 else 0.0,
-            len(engine.portfolio.positions),
-            limits.max_open_positions,
-            guard.consecutive_losses,
-            guard.cooldown_until_ms,
-        )
-        strategies = tuple(
-            StrategyView(
-                name,
-                engine.enabled[name],
-                tuple(m for m, names in engine.assignments.items() if name in names),
-                s.params.model_dump(mode="json"),
-            )
-            for name, s in engine.strategies.items()
-        )
-        recent = list(engine.recent_events)[-max_events:]
-        events = tuple(EventView(e.ts_ms, int(e.severity), type(e).__name__, e.describe()) for e in recent)
-        return EngineSnapshot(
-            now,
-            self.mode,
-            self.exchange,
-            guard.state,
-            equity,
-            engine.portfolio.cash,
-            engine.portfolio.realized_pnl,
-            engine.portfolio.fees_paid,
-            tuple(positions),
-            tuple(orders),
-            risk,
-            strategies,
-            events,
-            engine.bars_processed,
-            len(engine.portfolio.closed),
-        )
+        return build_snapshot(self.engine, mode=self.mode, exchange=self.exchange, max_events=max_events)
+
+    def markets(self) -> tuple[MarketView, ...]:
+        return market_views(self.engine)
+
+    def chart(self, market: str, bars: int = 120) -> ChartData | None:
+        return chart_data(self.engine, market, bars)

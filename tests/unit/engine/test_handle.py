@@ -84,3 +84,22 @@ async def test_request_stop_ends_run_promptly() -> None:
     handle.request_stop()
     await asyncio.wait_for(runner, timeout=5)
     assert 0 < handle.snapshot().bars_processed < 1_000_000
+
+
+async def test_watchlist_and_chart_views() -> None:
+    handle = _handle(2_000)
+    await handle.run()
+    (row,) = handle.markets()
+    m = handle.engine.markets["KRW-BTC"]
+    assert row.market == "KRW-BTC" and row.last is not None
+    assert float(row.last) == float(m.close[m.n - 1])
+    # 24h of 1m bars: the change is measured against the close 1,440 bars back
+    expected = (float(m.close[m.n - 1]) / float(m.close[m.n - 1 - 1440]) - 1) * 100
+    assert row.change_pct is not None and abs(row.change_pct - expected) < 1e-9
+    assert row.turnover_24h > 0
+    chart = handle.chart("KRW-BTC", bars=100)
+    assert chart is not None and len(chart.close) == 100 and chart.close[-1] == float(m.close[m.n - 1])
+    fills = handle.engine.journal.fills  # type: ignore[attr-defined]
+    in_window = [f for f in fills if f.ts_ms // 1000 >= chart.ts_s[0]]
+    assert len(chart.buys) + len(chart.sells) == len(in_window)
+    assert handle.chart("KRW-NOPE") is None

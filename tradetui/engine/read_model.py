@@ -1,0 +1,286 @@
+"""The engine's read model: immutable views for the UI, the headless mode and the control API.
+
+Built on demand (a UI polls at a few Hz); nothing here changes the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from tradetui.core.events import EngineState
+from tradetui.core.market import OrderBook
+from tradetui.core.types import Side
+from tradetui.engine.engine import Engine
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    market: str
+    strategy: str
+    volume: Decimal
+    avg_price: Decimal
+    last_price: Decimal | None
+    pnl_krw: Decimal
+    pnl_pct: float
+    stop: float | None
+    target: float | None
+    trailing: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    identifier: str
+    market: str
+    side: str
+    ord_type: str
+    price: Decimal | None
+    volume: Decimal | None
+    filled_pct: float
+    state: str
+    age_s: float
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskView:
+    state: EngineState
+    reason: str
+    day_pnl: Decimal
+    daily_loss_limit_krw: Decimal | None
+    daily_loss_used_pct: float
+    exposure_krw: Decimal
+    exposure_pct: float
+    open_positions: int
+    max_positions: int
+    consecutive_losses: int
+    cooldown_until_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyView:
+    name: str
+    enabled: bool
+    markets: tuple[str, ...]
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    ts_ms: int
+    severity: int
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    ts_ms: int
+    mode: str
+    exchange: str
+    state: EngineState
+    equity: Decimal
+    cash: Decimal
+    realized_pnl: Decimal
+    fees_paid: Decimal
+    positions: tuple[PositionView, ...]
+    orders: tuple[OrderView, ...]
+    risk: RiskView
+    strategies: tuple[StrategyView, ...]
+    events: tuple[EventView, ...]
+    bars_processed: int
+    trades_closed: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """One row of the watchlist."""
+
+    market: str
+    last: Decimal | None
+    change_pct: float | None
+    """Against the close 24 hours before the newest bar (None with less history)."""
+    turnover_24h: float
+    """KRW traded over the last 24 hours of bars."""
+    score: float | None
+    """Latest strategy score (for breakout: percent above the breakout level)."""
+    signal: str
+    """"enter" when the newest bar signalled an entry, "" otherwise."""
+    has_position: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChartData:
+    market: str
+    timeframe: str
+    ts_s: tuple[int, ...]
+    open: tuple[float, ...]
+    high: tuple[float, ...]
+    low: tuple[float, ...]
+    close: tuple[float, ...]
+    volume: tuple[float, ...]
+    buys: tuple[tuple[int, float], ...]
+    """(time s, price) of buy fills in the window."""
+    sells: tuple[tuple[int, float], ...]
+    stop: float | None
+    target: float | None
+    book: OrderBook | None
+
+
+def build_snapshot(engine: Engine, *, mode: str, exchange: str, max_events: int = 50) -> EngineSnapshot:
+    now = engine.clock.now_ms()
+    equity, exposure = engine.equity_and_exposure()
+    positions = []
+    for market, pos in engine.portfolio.positions.items():
+        last = engine.mark_price(market)
+        pnl = pos.unrealized(last) if last is not None else Decimal(0)
+        cost = pos.avg_price * pos.volume
+        tracker = pos.tracker
+        positions.append(
+            PositionView(
+                market,
+                pos.strategy,
+                pos.volume,
+                pos.avg_price,
+                last,
+                pnl,
+                float(pnl / cost * 100) if cost else 0.0,
+                tracker.stop_level if tracker is not None and tracker.stop_level > 0 else None,
+                tracker.next_target if tracker is not None else None,
+                tracker.trailing_level if tracker is not None else None,
+            )
+        )
+    orders = []
+    for o in engine.om.open_orders():
+        if o.volume:
+            filled = float(o.executed_volume / o.volume * 100)
+        elif o.price:
+            filled = float(o.executed_funds / o.price * 100)
+        else:
+            filled = 0.0
+        orders.append(
+            OrderView(
+                o.identifier,
+                o.market,
+                o.side.value,
+                o.ord_type.value,
+                o.price,
+                o.volume,
+                filled,
+                o.state.value,
+                max(0.0, (now - o.created_ms) / 1000),
+                o.purpose,
+            )
+        )
+    guard = engine.risk
+    limits = guard.limits
+    limit_krw: Decimal | None = None
+    if limits.daily_loss_pct is not None and guard.day_start_equity > 0:
+        limit_krw = guard.day_start_equity * Decimal(repr(limits.daily_loss_pct)) / 100
+    if limits.daily_loss_krw is not None:
+        limit_krw = limits.daily_loss_krw if limit_krw is None else min(limit_krw, limits.daily_loss_krw)
+    day_pnl = guard.day_pnl(equity) if guard.day_start_ms >= 0 else Decimal(0)
+    used = float(-day_pnl / limit_krw * 100) if limit_krw and day_pnl < 0 else 0.0
+    risk = RiskView(
+        guard.state,
+        guard.state_reason,
+        day_pnl,
+        limit_krw,
+        used,
+        exposure,
+        float(exposure / equity * 100) if equity > 0 else 0.0,
+        len(engine.portfolio.positions),
+        limits.max_open_positions,
+        guard.consecutive_losses,
+        guard.cooldown_until_ms,
+    )
+    strategies = tuple(
+        StrategyView(
+            name,
+            engine.enabled[name],
+            tuple(m for m, names in engine.assignments.items() if name in names),
+            s.params.model_dump(mode="json"),
+        )
+        for name, s in engine.strategies.items()
+    )
+    recent = list(engine.recent_events)[-max_events:]
+    events = tuple(EventView(e.ts_ms, int(e.severity), type(e).__name__, e.describe()) for e in recent)
+    return EngineSnapshot(
+        now,
+        mode,
+        exchange,
+        guard.state,
+        equity,
+        engine.portfolio.cash,
+        engine.portfolio.realized_pnl,
+        engine.portfolio.fees_paid,
+        tuple(positions),
+        tuple(orders),
+        risk,
+        strategies,
+        events,
+        engine.bars_processed,
+        len(engine.portfolio.closed),
+    )
+
+
+def market_views(engine: Engine) -> tuple[MarketView, ...]:
+    rows = []
+    for market, m in engine.markets.items():
+        n = m.n
+        if n == 0:
+            rows.append(MarketView(market, None, None, 0.0, None, "", market in engine.portfolio.positions))
+            continue
+        last_ts = int(m.ts_s[n - 1])
+        start = int(np.searchsorted(m.ts_s[:n], last_ts - 86_400 + m.timeframe.seconds, side="left"))
+        closes = m.close[start:n]
+        turnover = float(np.dot(closes, m.volume[start:n]))
+        change = None
+        if start > 0:
+            before = float(m.close[start - 1])
+            change = (float(m.close[n - 1]) / before - 1) * 100 if before else None
+        score = None
+        signal = ""
+        for sig in m.signals.values():
+            if len(sig.score) >= n and not np.isnan(sig.score[n - 1]):
+                score = float(sig.score[n - 1])
+            if len(sig.enter) >= n and sig.enter[n - 1]:
+                signal = "enter"
+        last = engine.mark_price(market)
+        rows.append(MarketView(market, last, change, turnover, score, signal, market in engine.portfolio.positions))
+    return tuple(rows)
+
+
+def chart_data(engine: Engine, market: str, bars: int = 120) -> ChartData | None:
+    m = engine.markets.get(market)
+    if m is None:
+        return None
+    lo = max(0, m.n - bars)
+    ts = m.ts_s[lo : m.n]
+    first = int(ts[0]) if len(ts) else 0
+    buys: list[tuple[int, float]] = []
+    sells: list[tuple[int, float]] = []
+    fills = getattr(engine.journal, "fills", None)
+    for fill in fills or ():
+        if fill.market == market and fill.ts_ms // 1000 >= first:
+            (buys if fill.side is Side.BID else sells).append((fill.ts_ms // 1000, float(fill.price)))
+    pos = engine.portfolio.positions.get(market)
+    tracker = pos.tracker if pos is not None else None
+    return ChartData(
+        market,
+        m.timeframe.value,
+        tuple(int(t) for t in ts),
+        tuple(m.open[lo : m.n].tolist()),
+        tuple(m.high[lo : m.n].tolist()),
+        tuple(m.low[lo : m.n].tolist()),
+        tuple(m.close[lo : m.n].tolist()),
+        tuple(m.volume[lo : m.n].tolist()),
+        tuple(buys),
+        tuple(sells),
+        tracker.effective_stop if tracker is not None else None,
+        tracker.next_target if tracker is not None else None,
+        engine.books.get(market),
+    )
