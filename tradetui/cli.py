@@ -105,9 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
     sub.add_parser("strategies", help="list the available strategies and their parameters")
 
+    from tradetui.commands.doctor import add_doctor_parser
     from tradetui.commands.sandbox import add_sandbox_parser
 
     add_sandbox_parser(sub)
+    add_doctor_parser(sub)
 
     keys = sub.add_parser("keys", help="store, show (masked) or delete API keys in the OS keyring")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -155,6 +157,11 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
         configure_logging(fmt=args.log_format, level=level)
         return run_sandbox_command(args)
+    if args.command == "doctor":
+        from tradetui.commands.doctor import run_doctor_command
+
+        configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
+        return run_doctor_command(args)
     if args.command == "keys":
         from tradetui.commands.keys import run_keys_command
 
@@ -187,30 +194,38 @@ def _run_engine(args: argparse.Namespace) -> int:
                 f"live trading needs {config.exchange.value} API keys: run `tradetui keys set {config.exchange.value}` "
                 f"or set {access} and {secret}"
             )
-    if not args.no_ui:
-        log.warning("the terminal UI is not part of this version yet: running headless (stop with Ctrl-C)")
     from tradetui.headless.runner import run_headless
 
     database = database_path(config, args.data_dir)
-    if config.feed.source == "exchange":
-        from tradetui.commands.live import build_exchange_session
+    if not args.no_ui:
+        from tradetui.logging_setup import configure_file_logging
 
-        async def run_on_exchange() -> int:
+        configure_file_logging(database.parent / "tradetui.log", level=logging.DEBUG if args.verbose else logging.INFO)
+
+    async def run_session() -> int:
+        if config.feed.source == "exchange":
+            from tradetui.commands.live import build_exchange_session
+
             session = await build_exchange_session(config, database=database)
-            try:
+        else:
+            from tradetui.commands.run import build_session
+
+            session = build_session(
+                config, database=database, speed=args.speed, max_bars=args.max_bars, now_s=int(time.time())
+            )
+            session.handle.engine.listeners.append(session.store.listen)
+        try:
+            if args.no_ui:
                 return await run_headless(session.handle)
-            finally:
-                session.journal.close()
+            from tradetui.ui.app import TradeTuiApp
 
-        return asyncio.run(run_on_exchange())
-    from tradetui.commands.run import build_session
+            app = TradeTuiApp(session.handle, theme=config.ui.theme)
+            await app.run_async()
+            return app.return_code or 0
+        finally:
+            session.journal.close()
 
-    session = build_session(config, database=database, speed=args.speed, max_bars=args.max_bars, now_s=int(time.time()))
-    session.handle.engine.listeners.append(session.store.listen)
-    try:
-        return asyncio.run(run_headless(session.handle))
-    finally:
-        session.journal.close()
+    return asyncio.run(run_session())
 
 
 def _default_data_dir(path: str | None) -> Path:

@@ -133,6 +133,10 @@ class FeesConfig(_Model):
 class ExecutionConfig(_Model):
     slippage_bps: float = Field(5.0, ge=0, le=1000)
     """Simulated slippage of market orders, in basis points against the trader."""
+    paper_fills: str = Field("book", pattern="^(book|next_open)$")
+    """How paper trading fills orders: "book" walks the live order book as it arrives;
+    "next_open" fills market orders at the next candle's open on market (candle) time, the
+    backtest's fill model, so a paper run reproduces a backtest of the same candles."""
 
 
 class StrategyConfig(_Model):
@@ -171,6 +175,11 @@ class BacktestConfig(_Model):
     """Last moment (UTC, exclusive)."""
 
 
+class UiConfig(_Model):
+    theme: str | None = None
+    """tradetui-dark (default), tradetui-light, tradetui-high-contrast, a theme from themes/ or a Textual theme."""
+
+
 class StorageConfig(_Model):
     database: str | None = None
     """SQLite file; the platform data directory when omitted."""
@@ -189,6 +198,7 @@ class AppConfig(_Model):
     risk: RiskConfig = RiskConfig()
     backtest: BacktestConfig = BacktestConfig()
     storage: StorageConfig = StorageConfig()
+    ui: UiConfig = UiConfig()
     source_path: str | None = Field(None, exclude=True)
     """Where this config was read from (set by the loader)."""
 

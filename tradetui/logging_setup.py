@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 _SECRET_PATTERNS = [
@@ -74,6 +76,22 @@ def configure_logging(*, fmt: str = "text", level: int = logging.INFO) -> None:
             log_time_format="%H:%M:%S",
             rich_tracebacks=False,
         )
+    handler.addFilter(SecretMaskFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def configure_file_logging(path: str | os.PathLike[str], *, level: int = logging.INFO) -> None:
+    """TUI mode: the screen belongs to the app, so log records go to a file (mode 0600)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.close(fd)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    handler = logging.FileHandler(target, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretMaskFilter())
     root.addHandler(handler)
     root.setLevel(level)

@@ -33,7 +33,7 @@ LOSS_STYLE = "red"
 _EQUITY_COLOR = "cyan"
 _DRAWDOWN_COLOR = "red"
 
-_plotext_lock = threading.Lock()
+plotext_lock = threading.Lock()
 """plotext draws on one module-level figure; reports built in worker threads take turns."""
 
 Rows = list[tuple[str, Text]]
@@ -194,7 +194,7 @@ def plot_curves(
     days = np.concatenate(([0.0], (times + metrics.bar_interval_s - start_s) / SECONDS_PER_DAY))
     curve = np.concatenate(([float(metrics.starting_cash_krw)], values))
     drawdown = np.concatenate(([0.0], drawdown_pct(values, metrics.starting_cash_krw)))
-    with _plotext_lock:
+    with plotext_lock:
         equity_text = _line_plot(
             days, curve, start_s, title="Equity (KRW)", color=_EQUITY_COLOR, width=width, height=height
         )

@@ -3,28 +3,37 @@ venue, journal, restored state and reconciliation."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.run import RunningSession
 from tradetui.commands.state import StateStore
 from tradetui.config import AppConfig, Mode
-from tradetui.core.clock import LiveClock
+from tradetui.core.clock import LiveClock, SimClock
+from tradetui.core.events import Event, ExitTriggered, OrderFilled, OrderUpdated, PositionClosed, PositionOpened
+from tradetui.core.orders import Fill, Order
+from tradetui.core.types import ZERO
 from tradetui.credentials import ApiKeys, env_names, load_keys
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import ExchangeFeed, pump_stream
-from tradetui.engine.exchange_venue import ExchangeVenue
+from tradetui.engine.exchange_venue import ExchangeVenue, total_krw
 from tradetui.engine.handle import EngineHandle
+from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.restore import restore_position
 from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.errors import ConfigError
+from tradetui.exchanges.parse import with_local_fields
 from tradetui.exchanges.profiles import profile_for
 from tradetui.exchanges.rest import ExchangeClient
 from tradetui.exchanges.ws import ExchangeStream, Subscription
 from tradetui.execution.reconcile import reconcile
+from tradetui.risk.exits import ExitTracker
 from tradetui.storage.journal import SqliteOrderJournal
+from tradetui.storage.records import StoredPosition
 from tradetui.storage.repository import SqliteRepository
 
 log = logging.getLogger(__name__)
@@ -32,6 +41,9 @@ log = logging.getLogger(__name__)
 SANDBOX_ACCESS_KEY = "sandbox-access"
 SANDBOX_SECRET_KEY = "sandbox-secret"
 """The demo key pair `tradetui sandbox` accepts unless told otherwise."""
+
+STOP_GRACE_S = 5.0
+"""How long a clean stop waits for the answers to requests still in flight."""
 
 
 def _keys(config: AppConfig) -> ApiKeys | None:
@@ -63,9 +75,35 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
     )
     markets = list(config.feed.markets)
     feed = ExchangeFeed(client, markets, config.feed.timeframe, poll_interval_s=api.poll_interval_s)
-    clock = LiveClock()
-    book = rules_for(config)
+    # paper_fills = "next_open": the backtest's fill model, so the engine lives on candle time as a
+    # backtest does (fills at the next bar's open, fees and risk windows by the candles' dates):
+    # its clock is moved by the bars, from the close of the warm-up history on
+    bar_time = not live and config.execution.paper_fills == "next_open"
+    clock: LiveClock | SimClock = SimClock(0) if bar_time else LiveClock()
     journal = SqliteOrderJournal(database, mode="live" if live else "paper")
+    try:
+        return await _compose(config, client, feed, journal, clock=clock, bar_time=bar_time, database=database)
+    except BaseException:
+        # a start that failed (the exchange did not answer, a bad config) leaves nothing open
+        journal.close()
+        await client.aclose()
+        raise
+
+
+async def _compose(
+    config: AppConfig,
+    client: ExchangeClient,
+    feed: ExchangeFeed,
+    journal: SqliteOrderJournal,
+    *,
+    clock: LiveClock | SimClock,
+    bar_time: bool,
+    database: Path,
+) -> RunningSession:
+    live = config.mode is Mode.LIVE
+    markets = list(config.feed.markets)
+    profile = client.profile
+    book = rules_for(config)
     venue: SimulatedVenue | ExchangeVenue
     if live:
         venue = ExchangeVenue(client, clock)
@@ -84,16 +122,21 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
             sizing=sizing_rules(config),
             limits=account_limits(config),
             id_prefix="live" if live else "paper",
-            fills_at_bar_open=False,
+            fills_at_bar_open=bar_time,
         ),
     )
     for entry in config.strategies:
         if not entry.enabled:
             engine.set_strategy_enabled(entry.name, False)
     warmup = max(s.warmup_bars for s in engine.strategies.values()) + 5
-    for history in await feed.history(warmup):
+    histories = await feed.history(warmup)
+    for history in histories:
         if len(history):
             engine.warm_up(history)
+    if isinstance(clock, SimClock):
+        closes = [int(h.ts_s[-1]) + h.timeframe.seconds for h in histories if len(h)]
+        if closes:
+            clock.set_ms(max(closes) * 1000)
     if isinstance(venue, ExchangeVenue):
         await _restore_and_reconcile(engine, venue, journal, database)
     stream = ExchangeStream(
@@ -101,8 +144,17 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
     )
     store = StateStore(database)
     engine.listeners.append(store.listen)
+    writer = PositionWriter(engine, journal) if isinstance(venue, ExchangeVenue) else None
+    if writer is not None:
+        engine.listeners.append(writer.listen)
+        writer.write()
 
     async def on_stop(stopped: Engine) -> None:
+        if isinstance(venue, ExchangeVenue):
+            # let the requests in flight (orders sent just before the stop, the stop's cancels)
+            # get their answers, so the journal does not keep them as bare intents
+            await venue.settle(STOP_GRACE_S)
+            stopped.poll()
         await store.save_engine(stopped)
         if isinstance(venue, ExchangeVenue):
             await venue.close()
@@ -111,6 +163,8 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
     companions = [lambda: pump_stream(stream, engine)]
     if isinstance(venue, ExchangeVenue):
         companions.append(venue.run)
+    if writer is not None:
+        companions.append(writer.run)
     handle = EngineHandle(
         engine,
         mode=config.mode.value.upper(),
@@ -125,41 +179,150 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
 async def _restore_and_reconcile(
     engine: Engine, venue: ExchangeVenue, journal: SqliteOrderJournal, database: Path
 ) -> None:
-    """Stored positions re-armed, then orders and balances checked against the exchange."""
+    """Orders left open by the last run resolved on the exchange (fills recorded), positions
+    rebuilt from the journal's fills and re-armed with their stored exits, then orders and
+    balances checked against the exchange."""
     repo = await SqliteRepository.open(database)
     try:
-        stored = await repo.load_positions()
+        stored = {p.market: p for p in await repo.load_positions()}
     finally:
         await repo.close()
-    for pos in stored:
-        if pos.market in engine.markets and pos.strategy in engine.strategies:
-            restore_position(
-                engine,
-                pos.market,
-                strategy=pos.strategy,
-                volume=pos.volume,
-                avg_price=pos.avg_price,
-                entry_ms=pos.opened_ms,
-                exit_state=dict(pos.stop_state),
-            )
+    now = engine.clock.now_ms()
+    # 1. every order the journal says may be open is asked for by identifier: its final state
+    #    and every fill go to the journal before positions are rebuilt (never resent)
+    resolved: dict[str, tuple[Order, list[Fill]]] = {}
+    for local in journal.load_open_orders():
+        found = await venue.lookup(local.identifier)
+        if found is None:
+            continue  # never reached the exchange: reconcile() below closes it as rejected
+        order, fills = found
+        order = with_local_fields(order, local)
+        for fill in fills:
+            journal.record_fill(fill)
+        journal.record(order)
+        resolved[order.identifier] = (order, fills)
+    # 2. positions are what the journal's fills add up to; exits from the stored state
+    for pos in _positions_from_fills(journal):
+        if pos.market not in engine.markets or pos.strategy not in engine.strategies:
+            log.warning("position %s of %s is not traded by this config; left alone", pos.market, pos.strategy)
+            continue
+        saved = stored.get(pos.market)
+        exit_state: dict[str, object] = {}
+        same_episode = saved is not None and saved.strategy == pos.strategy and saved.opened_ms >= pos.entry_ms
+        if saved is not None and same_episode and saved.stop_state:
+            exit_state, entry_ms = dict(saved.stop_state), saved.opened_ms
+        else:  # killed before its exits were stored: armed afresh from the average price
+            plan = engine.strategies[pos.strategy].exit_plan()
+            exit_state, entry_ms = ExitTracker(float(pos.avg_price), 0, plan).snapshot(), pos.entry_ms
+        restore_position(
+            engine,
+            pos.market,
+            strategy=pos.strategy,
+            volume=pos.volume,
+            avg_price=pos.avg_price,
+            entry_ms=entry_ms,
+            exit_state=exit_state,
+        )
+        tracker = engine.portfolio.positions[pos.market].tracker
+        log.info(
+            "restored %s %s @ %s with exits re-armed (stop %s)",
+            pos.market,
+            pos.volume,
+            pos.avg_price,
+            tracker.stop_level if tracker is not None else None,
+        )
+    # 3. what is still open is adopted; the rest is checked (foreign orders, balances)
     expected = {m.split("-", 1)[1]: p.volume for m, p in engine.portfolio.positions.items()}
-    report = await reconcile(
-        venue.exchange_view(), journal.load_open_orders(), expected_holdings=expected, now_ms=engine.clock.now_ms()
-    )
+    local_open = journal.load_open_orders()
+    report = await reconcile(venue.exchange_view(), local_open, expected_holdings=expected, now_ms=now)
+    locals_by_id = {o.identifier: o for o in local_open}
     for order in report.never_sent:
         journal.record(order)
-    for order in report.still_open:
-        venue.adopt(order)
+    for open_order in report.still_open:
+        order = with_local_fields(open_order, locals_by_id[open_order.identifier])
+        journal.record(order)
+        seen = [f.trade_id for f in resolved.get(order.identifier, (order, []))[1]]
+        venue.adopt(order, seen)
         engine.om.orders[order.identifier] = order
         market = engine.markets.get(order.market)
         if market is not None:
             market.pending.add(order.identifier)
     engine.emit(report.events)
+    engine.portfolio.cash = total_krw(await venue.refresh_balances())
     log.info(
-        "reconciled with %s: %d orders adopted, %d never sent, %d foreign, %d balance differences",
+        "reconciled with %s: %d orders resolved, %d adopted open, %d never sent, %d foreign, %d balance differences",
         engine.venue.__class__.__name__,
-        len(report.adopted),
+        len(resolved),
+        len(report.still_open),
         len(report.never_sent),
         len(report.foreign),
         len(report.balance_differences),
     )
+
+
+def _positions_from_fills(journal: SqliteOrderJournal) -> list[Position]:
+    """Open positions as the journal's fills add up (``entry_ms``: creation of the episode's first order)."""
+    book = Portfolio(cash=ZERO)
+    for fill, order in journal.load_fills():
+        fresh = fill.market not in book.positions
+        try:
+            pos, _ = book.apply_fill(fill, strategy=order.strategy)
+        except ValueError as exc:  # a sell beyond what the journal bought: flag, do not guess
+            log.warning("journal fills do not add up on %s: %s", fill.market, exc)
+            book.positions.pop(fill.market, None)
+            continue
+        if fresh:
+            pos.entry_ms = order.created_ms
+    return list(book.positions.values())
+
+
+class PositionWriter:
+    """Stores positions with their exit state synchronously whenever they may have changed.
+
+    Volumes are rebuilt from the journal's fills on restart; what must survive a kill -9 here is
+    the exit state (stop, targets hit, trailing high). Written on every fill, exit and position
+    event, and at most every ``interval_s`` while a tracker moves."""
+
+    def __init__(self, engine: Engine, journal: SqliteOrderJournal) -> None:
+        self.engine = engine
+        self.journal = journal
+        self._last: list[StoredPosition] | None = None
+
+    def listen(self, events: Sequence[Event]) -> None:
+        if any(isinstance(e, _POSITION_EVENTS) for e in events):
+            self.write()
+
+    def write(self) -> None:
+        now = self.engine.clock.now_ms()
+        rows = [
+            StoredPosition(
+                market=market,
+                volume=pos.volume,
+                avg_price=pos.avg_price,
+                updated_ms=now,
+                strategy=pos.strategy,
+                opened_ms=pos.entry_ms,
+                stop_state=pos.tracker.snapshot() if pos.tracker is not None else {},
+            )
+            for market, pos in self.engine.portfolio.positions.items()
+        ]
+        if self._last is not None and _same_rows(self._last, rows):
+            return
+        self.journal.save_positions(rows)
+        self._last = rows
+
+    async def run(self, interval_s: float = 1.0) -> None:
+        """Trailing highs move without events: store them now and then (a companion task)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            self.write()
+
+
+_POSITION_EVENTS = (OrderFilled, OrderUpdated, PositionOpened, PositionClosed, ExitTriggered)
+
+
+def _same_rows(old: list[StoredPosition], new: list[StoredPosition]) -> bool:
+    def key(p: StoredPosition) -> tuple[object, ...]:
+        return (p.market, p.volume, p.avg_price, p.strategy, p.opened_ms, sorted(p.stop_state.items()))
+
+    return [key(p) for p in old] == [key(p) for p in new]

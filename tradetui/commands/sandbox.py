@@ -18,8 +18,8 @@ import re
 import signal
 import sys
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.data.csv_import import parse_candle_file_name

@@ -494,7 +494,8 @@ class Engine:
         m = self.markets.get(market)
         if m is None or m.n == 0:
             return None
-        i = m.n - 1 if now_ms is None else m.index_at(now_ms // 1000)
+        # at time t only bars that have closed by t count (open time + period <= t): no look-ahead
+        i = m.n - 1 if now_ms is None else m.index_at(now_ms // 1000 - m.timeframe.seconds)
         return decimal_from_float(float(m.close[i])) if i >= 0 else None
 
     def equity_and_exposure(self, now_ms: int | None = None) -> tuple[Decimal, Decimal]:

@@ -98,8 +98,12 @@ class ExchangeFeed:
 
 
 async def pump_stream(stream: ExchangeStream, engine: Engine) -> None:
-    """Books and trades into a paper venue; stream state into the engine's timeline and risk."""
-    venue = engine.venue if isinstance(engine.venue, SimulatedVenue) else None
+    """Books and trades into a paper venue; stream state into the engine's timeline and risk.
+
+    A paper venue that fills at the next bar's open (``fills_at_bar_open``, the backtest's fill
+    model) gets no books or trades: they would fill its orders before that open."""
+    fills_from_book = not engine.settings.fills_at_bar_open
+    venue = engine.venue if isinstance(engine.venue, SimulatedVenue) and fills_from_book else None
     async for item in stream.items():
         if isinstance(item, OrderBook):
             engine.books[item.market] = item

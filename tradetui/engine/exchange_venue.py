@@ -9,8 +9,10 @@ Outcomes of a placement:
 * rejected (definitive) → ``rejected`` with the exchange's error name;
 * rate limited (429: not accepted) → sent again after the wait;
 * no answer (timeout, 5xx, unreadable) → ``unknown``, then resolved by asking for the
-  identifier until the exchange answers: found (adopted in its state) or not found after a
-  while (closed as rejected). An unknown order is never sent again.
+  identifier until the exchange answers: found (adopted in its state) or definitively not
+  found several times over (closed as rejected). Lookups that get no answer either prove
+  nothing: the order stays ``unknown`` and the poller keeps asking (restart reconciliation
+  resolves it at the latest). An unknown order is never sent again.
 
 Open orders are polled for fills; fills are reported once each (by trade id).
 """
@@ -19,14 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 
 from tradetui.core.clock import Clock
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.ports import Balance, ExchangeView, VenueReport
-from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited, TransientVenueError, VenueError
+from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited, VenueError
 from tradetui.exchanges.errors import OrderNotFound
 from tradetui.exchanges.parse import with_local_fields
 from tradetui.exchanges.rest import ExchangeClient
@@ -102,16 +104,47 @@ class ExchangeVenue:
             for order in list(self._open.values()):
                 await self._refresh(order)
 
+    async def settle(self, timeout_s: float) -> bool:
+        """Wait (bounded) for the requests in flight to get their answers; True if none is left.
+
+        A clean stop calls this before storing state, so orders sent just before the stop are
+        not left as bare intents in the journal."""
+        pending = [t for t in self._tasks if not t.done()]
+        if not pending:
+            return True
+        _, still = await asyncio.wait(pending, timeout=timeout_s)
+        return not still
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def adopt(self, order: Order) -> None:
-        """Track an order found open on the exchange at start-up (reconciliation)."""
+    def adopt(self, order: Order, seen_trades: Iterable[str] = ()) -> None:
+        """Track an order found open on the exchange at start-up (reconciliation).
+
+        ``seen_trades``: trade ids already applied (in the journal), never reported again."""
+        self._seen_trades.setdefault(order.identifier, set()).update(seen_trades)
         if order.state.is_open:
             self._open[order.identifier] = order
             self._sent.setdefault(order.identifier, order)
+
+    async def lookup(self, identifier: str, *, attempts: int = 5) -> tuple[Order, list[Fill]] | None:
+        """The exchange's version of our order and its fills; None if the exchange says it does not exist.
+
+        Transient failures are retried (bounded); if the exchange never answers, the last
+        error is raised: an order is never taken for absent without a definitive answer."""
+        for attempt in range(attempts):
+            try:
+                return await self.client.get_order(identifier=identifier)
+            except OrderNotFound:
+                return None
+            except VenueError as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.info("lookup of %s failed (%s); asking again", identifier, exc)
+                await self._sleep(self.unknown_wait_s * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -185,16 +218,32 @@ class ExchangeVenue:
 
     async def _resolve_unknown(self, order: Order) -> None:
         unknown = order.to_state(OrderState.UNKNOWN, self.clock.now_ms())
-        for attempt in range(self.unknown_lookups):
-            await self._sleep(self.unknown_wait_s * (attempt + 1))
+        not_found = 0
+        for attempt in range(4 * self.unknown_lookups):
+            await self._sleep(self.unknown_wait_s * min(attempt + 1, self.unknown_lookups))
+            if order.identifier not in self._open:
+                return  # the poller resolved it meanwhile
             try:
                 found, fills = await self.client.get_order(identifier=order.identifier)
             except OrderNotFound:
+                not_found += 1
+                if not_found >= self.unknown_lookups:
+                    break
                 continue
-            except (TransientVenueError, VenueError) as exc:
+            except VenueError as exc:  # no answer proves nothing: ask again
                 log.info("order %s still unknown (%s)", order.identifier, exc)
                 continue
             self._report(found, self._new_fills(found.identifier, fills))
+            if fills or not found.state.is_open:
+                await self._refresh_balances_quietly()
+            return
+        else:
+            # never a definitive answer: it stays unknown (and polled); restart reconciliation resolves it
+            log.warning(
+                "order %s: the exchange did not answer about it; still unknown",
+                order.identifier,
+                extra={"client_order_id": order.identifier},
+            )
             return
         self._report(
             unknown.to_state(
@@ -242,11 +291,8 @@ class _View:
         self._venue = venue
 
     async def order_by_identifier(self, identifier: str) -> Order | None:
-        try:
-            order, _ = await self._venue.client.get_order(identifier=identifier)
-        except OrderNotFound:
-            return None
-        return order
+        found = await self._venue.lookup(identifier)
+        return None if found is None else found[0]
 
     async def open_orders(self) -> list[Order]:
         return await self._venue.client.open_orders()

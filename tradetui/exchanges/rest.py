@@ -128,6 +128,11 @@ class ExchangeClient:
     async def aclose(self) -> None:
         await self.transport.aclose()
 
+    @property
+    def last_response_headers(self) -> httpx.Headers | None:
+        """Headers of the newest answer (``Date``, ``Remaining-Req``/``x-ratelimit-*``); None before any."""
+        return self.transport.last_response_headers
+
     async def _get(self, path: str, params: Sequence[tuple[str, str]] = (), *, private: bool = False) -> Any:
         return await self.transport.request("GET", path, params, private=private)
 

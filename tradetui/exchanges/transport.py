@@ -3,7 +3,7 @@
 * Every call first takes a slot from the shared :class:`RateBudget` (group per endpoint).
 * Private calls carry ``Authorization: Bearer <JWT>``; the query string or JSON body and the
   token's ``query_hash`` come from the same ordered ``(key, str)`` pairs.
-* GETs are retried (bounded) on 429, 5xx, ``order_not_ready`` and network errors; DELETEs only
+* GETs are retried (bounded) on 429, 5xx, unreadable bodies, ``order_not_ready`` and network errors; DELETEs only
   on 429; POSTs never. An order POST that gets no definitive answer (timeout, connection
   error, 5xx, unreadable 2xx) raises :class:`OrderStateUnknown` — reconcile by identifier.
 * JSON numbers are decoded as ``Decimal``; a 200 with an ``error`` envelope (Bithumb) is an error.
@@ -79,6 +79,8 @@ class RestTransport:
         self.http = http if http is not None else httpx.AsyncClient(timeout=timeout)
         self.max_get_attempts = max_get_attempts
         self.max_delete_attempts = max_delete_attempts
+        self.last_response_headers: httpx.Headers | None = None
+        """Headers of the newest answer (any status): its ``Date`` and rate-limit headers (``tradetui doctor``)."""
 
     @property
     def has_keys(self) -> bool:
@@ -155,10 +157,19 @@ class RestTransport:
                     continue
                 raise error from exc
             await response.aread()
+            self.last_response_headers = response.headers
             self.budget.observe(group, response.headers, response.status_code)
             status = response.status_code
             if status < 400:
-                data = self._decode(response, verb, path, creating, identifier)
+                try:
+                    data = self._decode(response, verb, path, creating, identifier)
+                except MalformedResponse:
+                    # a garbled answer to a GET says nothing: ask again like after a 5xx (a POST's is unknown)
+                    if verb == "GET" and attempt < limit:
+                        log.info("%s %s: unreadable answer, retrying", verb, path, extra=extra)
+                        await self._sleep(self.budget.jitter_s(attempt))
+                        continue
+                    raise
                 found = error_in_body(data) if isinstance(data, dict) else None
                 if found is None:
                     return data

@@ -7,6 +7,13 @@ clock time, moves the book and prints one public trade (unless the candle is "qu
 how missing candles arise). The first ``history_minutes`` path candles are laid down as 1m
 candles before the start so the candle endpoints have data at once.
 
+A replayed CSV comes back exactly through the candle endpoints (at ``speed`` 1/60, i.e. market
+time): path candle ``k`` is the file's candle at ``first + k`` periods, so a candle absent from
+the file is a slot without trades and stays absent; the steps of a path candle are scheduled
+inside its own minute (the schedule is aligned to the path period, not to the start moment);
+prices already on the tick grid are kept; the four step volumes are a quarter each (to 8
+places, rounded down) with the remainder on the close, so they add up to the file's volume.
+
 Everything is deterministic for a given seed and clock: steps are scheduled in clock time, book
 sizes are drawn from an RNG seeded by ``(seed, step)``.
 """
@@ -17,7 +24,7 @@ import random
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from tradetui.core.rules import PriceRounding, RuleBook, TickTable
@@ -111,15 +118,26 @@ class Step:
 
 
 class PricePath:
-    """1m path candles by index; synthetic paths grow on demand, CSV paths end."""
+    """1m path candles by index (slot); synthetic paths grow on demand, CSV paths end.
+
+    A CSV path is keyed by time: slot ``k`` holds the file's candle that opened ``k`` periods
+    after its first one, so the file's missing candles are empty slots.
+    """
 
     def __init__(self, spec: MarketSpec, rules: RuleBook, first_bar_s: int) -> None:
         self._spec = spec
         self._rules = rules
         self._first_bar_s = first_bar_s
         self._is_fixed = spec.candles_csv is not None
+        self._slots: dict[int, int] | None = None
+        self._end = 0
         if spec.candles_csv is not None:
             self._series = read_candles_csv(Path(spec.candles_csv), market=spec.code)
+            period = self._series.timeframe.seconds
+            first = int(self._series.ts_s[0])
+            slots = ((self._series.ts_s - first) // period).tolist()
+            self._slots = {int(slot): row for row, slot in enumerate(slots)}
+            self._end = int(slots[-1]) + 1
         else:
             self._series = self._generate(4096)
 
@@ -133,26 +151,44 @@ class PricePath:
             rules=self._rules,
         )
 
-    def bar(self, index: int) -> tuple[float, float, float, float, float] | None:
-        while index >= len(self._series) and not self._is_fixed:
-            self._series = self._generate(2 * len(self._series))
-        if index >= len(self._series):
-            return None
+    def ended(self, index: int) -> bool:
+        """A replayed path has nothing at or after ``index`` (synthetic paths never end)."""
+        return self._is_fixed and index >= self._end
+
+    def bar(self, index: int) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal] | None:
+        """(open, high, low, close, volume) of slot ``index``; None for an empty or ended slot."""
+        if self._slots is not None:
+            row = self._slots.get(index)
+            if row is None:
+                return None
+        else:
+            while index >= len(self._series):
+                self._series = self._generate(2 * len(self._series))
+            row = index
         s = self._series
         return (
-            float(s.open[index]),
-            float(s.high[index]),
-            float(s.low[index]),
-            float(s.close[index]),
-            float(s.volume[index]),
+            _dec(float(s.open[row])),
+            _dec(float(s.high[row])),
+            _dec(float(s.low[row])),
+            _dec(float(s.close[row])),
+            _dec(float(s.volume[row])),
         )
 
     def __len__(self) -> int:
-        return len(self._series)
+        return self._end if self._is_fixed else len(self._series)
 
 
 def _dec(value: float) -> Decimal:
     return Decimal(repr(value))
+
+
+def _candle_volume(volume: Decimal) -> Decimal:
+    """A path candle's traded volume: as given when it has at most 8 decimals (a replayed
+    file), else rounded to 8 (synthetic floats); at least one unit of the 8th place."""
+    exponent = volume.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -8:
+        volume = volume.quantize(EIGHT_PLACES)
+    return max(volume, EIGHT_PLACES)
 
 
 class MarketSim:
@@ -188,7 +224,7 @@ class MarketSim:
         first = self.path.bar(0)
         if first is None:
             raise ValueError(f"market {spec.code}: the price path is empty")
-        self.mark_price = self.round(_dec(first[0]), origin_ms)
+        self.mark_price = self.round(first[0], origin_ms)
         self.last_price = self.mark_price
         self._book_step = -1
         self.asks: list[list[Decimal]] = []
@@ -208,14 +244,14 @@ class MarketSim:
 
     def _seed_history(self) -> None:
         for index in range(self.history_minutes):
-            bar = self.path.bar(index)
-            if bar is None:
+            if self.path.ended(index):
                 break
-            if self._is_quiet(index):
+            bar = self.path.bar(index)
+            if bar is None or self._is_quiet(index):
                 continue
             start = self._history_start_ms + index * MINUTE_MS
-            o, h, lo, c = (self.round(_dec(x), start) for x in bar[:4])
-            v = max(_dec(bar[4]).quantize(EIGHT_PLACES), EIGHT_PLACES)
+            o, h, lo, c = (self.round(x, start) for x in bar[:4])
+            v = _candle_volume(bar[4])
             self.candles.add_candle(
                 Candle(start, o, max(h, o, c), min(lo, o, c), c, v, (o + c) / 2 * v, start + 59_000)
             )
@@ -223,14 +259,27 @@ class MarketSim:
             self.mark_price = c
 
     # -- the clock-driven path -----------------------------------------------------------------
+    @property
+    def schedule_origin_ms(self) -> int:
+        """Where the step schedule starts: ``origin_ms`` aligned down to the path period (a
+        minute at market-time speed 1/60), so each path candle's steps fall inside one candle of
+        the exchange's own candles. At most one path candle's steps lie before ``origin_ms``;
+        they are played at once."""
+        period = 1000 / self.speed
+        whole = round(period)
+        if whole < 1 or abs(period - whole) > 1e-6:
+            return self.origin_ms
+        return self.origin_ms - self.origin_ms % whole
+
     def step_time(self, index: int) -> int:
-        return self.origin_ms + int(index * 1000 / (self.speed * STEPS_PER_CANDLE))
+        return self.schedule_origin_ms + int(index * 1000 / (self.speed * STEPS_PER_CANDLE))
 
     def due_steps(self, now_ms: int) -> Iterator[Step]:
         """The steps scheduled at or before ``now_ms`` that have not been played, oldest first."""
-        if now_ms < self.origin_ms:
+        base = self.schedule_origin_ms
+        if now_ms < base:
             return
-        target = int((now_ms - self.origin_ms) * self.speed * STEPS_PER_CANDLE / 1000) + 1
+        target = int((now_ms - base) * self.speed * STEPS_PER_CANDLE / 1000) + 1
         if target - self.next_step > MAX_CATCH_UP_STEPS:
             self.next_step = target - MAX_CATCH_UP_STEPS
         while self.next_step < target:
@@ -243,15 +292,19 @@ class MarketSim:
 
     def _step(self, index: int) -> Step | None:
         candle_index = self.history_minutes + index // STEPS_PER_CANDLE
-        bar = self.path.bar(candle_index)
-        if bar is None:
+        if self.path.ended(candle_index):
             return None
+        ts_ms = self.step_time(index)
+        bar = self.path.bar(candle_index)
+        if bar is None:  # a candle the replayed file does not have: no trade in that minute
+            return Step(index, ts_ms, self.mark_price, Decimal(0), False)
         o, h, lo, c, v = bar
         point = index % STEPS_PER_CANDLE
         sequence = (o, lo, h, c) if c >= o else (o, h, lo, c)
-        ts_ms = self.step_time(index)
-        price = self.round(_dec(sequence[point]), ts_ms)
-        volume = max((_dec(v) / STEPS_PER_CANDLE).quantize(EIGHT_PLACES), EIGHT_PLACES)
+        price = self.round(sequence[point], ts_ms)
+        total = _candle_volume(v)
+        quarter = (total / STEPS_PER_CANDLE).quantize(EIGHT_PLACES, rounding=ROUND_DOWN)
+        volume = quarter if point < STEPS_PER_CANDLE - 1 else total - (STEPS_PER_CANDLE - 1) * quarter
         return Step(index, ts_ms, price, volume, not self._is_quiet(candle_index))
 
     def apply_step(self, step: Step) -> TapeTrade | None:

@@ -21,6 +21,7 @@ from sqlmodel import SQLModel
 
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.storage import convert
+from tradetui.storage.records import StoredPosition
 from tradetui.storage.schema import prepare_schema
 from tradetui.storage.sqlite_file import (
     BEGIN_OPTION,
@@ -28,7 +29,16 @@ from tradetui.storage.sqlite_file import (
     install_sqlite_hooks,
     secure_sqlite_file,
 )
-from tradetui.storage.tables import DecimalText, FillRow, OrderRow, RunMode, decimal_to_text, table_of, text_to_decimal
+from tradetui.storage.tables import (
+    DecimalText,
+    FillRow,
+    OrderRow,
+    PositionRow,
+    RunMode,
+    decimal_to_text,
+    table_of,
+    text_to_decimal,
+)
 
 SqlValue = str | int | float | None
 
@@ -44,6 +54,8 @@ def _insert_sql(table: Table, keys: tuple[str, ...], *, update: bool) -> str:
 
 _ORDERS = table_of(OrderRow)
 _FILLS = table_of(FillRow)
+_POSITIONS = table_of(PositionRow)
+_INSERT_POSITION = _insert_sql(_POSITIONS, ("market",), update=True)
 _UPSERT_ORDER = _insert_sql(_ORDERS, ("identifier",), update=True)
 _INSERT_FILL = _insert_sql(_FILLS, ("identifier", "trade_id"), update=False)
 
@@ -111,6 +123,44 @@ class SqliteOrderJournal:
         """Write a fill and commit; a fill already stored (same identifier and trade_id) is left as it is."""
         self._commit_one(_INSERT_FILL, _params(convert.fill_to_row(fill), _FILLS))
 
+    def save_positions(self, positions: list[StoredPosition]) -> None:
+        """Replace the stored positions (with their exit state) by ``positions`` in one committed transaction.
+
+        The live engine calls this whenever a position or its stops change, so a kill -9 never
+        leaves the stored exits behind the fills by more than the fill being applied.
+        """
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"DELETE FROM {_POSITIONS.name}")
+            for position in positions:
+                conn.execute(_INSERT_POSITION, _params(convert.position_to_row(position), _POSITIONS))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def load_fills(self) -> list[tuple[Fill, Order]]:
+        """Every fill of this journal's mode in the order it was recorded, each with its order."""
+        conn = self._connection()
+        fill_names = [c.name for c in _FILLS.columns]
+        order_names = [c.name for c in _ORDERS.columns]
+        select = ", ".join([*(f"t.{n}" for n in fill_names), *(f"o.{n}" for n in order_names)])
+        cursor = conn.execute(
+            f"SELECT {select} FROM {_FILLS.name} t JOIN {_ORDERS.name} o ON o.identifier = t.identifier "
+            "WHERE o.mode = ? ORDER BY t.rowid",
+            (self._mode,),
+        )
+        result: list[tuple[Fill, Order]] = []
+        cut = len(fill_names)
+        for values in cursor:
+            fill = convert.row_to_fill(_fill_row(dict(zip(fill_names, values[:cut], strict=True))))
+            order = convert.row_to_order(_order_row(dict(zip(order_names, values[cut:], strict=True))))
+            result.append((fill, order))
+        cursor.close()
+        return result
+
     def load_open_orders(self) -> list[Order]:
         """Orders of this journal's mode that may still fill (for restart reconciliation)."""
         states = [s.value for s in OrderState if s.is_open]
@@ -140,6 +190,7 @@ class SqliteOrderJournal:
 
 
 _ORDER_DECIMALS = tuple(c.name for c in _ORDERS.columns if isinstance(c.type, DecimalText))
+_FILL_DECIMALS = tuple(c.name for c in _FILLS.columns if isinstance(c.type, DecimalText))
 
 
 def _order_row(values: dict[str, Any]) -> OrderRow:
@@ -147,3 +198,10 @@ def _order_row(values: dict[str, Any]) -> OrderRow:
         raw = values[name]
         values[name] = None if raw is None else text_to_decimal(str(raw))
     return OrderRow(**values)
+
+
+def _fill_row(values: dict[str, Any]) -> FillRow:
+    for name in _FILL_DECIMALS:
+        raw = values[name]
+        values[name] = None if raw is None else text_to_decimal(str(raw))
+    return FillRow(**values)

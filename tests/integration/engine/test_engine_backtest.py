@@ -279,3 +279,20 @@ def test_restart_restores_the_position_and_its_stops(series: BarSeries) -> None:
     ref_exit = [f for f in reference.journal.fills if f.side.value == "ask"][-1]  # type: ignore[attr-defined]
     new_exit = [f for f in second.journal.fills if f.side.value == "ask"][-1]  # type: ignore[attr-defined]
     assert (new_exit.price, new_exit.volume, new_exit.ts_ms) == (ref_exit.price, ref_exit.volume, ref_exit.ts_ms)
+
+
+def test_marks_use_only_closed_bars() -> None:
+    """At a bar's close, another market is valued at its last closed bar, never at the bar that
+    opens at that moment (the look-ahead a multi-market backtest would otherwise have)."""
+    a = generate_market("KRW-AAA", bars=50, seed=1)
+    b = generate_market("KRW-BBB", bars=50, seed=2)
+    clock = SimClock(int(a.ts_s[0]) * 1000)
+    venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("10000000"))
+    engine = Engine(clock=clock, venue=venue, rule_book=UPBIT_RULES,
+                    assignments=[Assignment(create("breakout"), ("KRW-AAA", "KRW-BBB"))])
+    engine.load_history(a)
+    engine.load_history(b)
+    k = 20
+    close_of_k_ms = (int(a.ts_s[k]) + 60) * 1000  # = the open time of bar k + 1
+    assert engine.mark_price("KRW-BBB", close_of_k_ms) == decimal_from_float(float(b.close[k]))
+    assert engine.mark_price("KRW-BBB", close_of_k_ms - 1) == decimal_from_float(float(b.close[k - 1]))

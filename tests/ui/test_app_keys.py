@@ -1,0 +1,88 @@
+"""Pilot tests of the dashboard's keys against a real (demo) engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tradetui.commands.run import build_session
+from tradetui.config import demo_config
+from tradetui.core.events import EngineState
+from tradetui.ui.app import TradeTuiApp
+from tradetui.ui.screens.dashboard import Dashboard
+from tradetui.ui.screens.help_screen import HelpScreen
+from tradetui.ui.screens.kill_dialog import KillDialog
+from tradetui.ui.widgets.status_bar import StatusBar
+
+
+def _app(tmp_path: Path, bars: int = 400) -> TradeTuiApp:
+    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=400.0, max_bars=bars,
+                            now_s=1_800_000_000)
+    return TradeTuiApp(session.handle)
+
+
+async def test_dashboard_shows_the_engine(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(1.0)
+        assert isinstance(app.screen, Dashboard)
+        status = app.screen.query_one(StatusBar)
+        assert status.data is not None and status.data.mode == "DEMO"
+        assert "DEMO" in status.render().plain and "RUNNING" in status.render().plain
+
+
+async def test_kill_switch_both_ways(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("k")
+        assert isinstance(app.screen, KillDialog)
+        await pilot.press("escape")  # backing out changes nothing
+        assert isinstance(app.screen, Dashboard)
+        assert app.handle.snapshot().state is EngineState.RUNNING
+        await pilot.press("k")
+        await pilot.press("f")  # cancel and flatten
+        await pilot.pause(0.3)
+        assert app.handle.snapshot().state is EngineState.HALTED
+        assert not app.handle.snapshot().orders or all(o.purpose == "flatten" for o in app.handle.snapshot().orders)
+
+
+async def test_kill_switch_cancel_orders_only(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("k", "c")
+        await pilot.pause(0.1)
+        snap = app.handle.snapshot()
+        assert snap.state is EngineState.HALTED and not snap.orders
+
+
+async def test_pause_resume_and_strategy_toggle_and_help(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("p")
+        assert app.handle.snapshot().state is EngineState.PAUSED
+        await pilot.press("p")
+        assert app.handle.snapshot().state is EngineState.RUNNING
+        await pilot.press("t")
+        assert not app.handle.snapshot().strategies[0].enabled
+        await pilot.press("t")
+        assert app.handle.snapshot().strategies[0].enabled
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, Dashboard)
+
+
+async def test_timeframe_keys_rescale_the_chart(tmp_path: Path) -> None:
+    app = _app(tmp_path, bars=600)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.8)
+        board = app.screen
+        assert isinstance(board, Dashboard)
+        await pilot.press("right_square_bracket")
+        await pilot.pause(0.3)
+        chart = board.query_one("#chart").data  # type: ignore[attr-defined]
+        assert chart is not None and chart.timeframe == "5m"
+        await pilot.press("left_square_bracket")
+        await pilot.pause(0.3)
+        assert board.query_one("#chart").data.timeframe == "1m"  # type: ignore[attr-defined]

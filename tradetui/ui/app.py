@@ -1,0 +1,182 @@
+"""The tradetui app: the engine runs as a background worker; the screens read its model and
+send its commands through the ``EngineHandle`` — nothing here talks to an exchange or a
+database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
+
+from tradetui.engine.handle import EngineHandle
+from tradetui.ui.screens.dashboard import Dashboard
+from tradetui.ui.screens.help_screen import HelpScreen
+from tradetui.ui.screens.kill_dialog import ConfirmQuit, KillDialog
+from tradetui.ui.themes import load_themes
+
+
+class MarketCommands(Provider):
+    """Command palette: jump to a market."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        assert isinstance(app, TradeTuiApp)
+        matcher = self.matcher(query)
+        for market in app.handle.engine.markets:
+            score = matcher.match(f"market {market}")
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(f"market {market}"),
+                    partial(app.select_market, market),
+                    help="show this market on the dashboard",
+                )
+
+
+class TradeTuiApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tradetui"
+    COMMANDS = App.COMMANDS | {MarketCommands}
+    BINDINGS = [
+        Binding("k", "kill", "Kill switch", id="kill"),
+        Binding("p", "toggle_pause", "Pause/resume", id="pause"),
+        Binding("t", "toggle_strategy", "Toggle strategy", id="toggle_strategy"),
+        Binding("right_square_bracket", "timeframe(1)", "Timeframe +", id="timeframe_up"),
+        Binding("left_square_bracket", "timeframe(-1)", "Timeframe -", show=False, id="timeframe_down"),
+        Binding("slash", "search_market", "Market", id="search"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit_app", "Quit", id="quit"),
+        Binding("ctrl+c,ctrl+q", "force_quit", "Quit", show=False, priority=True, id="force_quit"),
+    ]
+
+    def __init__(
+        self,
+        handle: EngineHandle,
+        *,
+        theme: str | None = None,
+        themes_dir: Path | None = None,
+        start_engine: bool = True,
+    ) -> None:
+        super().__init__()
+        self.handle = handle
+        self.connection = "live"
+        self._start_engine = start_engine
+        self._theme_name = theme
+        self._themes_dir = themes_dir
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for theme in load_themes(self._themes_dir):
+            self.register_theme(theme)
+        if self._theme_name:
+            self.theme = self._theme_name
+        elif "tradetui-dark" in self.available_themes:
+            self.theme = "tradetui-dark"
+        self.push_screen(Dashboard(self.handle))
+        if self._start_engine:
+            self.run_worker(self.handle.run(), group="engine", exit_on_error=False, name="engine")
+
+    @property
+    def dashboard(self) -> Dashboard | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, Dashboard):
+                return screen
+        return None
+
+    async def _stop_engine(self) -> None:
+        await self.handle.shutdown()
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_kill(self) -> None:
+        snap = self.handle.snapshot()
+
+        def chosen(choice: str | None) -> None:
+            if choice is None:
+                self.notify("kill switch not used", timeout=2)
+                return
+            self.handle.kill(flatten=choice == "flatten")
+            self.notify(
+                "HALTED: orders cancelled" + (", positions flattened" if choice == "flatten" else ""),
+                severity="error",
+                timeout=6,
+            )
+
+        self.push_screen(KillDialog(len(snap.positions), len(snap.orders)), chosen)
+
+    def action_toggle_pause(self) -> None:
+        from tradetui.core.events import EngineState
+
+        state = self.handle.snapshot().state
+        if state is EngineState.RUNNING:
+            self.handle.pause()
+            self.notify("paused: no new entries (exits still work)")
+        elif state is EngineState.PAUSED:
+            self.handle.resume()
+            self.notify("resumed")
+        else:
+            self.notify(f"engine is {state.value}; pause/resume does not apply", severity="warning")
+
+    def action_toggle_strategy(self, name: str | None = None) -> None:
+        strategies = self.handle.snapshot().strategies
+        if not strategies:
+            return
+        target = next((s for s in strategies if s.name == name), strategies[0])
+        self.handle.set_strategy_enabled(target.name, not target.enabled)
+        self.notify(f"strategy {target.name} {'disabled' if target.enabled else 'enabled'}")
+
+    def action_timeframe(self, step: int) -> None:
+        board = self.dashboard
+        if board is not None:
+            tf = board.cycle_timeframe(step)
+            self.notify(f"chart timeframe {tf.value}", timeout=1.5)
+
+    def action_search_market(self) -> None:
+        self.action_command_palette()
+
+    def select_market(self, market: str) -> None:
+        board = self.dashboard
+        if board is not None:
+            board.selected = market
+            board.refresh_views()
+
+    def action_help(self) -> None:
+        rows = [(b.key, b.description) for b in self.BINDINGS if isinstance(b, Binding) and b.description]
+        rows += [("ctrl+p", "command palette"), ("esc", "close a dialog")]
+        self.push_screen(HelpScreen(rows))
+
+    async def action_quit_app(self) -> None:
+        snap = self.handle.snapshot()
+        if snap.positions or snap.orders:
+
+            async def answered(yes: bool | None) -> None:
+                if yes:
+                    await self._stop_engine()
+                    self.exit(0)
+
+            self.push_screen(ConfirmQuit(len(snap.positions), len(snap.orders)), answered)
+            return
+        await self._stop_engine()
+        self.exit(0)
+
+    async def action_force_quit(self) -> None:
+        await self._stop_engine()
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Kill switch", "Halt the engine: cancel orders, optionally flatten", self.action_kill)
+        yield SystemCommand("Pause / resume entries", "No new entries while paused", self.action_toggle_pause)
+        for s in self.handle.snapshot().strategies:
+            yield SystemCommand(
+                f"Toggle strategy {s.name}", "enable or disable it", partial(self.action_toggle_strategy, s.name)
+            )
+        yield SystemCommand("Chart timeframe up", "coarser candles", partial(self.action_timeframe, 1))
+        yield SystemCommand("Chart timeframe down", "finer candles", partial(self.action_timeframe, -1))
+        yield SystemCommand("Help", "every key", self.action_help)

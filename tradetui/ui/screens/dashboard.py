@@ -1,0 +1,139 @@
+"""The dashboard: status, watchlist, chart, book, positions, orders, risk and the timeline.
+
+It pulls the engine's read model a few times a second (ticks are never one message each) and
+hands each widget its slice (attributes down)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tradetui.core.market import Timeframe
+from tradetui.data.aggregate import resample
+from tradetui.engine.handle import EngineHandle
+from tradetui.engine.read_model import ChartData
+from tradetui.indicators.series import BarSeries
+from tradetui.ui.widgets.candle_chart import CandleChart
+from tradetui.ui.widgets.event_log import EventLog
+from tradetui.ui.widgets.order_book import OrderBookLadder
+from tradetui.ui.widgets.risk_panel import RiskPanel
+from tradetui.ui.widgets.status_bar import StatusBar
+from tradetui.ui.widgets.tables import OrdersTable, PositionsTable
+from tradetui.ui.widgets.watchlist import Watchlist
+
+CHART_TIMEFRAMES = (Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M60, Timeframe.M240, Timeframe.D1)
+
+
+def rescale(chart: ChartData, timeframe: Timeframe) -> ChartData:
+    """The chart in a coarser timeframe (finer than the engine's is not possible)."""
+    base = Timeframe(chart.timeframe)
+    if timeframe.seconds <= base.seconds or not chart.close:
+        return chart
+    import numpy as np
+
+    series = BarSeries(
+        chart.market,
+        base,
+        np.asarray(chart.ts_s, dtype=np.int64),
+        np.asarray(chart.open),
+        np.asarray(chart.high),
+        np.asarray(chart.low),
+        np.asarray(chart.close),
+        np.asarray(chart.volume),
+    )
+    r = resample(series, timeframe)
+    return ChartData(
+        chart.market,
+        timeframe.value,
+        tuple(r.ts_s.tolist()),
+        tuple(r.open.tolist()),
+        tuple(r.high.tolist()),
+        tuple(r.low.tolist()),
+        tuple(r.close.tolist()),
+        tuple(r.volume.tolist()),
+        chart.buys,
+        chart.sells,
+        chart.stop,
+        chart.target,
+        chart.book,
+    )
+
+
+class Dashboard(Screen[None]):
+    def __init__(self, handle: EngineHandle) -> None:
+        super().__init__()
+        self.handle = handle
+        self.selected: str | None = None
+        self.chart_timeframe: Timeframe | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Static("Watchlist", classes="pane-title")
+                yield Watchlist(id="watchlist")
+                yield Static("Risk", classes="pane-title")
+                yield RiskPanel(id="risk")
+            with Vertical(id="center"):
+                yield CandleChart(id="chart")
+                yield Static("Positions", classes="pane-title")
+                yield PositionsTable(id="positions")
+                yield Static("Open orders", classes="pane-title")
+                yield OrdersTable(id="orders")
+            yield OrderBookLadder(id="book")
+        yield EventLog(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(0.25, self.refresh_views)
+        self.refresh_views()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 110, "-narrow")
+        self.set_class(self.size.height < 30, "-short")
+
+    def refresh_views(self) -> None:
+        handle = self.handle
+        snap = handle.snapshot()
+        self.query_one(StatusBar).data = snap
+        self.query_one(StatusBar).connection = self.app_connection()
+        rows = handle.markets()
+        self.query_one(Watchlist).show(rows)
+        if self.selected is None and rows:
+            self.selected = rows[0].market
+        self.query_one(RiskPanel).data = snap
+        self.query_one(PositionsTable).show(snap.positions)
+        self.query_one(OrdersTable).show(snap.orders)
+        self.query_one(EventLog).show(snap.events)
+        if self.selected is not None:
+            chart = handle.chart(self.selected, bars=self._chart_bars())
+            if chart is not None and self.chart_timeframe is not None:
+                chart = rescale(chart, self.chart_timeframe)
+            self.query_one(CandleChart).data = chart
+            self.query_one(OrderBookLadder).data = chart.book if chart is not None else None
+
+    def _chart_bars(self) -> int:
+        base = 200
+        if self.chart_timeframe is None or not self.handle.engine.markets:
+            return base
+        engine_tf = next(iter(self.handle.engine.markets.values())).timeframe
+        return base * max(1, self.chart_timeframe.seconds // engine_tf.seconds)
+
+    def app_connection(self) -> str:
+        mode = self.handle.mode
+        return "simulated" if mode in ("DEMO", "BACKTEST") else getattr(self.app, "connection", "live")
+
+    def on_watchlist_market_selected(self, message: Watchlist.MarketSelected) -> None:
+        self.selected = message.market
+        self.refresh_views()
+
+    def cycle_timeframe(self, step: int) -> Timeframe:
+        engine_tf = next(iter(self.handle.engine.markets.values())).timeframe if self.handle.engine.markets else None
+        choices = [tf for tf in CHART_TIMEFRAMES if engine_tf is None or tf.seconds >= engine_tf.seconds]
+        current = self.chart_timeframe or (engine_tf if engine_tf in choices else choices[0])
+        k = (choices.index(current) + step) % len(choices) if current in choices else 0
+        self.chart_timeframe = choices[k]
+        self.refresh_views()
+        return choices[k]

@@ -1,0 +1,1 @@
+"""Dashboard widgets, one per module. Parents set their ``data`` (attributes down)."""

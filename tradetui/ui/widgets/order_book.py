@@ -1,0 +1,38 @@
+"""Order book ladder: asks above, bids below, with size bars."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tradetui.core.market import OrderBook
+from tradetui.ui.formatting import price, volume
+
+
+class OrderBookLadder(Static):
+    DEFAULT_CSS = "OrderBookLadder { width: 26; }"
+
+    data: reactive[OrderBook | None] = reactive(None)
+
+    def render(self) -> Text:
+        book = self.data
+        if book is None:
+            return Text("no order book yet", style="dim")
+        rows = max(2, (self.size.height - 2) // 2)
+        asks = list(book.asks[:rows])[::-1]
+        bids = list(book.bids[:rows])
+        largest = max((float(level.size) for level in asks + bids), default=1.0) or 1.0
+        bar_width = max(2, self.size.width - 22)
+        out = Text(f" {book.market} book\n", style="bold")
+        for side, levels, style in (("ask", asks, "red"), ("bid", bids, "green")):
+            for level in levels:
+                filled = round(float(level.size) / largest * bar_width)
+                out.append(f"{price(level.price):>11} ", style=style)
+                out.append(f"{volume(level.size)[:7]:>7} ", style="dim")
+                out.append("▇" * filled, style=style)
+                out.append("\n")
+            if side == "ask" and book.best_ask is not None and book.best_bid is not None:
+                spread = book.best_ask - book.best_bid
+                out.append(f"   spread {price(spread)}\n", style="italic dim")
+        return out

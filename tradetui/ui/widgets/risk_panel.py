@@ -1,0 +1,47 @@
+"""Risk gauges: daily loss used, exposure, open positions against the limit, losing streak,
+rate-limit headroom."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tradetui.engine.read_model import EngineSnapshot
+from tradetui.ui.formatting import kst_time
+
+
+def _gauge(used: float, width: int = 10) -> Text:
+    used = max(0.0, min(used, 100.0))
+    filled = round(used / 100 * width)
+    style = "green" if used < 50 else "yellow" if used < 80 else "red"
+    return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim") + Text(f" {used:3.0f}%")
+
+
+class RiskPanel(Static):
+    DEFAULT_CSS = "RiskPanel { height: auto; }"
+
+    data: reactive[EngineSnapshot | None] = reactive(None)
+    headroom: reactive[str] = reactive("n/a")
+
+    def render(self) -> Table | Text:
+        snap = self.data
+        if snap is None:
+            return Text("")
+        r = snap.risk
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_row("daily loss", _gauge(r.daily_loss_used_pct))
+        table.add_row("exposure", _gauge(r.exposure_pct))
+        positions = r.open_positions / r.max_positions * 100 if r.max_positions else 0
+        table.add_row("positions", _gauge(positions) + Text(f" {r.open_positions}/{r.max_positions}", style="dim"))
+        table.add_row("exposure KRW", Text(f"{r.exposure_krw:,.0f}"))
+        streak = Text(str(r.consecutive_losses), style="red" if r.consecutive_losses else "")
+        if r.cooldown_until_ms > snap.ts_ms:
+            streak.append(f"  cool-down until {kst_time(r.cooldown_until_ms)}", style="yellow")
+        table.add_row("losing streak", streak)
+        table.add_row("rate limit", Text(self.headroom))
+        table.add_row("state", Text(f"{r.state.value}: {r.reason}", overflow="ellipsis", no_wrap=True))
+        return table
