@@ -5,8 +5,8 @@
 A sandbox **server process** (this file with ``--serve``: ``SandboxState`` + the aiohttp app on
 127.0.0.1, exchange rate limits switched off, since Upbit allows 12 orders/s per account and the
 point here is the server's own capacity) holds ``--clients`` accounts with KRW and BTC. This process
-runs ``--clients`` concurrent workers, each with its own ``ExchangeClient`` (real signing, httpx,
-one account each; the client-side budget is lifted too) placing a non-marketable limit order
+runs ``--clients`` concurrent workers, each with its own httpx connection and account, signing
+every request with our JWT code (query hash included) and placing a non-marketable limit order
 (bid below / ask above the market, alternating) and cancelling it, until ``--orders`` orders were
 placed in all. Orders/s = placed orders / wall time of the run (each also cancelled: 2 requests).
 
@@ -28,7 +28,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -84,56 +83,62 @@ async def _serve(profile: str, clients: int) -> None:
 
 
 async def _run(port: int, args: argparse.Namespace) -> tuple[float, int, int]:
-    from tradetui.core.clock import LiveClock
-    from tradetui.core.ids import new_identifier
-    from tradetui.core.orders import Order, OrdType
-    from tradetui.core.types import Side
-    from tradetui.exchanges.profiles import profile_for
-    from tradetui.exchanges.rest import ExchangeClient
+    """Concurrent workers, each one account: sign (real JWT with query hash) and place a resting
+    limit order, then cancel it. Plain httpx connections: our ``ExchangeClient`` would (rightly)
+    hold every account to the exchange's 12 orders/s, which measures the client, not the server."""
+    import httpx
 
-    base = profile_for(args.profile)
-    profile = replace(base, rate_limits=()).with_base_url(f"http://127.0.0.1:{port}")
-    clock = LiveClock()
-    clients = []
-    for index in range(args.clients):
-        access, secret = _keys(index)
-        clients.append(ExchangeClient(profile, access_key=access, secret_key=secret))
-    book = (await clients[0].orderbook(["KRW-BTC"]))[0]
-    bid = book.bids[-1].price  # deepest levels: never marketable while the run lasts
-    ask = book.asks[-1].price
+    from tradetui.exchanges.auth import make_token
+    from tradetui.exchanges.profiles import profile_for
+
+    profile = profile_for(args.profile)
+    base_url = f"http://127.0.0.1:{port}"
+    id_field = profile.client_id_field
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        book = (await http.get("/v1/orderbook", params={"markets": "KRW-BTC"})).json()[0]["orderbook_units"]
     step = Decimal(10_000)  # a multiple of every KRW-BTC tick at these prices
-    low, high = (bid * Decimal("0.8")) // step * step, (ask * Decimal("1.2")) // step * step
+    low = (Decimal(str(book[-1]["bid_price"])) * Decimal("0.8")) // step * step
+    high = (Decimal(str(book[-1]["ask_price"])) * Decimal("1.2")) // step * step
     left = args.orders
     placed = cancelled = 0
 
-    async def worker(client: ExchangeClient, index: int) -> None:
+    async def worker(index: int) -> None:
         nonlocal left, placed, cancelled
+        access, secret = _keys(index)
         n = 0
-        while left > 0:
-            left -= 1
-            n += 1
-            side = Side.BID if n % 2 else Side.ASK
-            order = Order(
-                new_identifier(f"b{index}", clock.now_ms()),
-                "KRW-BTC",
-                side,
-                OrdType.LIMIT,
-                low if side is Side.BID else high,
-                Decimal("0.001"),
-                clock.now_ms(),
-            )
-            sent = await client.place(order)
-            placed += 1
-            await client.cancel(uuid=sent.exchange_id)
-            cancelled += 1
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            while left > 0:
+                left -= 1
+                n += 1
+                side = "bid" if n % 2 else "ask"
+                params = [
+                    ("market", "KRW-BTC"),
+                    ("side", side),
+                    ("volume", "0.001"),
+                    ("price", str(low if side == "bid" else high)),
+                    ("ord_type", "limit"),
+                    (id_field, f"b{index}-{n}-{time.monotonic_ns() % 10**9}"),
+                ]
+                token = make_token(profile, access, secret, params=params)
+                answer = await http.post(
+                    "/v1/orders",
+                    content=json.dumps(dict(params)),
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"},
+                )
+                if answer.status_code != 201:
+                    raise RuntimeError(f"place answered {answer.status_code}: {answer.text[:200]}")
+                placed += 1
+                body = answer.json()
+                key = [("uuid", str(body.get("uuid") or body.get("order_id")))]
+                token = make_token(profile, access, secret, params=key)
+                answer = await http.delete("/v1/order", params=key, headers={"Authorization": f"Bearer {token}"})
+                if answer.status_code != 200:
+                    raise RuntimeError(f"cancel answered {answer.status_code}: {answer.text[:200]}")
+                cancelled += 1
 
     started = time.perf_counter()
-    try:
-        async with asyncio.timeout(300):
-            await asyncio.gather(*(worker(client, i) for i, client in enumerate(clients)))
-    finally:
-        for client in clients:
-            await client.aclose()
+    async with asyncio.timeout(300):
+        await asyncio.gather(*(worker(i) for i in range(args.clients)))
     return placed / (time.perf_counter() - started), placed, cancelled
 
 
@@ -196,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"run {run + 1}: {placed} placed + {cancelled} cancelled, {rate:.0f} orders/s, {verdict}", file=sys.stderr
         )
     print(
-        f"\nbench_sandbox ({args.profile}): {args.clients} concurrent clients (one process, one httpx client each) "
+        f"\nbench_sandbox ({args.profile}): {args.clients} concurrent signed clients (one process, plain httpx) "
         f"vs one sandbox server process; {args.orders} limit orders placed and cancelled per run; "
         "exchange rate limits off"
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -76,7 +77,7 @@ class RestTransport:
         self._secret_key = secret_key
         self._jwt_alg = jwt_alg
         self._owns_http = http is None
-        self.http = http if http is not None else httpx.AsyncClient(timeout=timeout)
+        self.http = http if http is not None else httpx.AsyncClient(timeout=timeout, transport=_no_delay_transport())
         self.max_get_attempts = max_get_attempts
         self.max_delete_attempts = max_delete_attempts
         self.last_response_headers: httpx.Headers | None = None
@@ -235,3 +236,9 @@ def _retry_after_header(headers: httpx.Headers) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+def _no_delay_transport() -> httpx.AsyncHTTPTransport:
+    """TCP_NODELAY: a POST's headers and body otherwise wait on Nagle's algorithm and the peer's
+    delayed ACK (tens of milliseconds per order)."""
+    return httpx.AsyncHTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
