@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sandbox_parser(sub)
     add_doctor_parser(sub)
+    from tradetui.commands.attach import add_attach_parser
+    from tradetui.commands.ctl import add_ctl_parser
+
+    add_ctl_parser(sub)
+    add_attach_parser(sub)
 
     keys = sub.add_parser("keys", help="store, show (masked) or delete API keys in the OS keyring")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -166,6 +171,14 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from tradetui.commands.keys import run_keys_command
 
         return run_keys_command(args)
+    if args.command == "ctl":
+        from tradetui.commands.ctl import run_ctl_command
+
+        return run_ctl_command(args)
+    if args.command == "attach":
+        from tradetui.commands.attach import run_attach_command
+
+        return run_attach_command(args)
     if args.command == "strategies":
         from tradetui.commands.listing import print_strategies
 
@@ -214,6 +227,20 @@ def _run_engine(args: argparse.Namespace) -> int:
                 config, database=database, speed=args.speed, max_bars=args.max_bars, now_s=int(time.time())
             )
             session.handle.engine.listeners.append(session.store.listen)
+        if args.no_ui:  # a stop signal during start-up stops cleanly too (run_headless logs later ones)
+            import signal
+
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, session.handle.request_stop)
+        from tradetui.config import data_dir
+        from tradetui.control.server import start_control_server
+
+        control = await start_control_server(session.handle, data_dir=data_dir(args.data_dir))
+        from tradetui.commands.alerts import build_alerts
+
+        alerts = build_alerts(config, session.handle)
+        alert_task = asyncio.create_task(alerts.run(), name="alerts") if alerts is not None else None
         try:
             if args.no_ui:
                 return await run_headless(session.handle)
@@ -223,6 +250,12 @@ def _run_engine(args: argparse.Namespace) -> int:
             await app.run_async()
             return app.return_code or 0
         finally:
+            if alerts is not None and alert_task is not None:
+                await alerts.close()
+                alert_task.cancel()
+                await asyncio.gather(alert_task, return_exceptions=True)
+            if control is not None:
+                await control.stop()
             session.journal.close()
 
     return asyncio.run(run_session())

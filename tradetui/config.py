@@ -13,7 +13,7 @@ import tomllib
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -185,6 +185,35 @@ class StorageConfig(_Model):
     """SQLite file; the platform data directory when omitted."""
 
 
+AlertKindName = Literal["signal", "fill", "exit", "position", "risk", "strategy", "error", "notice", "report"]
+AlertLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class AlertChannelConfig(_Model):
+    enabled: bool = True
+    """Send to this channel when its secret is set (env or keyring); false silences it."""
+    min_level: AlertLevel = "info"
+    """Lowest severity sent: debug, info, warning, error or critical (the daily report is exempt)."""
+    kinds: tuple[AlertKindName, ...] = ("fill", "exit", "position", "risk", "strategy", "error", "report")
+    """Which alerts: signal, fill, exit, position, risk, strategy, error, notice, report."""
+    rate_per_min: float = Field(20.0, gt=0, le=600)
+    """Messages per minute (a burst of as many is allowed); the rest is summed up as "N suppressed"."""
+
+
+class AlertsConfig(_Model):
+    """[alerts]: Slack and Telegram. Webhook URL, bot token and chat id come from the keyring or
+    TRADETUI_SLACK_WEBHOOK_URL / TRADETUI_TELEGRAM_BOT_TOKEN / TRADETUI_TELEGRAM_CHAT_ID, never from here."""
+
+    slack: AlertChannelConfig = AlertChannelConfig()
+    telegram: AlertChannelConfig = AlertChannelConfig()
+    daily_report: bool = True
+    """A report of the trading day at 09:00 KST (day PnL, trades, win rate, drawdown, equity)."""
+    dedup_window_s: float = Field(60.0, ge=0, le=86400)
+    """Identical alerts within this many seconds are sent once, marked ×N (0 turns it off)."""
+    timeout_s: float = Field(10.0, gt=0, le=120)
+    """How long one send may take before it counts as failed."""
+
+
 class AppConfig(_Model):
     mode: Mode = Mode.DEMO
     exchange: Exchange = Exchange.UPBIT
@@ -199,6 +228,8 @@ class AppConfig(_Model):
     backtest: BacktestConfig = BacktestConfig()
     storage: StorageConfig = StorageConfig()
     ui: UiConfig = UiConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    """[alerts]: Slack / Telegram notifications."""
     source_path: str | None = Field(None, exclude=True)
     """Where this config was read from (set by the loader)."""
 

@@ -101,3 +101,61 @@ def delete_keys(exchange: Exchange) -> bool:
         return found
     except Exception as exc:
         raise _no_keyring(exc, exchange) from None
+
+
+# --- alert channel secrets (Slack webhook URL, Telegram bot token and chat id) ---------------------
+
+ALERT_SECRETS: dict[str, str] = {
+    "slack_webhook_url": "TRADETUI_SLACK_WEBHOOK_URL",
+    "telegram_bot_token": "TRADETUI_TELEGRAM_BOT_TOKEN",
+    "telegram_chat_id": "TRADETUI_TELEGRAM_CHAT_ID",
+}
+"""Secret name → the environment variable that overrides the keyring entry ``alerts:<name>``."""
+
+
+def _secret_env(name: str) -> str:
+    try:
+        return ALERT_SECRETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown secret {name!r}; known: {', '.join(ALERT_SECRETS)}") from None
+
+
+def load_secret(name: str) -> str | None:
+    """An alert secret: its environment variable wins over the keyring; None when neither has it
+    (or there is no usable keyring — alerts are optional, so that is not an error)."""
+    value = os.environ.get(_secret_env(name), "").strip()
+    if value:
+        return value
+    try:
+        stored = _keyring().get_password(SERVICE, f"alerts:{name}")
+    except Exception:  # keyring backends raise their own types; no keyring = not configured
+        return None
+    if not isinstance(stored, str) or not stored.strip():
+        return None
+    return stored.strip()
+
+
+def store_secret(name: str, value: str) -> None:
+    value = value.strip()
+    env = _secret_env(name)
+    if not value:
+        raise ConfigError(f"{name} is empty")
+    try:
+        _keyring().set_password(SERVICE, f"alerts:{name}", value)
+    except Exception as exc:
+        raise ConfigError(
+            f"no usable OS keyring ({type(exc).__name__}); set {env} in the environment instead"
+        ) from None
+
+
+def delete_secret(name: str) -> bool:
+    """Remove a stored alert secret; False when there was none."""
+    _secret_env(name)
+    try:
+        kr = _keyring()
+        if kr.get_password(SERVICE, f"alerts:{name}") is None:
+            return False
+        kr.delete_password(SERVICE, f"alerts:{name}")
+        return True
+    except Exception as exc:
+        raise ConfigError(f"no usable OS keyring ({type(exc).__name__})") from None

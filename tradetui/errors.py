@@ -53,3 +53,17 @@ class OrderStateUnknown(VenueError):
     def __init__(self, message: str, identifier: str) -> None:
         super().__init__(message)
         self.identifier = identifier
+
+
+class AlertDeliveryError(TradetuiError):
+    """An alert channel (Slack, Telegram) did not take a message.
+
+    ``retry_after_s`` is set when the service asked to wait (HTTP 429); ``is_permanent`` when
+    retrying the same message cannot help (a 4xx other than 429: bad webhook, bad chat id).
+    The message never contains the webhook URL or the bot token.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None, is_permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.is_permanent = is_permanent

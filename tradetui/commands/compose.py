@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from tradetui.config import AppConfig
+from tradetui.config import AppConfig, RiskConfig
 from tradetui.core.market import Exchange
 from tradetui.core.rules import BITHUMB_LOW_FEE, RuleBook, rule_book, with_overrides
 from tradetui.engine.settings import Assignment
@@ -30,7 +30,14 @@ def rules_for(config: AppConfig, *, fee_override: Decimal | None = None) -> Rule
 
 
 def sizing_rules(config: AppConfig) -> SizingRules:
-    r = config.risk
+    return sizing_from(config.risk)
+
+
+def account_limits(config: AppConfig) -> AccountLimits:
+    return limits_from(config.risk)
+
+
+def sizing_from(r: RiskConfig) -> SizingRules:
     return SizingRules(
         method=SizingMethod(r.sizing),
         fraction_pct=r.fraction_pct,
@@ -41,8 +48,7 @@ def sizing_rules(config: AppConfig) -> SizingRules:
     )
 
 
-def account_limits(config: AppConfig) -> AccountLimits:
-    r = config.risk
+def limits_from(r: RiskConfig) -> AccountLimits:
     return AccountLimits(
         max_open_positions=r.max_open_positions,
         max_exposure_pct=r.max_exposure_pct,

@@ -4,6 +4,7 @@ venue, journal, restored state and reconciliation."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -291,6 +292,9 @@ class PositionWriter:
     def listen(self, events: Sequence[Event]) -> None:
         if any(isinstance(e, _POSITION_EVENTS) for e in events):
             self.write()
+            # fills are announced before the portfolio books them: write again once it has
+            with contextlib.suppress(RuntimeError):  # no loop (a synchronous caller): the write above stands
+                asyncio.get_running_loop().call_soon(self.write)
 
     def write(self) -> None:
         now = self.engine.clock.now_ms()

@@ -119,6 +119,12 @@ def build_session(
     feed: AsyncIterator[Bar] = paced(bars, bars_per_second=rate)
     store = StateStore(database)
     handle = EngineHandle(
-        engine, mode=config.mode.value.upper(), exchange=config.exchange.value, feed=feed, on_stop=store.save_engine
+        engine,
+        mode=config.mode.value.upper(),
+        exchange=config.exchange.value,
+        feed=feed,
+        on_stop=store.save_engine,
+        order_history=store.order_history,
+        save_config=store.save_config,
     )
     return RunningSession(handle, journal, store)

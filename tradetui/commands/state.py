@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from tradetui.core.events import EngineStateChanged, Event, RiskEvent
+from tradetui.core.orders import Order
 from tradetui.engine.engine import Engine
 from tradetui.storage.records import StoredPosition
 from tradetui.storage.repository import SqliteRepository
@@ -23,6 +25,24 @@ class StateStore:
 
     def listen(self, events: Sequence[Event]) -> None:
         self._risk_events.extend(e for e in events if isinstance(e, (RiskEvent, EngineStateChanged)))
+
+    async def order_history(self, limit: int) -> list[Order]:
+        """Orders in the database, newest first (the TUI's history screen)."""
+        if not self.database.exists():
+            return []
+        repo = await SqliteRepository.open(self.database)
+        try:
+            orders = await repo.load_orders()
+        finally:
+            await repo.close()
+        return sorted(orders, key=lambda o: o.created_ms, reverse=True)[:limit]
+
+    async def save_config(self, text: str, note: str) -> None:
+        repo = await SqliteRepository.open(self.database)
+        try:
+            await repo.save_config_history(text, note, ts_ms=int(time.time() * 1000), changed_by="tui")
+        finally:
+            await repo.close()
 
     async def save_engine(self, engine: Engine) -> None:
         repo = await SqliteRepository.open(self.database)

@@ -36,6 +36,7 @@ from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
 from tradetui.core.types import ZERO, Side, decimal_from_float
 from tradetui.engine.aggregation import CandleAggregator, check_resample_target
+from tradetui.engine.commands import EngineCommands
 from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.settings import Assignment, EngineSettings
@@ -53,7 +54,7 @@ EventListener = Callable[[Sequence[Event]], None]
 ProgressCallback = Callable[[float], None]
 
 
-class Engine:
+class Engine(EngineCommands):
     def __init__(
         self,
         *,
@@ -430,65 +431,6 @@ class Engine:
                 break
             self._process([(m, k)])
         self._set_time(close_ms)
-
-    # --- commands ------------------------------------------------------------------------------
-
-    def pause(self, reason: str = "paused by the trader") -> None:
-        self._emit(self.risk.pause(self.clock.now_ms(), reason))
-
-    def resume(self, reason: str = "resumed by the trader") -> None:
-        self._emit(self.risk.resume(self.clock.now_ms(), reason))
-
-    def pause_for_feed(self, reason: str) -> None:
-        self._emit(self.risk.pause_for_feed(self.clock.now_ms(), reason))
-
-    def resume_after_feed(self) -> None:
-        self._emit(self.risk.resume_after_feed(self.clock.now_ms()))
-
-    def reduce_only(self, reason: str = "reduce-only set by the trader") -> None:
-        self._emit(self.risk.reduce_only(self.clock.now_ms(), reason))
-
-    def kill(self, *, flatten: bool = False, reason: str = "kill switch") -> None:
-        """HALT: cancel every open order; with ``flatten`` also sell every position at market."""
-        now = self.clock.now_ms()
-        self._emit(self.risk.halt(now, reason + (" (flatten)" if flatten else "")))
-        self.cancel_all_orders()
-        if flatten:
-            self.flatten()
-
-    def cancel_all_orders(self) -> None:
-        for order in self.om.open_orders():
-            self.om.cancel(order.identifier)
-        self._pump(None)
-
-    def flatten(self) -> None:
-        for m in self.markets.values():
-            pos = m.position
-            if pos is None or m.pending or pos.volume <= 0:
-                continue
-            pos.exit_reason = "flatten"
-            self._submit(
-                m, self.om.market_sell(m.market, pos.volume, purpose="flatten", strategy=pos.strategy), max(m.n - 1, 0)
-            )
-
-    def set_strategy_enabled(self, name: str, enabled: bool) -> None:
-        if name not in self.strategies:
-            raise KeyError(f"unknown strategy {name!r}; running: {', '.join(self.strategies)}")
-        if self.enabled[name] != enabled:
-            self.enabled[name] = enabled
-            self._emit([StrategyChanged(self.clock.now_ms(), name, enabled)])
-
-    def replace_strategy(self, strategy: Strategy) -> None:
-        """New parameters for a running strategy; decisions from the next bar on use them."""
-        name = strategy.name
-        if name not in self.strategies:
-            raise KeyError(f"unknown strategy {name!r}")
-        self.strategies[name] = strategy
-        for m in self.markets.values():
-            sig = m.signals.get(name)
-            if sig is not None:
-                sig.strategy = strategy
-        self._emit([StrategyChanged(self.clock.now_ms(), name, self.enabled[name], "parameters changed")])
 
     def mark_price(self, market: str, now_ms: int | None = None) -> Decimal | None:
         m = self.markets.get(market)

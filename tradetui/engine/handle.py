@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from tradetui.core.events import Event
 from tradetui.core.market import Bar
+from tradetui.core.orders import Order
+from tradetui.core.trades import ClosedTrade
 from tradetui.engine.engine import Engine
 from tradetui.engine.read_model import (
     ChartData,
@@ -28,12 +30,16 @@ from tradetui.engine.read_model import (
     build_snapshot,
     chart_data,
     market_views,
+    score_grid,
 )
+from tradetui.risk.limits import AccountLimits
+from tradetui.risk.sizing import SizingRules
 from tradetui.strategies import registry
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "EngineControl",
     "EngineHandle",
     "EngineSnapshot",
     "EventView",
@@ -45,7 +51,55 @@ __all__ = [
 ]
 
 
+class EngineControl(Protocol):
+    """What a front end (the TUI) needs of an engine: :class:`EngineHandle` in this process, or
+    ``tradetui.control.remote_handle.RemoteHandle`` for an engine in another one."""
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def exchange(self) -> str: ...
+
+    @property
+    def is_remote(self) -> bool:
+        """True when quitting the front end leaves the engine running (``tradetui attach``)."""
+        ...
+
+    async def run(self) -> None: ...
+
+    def request_stop(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+    def pause(self, reason: str = ...) -> None: ...
+
+    def resume(self, reason: str = ...) -> None: ...
+
+    def kill(self, *, flatten: bool = False) -> None: ...
+
+    def reduce_only(self, reason: str = ...) -> None: ...
+
+    def flatten(self) -> None: ...
+
+    def set_strategy_enabled(self, name: str, enabled: bool) -> None: ...
+
+    def set_params(self, name: str, changes: dict[str, Any]) -> None: ...
+
+    def snapshot(self, *, max_events: int = 50) -> EngineSnapshot: ...
+
+    def markets(self) -> tuple[MarketView, ...]: ...
+
+    def market_codes(self) -> list[str]: ...
+
+    def timeframe(self) -> str | None: ...
+
+    def chart(self, market: str, bars: int = 120) -> ChartData | None: ...
+
+
 class EngineHandle:
+    is_remote = False
+
     def __init__(
         self,
         engine: Engine,
@@ -56,6 +110,8 @@ class EngineHandle:
         on_stop: Callable[[Engine], Any] | None = None,
         queue_size: int = 1000,
         companions: Sequence[Callable[[], Awaitable[None]]] = (),
+        order_history: Callable[[int], Awaitable[list[Order]]] | None = None,
+        save_config: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         """``companions`` run beside the feed for as long as it runs (a stream, a venue's
         order polling); they are cancelled when the engine stops."""
@@ -68,6 +124,8 @@ class EngineHandle:
         self._subscribers: list[asyncio.Queue[Event]] = []
         self._stopped = asyncio.Event()
         self._companions = list(companions)
+        self._order_history = order_history
+        self._save_config = save_config
         engine.listeners.append(self._fan_out)
 
     # --- events --------------------------------------------------------------------------------
@@ -201,6 +259,39 @@ class EngineHandle:
         self.engine.replace_strategy(registry.create(name, merged))
 
     # --- read model ----------------------------------------------------------------------------
+
+    def set_risk(self, sizing: SizingRules, limits: AccountLimits, note: str = "risk settings changed") -> None:
+        self.engine.set_risk(sizing=sizing, limits=limits, note=note)
+
+    def risk_settings(self) -> tuple[SizingRules, AccountLimits]:
+        return self.engine.settings.sizing, self.engine.risk.limits
+
+    def market_codes(self) -> list[str]:
+        return list(self.engine.markets)
+
+    def timeframe(self) -> str | None:
+        m = next(iter(self.engine.markets.values()), None)
+        return m.timeframe.value if m is not None else None
+
+    def scores(self, bars: int = 30) -> dict[str, dict[str, tuple[float, ...]]]:
+        return score_grid(self.engine, bars)
+
+    def closed_trades(self) -> list[ClosedTrade]:
+        return list(self.engine.portfolio.closed)
+
+    async def orders(self, limit: int = 500) -> list[Order]:
+        """Past and open orders, newest first (from the database when there is one)."""
+        if self._order_history is not None:
+            return await self._order_history(limit)
+        journal = getattr(self.engine.journal, "orders", {})
+        return sorted(journal.values(), key=lambda o: o.created_ms, reverse=True)[:limit]
+
+    async def save_config_change(self, text: str, note: str) -> bool:
+        """Record a settings change in config_history; False when there is no database."""
+        if self._save_config is None:
+            return False
+        await self._save_config(text, note)
+        return True
 
     def snapshot(self, *, max_events: int = 50) -> EngineSnapshot:
         return build_snapshot(self.engine, mode=self.mode, exchange=self.exchange, max_events=max_events)

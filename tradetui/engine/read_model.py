@@ -284,3 +284,14 @@ def chart_data(engine: Engine, market: str, bars: int = 120) -> ChartData | None
         tracker.next_target if tracker is not None else None,
         engine.books.get(market),
     )
+
+
+def score_grid(engine: Engine, bars: int = 30) -> dict[str, dict[str, tuple[float, ...]]]:
+    """strategy → market → its scores on the last ``bars`` bars (NaN where undefined)."""
+    grid: dict[str, dict[str, tuple[float, ...]]] = {}
+    for market, m in engine.markets.items():
+        lo = max(0, m.n - bars)
+        for name, sig in m.signals.items():
+            values = sig.score[lo : m.n] if len(sig.score) >= m.n else np.full(m.n - lo, np.nan)
+            grid.setdefault(name, {})[market] = tuple(float(v) for v in values)
+    return grid

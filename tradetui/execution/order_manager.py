@@ -143,11 +143,14 @@ class OrderManager:
                         Severity.ERROR,
                     )
                 )
-            self.orders[new.identifier] = new
-            self.journal.record(new)
+            # fills first, then the state: a crash in between leaves the order open in the
+            # journal (looked up again on restart, the fills re-stored idempotently), never
+            # finished with fills missing
             for fill in report.fills:
                 self.journal.record_fill(fill)
                 events.append(OrderFilled(fill.ts_ms, fill, new.purpose))
+            self.orders[new.identifier] = new
+            self.journal.record(new)
             if known is None or new.state is not known.state or not report.fills:
                 events.append(OrderUpdated(new.updated_ms, new))
             if new.state.is_terminal and known is not None:

@@ -27,7 +27,7 @@ class MarketCommands(Provider):
         app = self.app
         assert isinstance(app, TradeTuiApp)
         matcher = self.matcher(query)
-        for market in app.handle.engine.markets:
+        for market in app.handle.market_codes():
             score = matcher.match(f"market {market}")
             if score > 0:
                 yield Hit(
@@ -49,6 +49,11 @@ class TradeTuiApp(App[int]):
         Binding("right_square_bracket", "timeframe(1)", "Timeframe +", id="timeframe_up"),
         Binding("left_square_bracket", "timeframe(-1)", "Timeframe -", show=False, id="timeframe_down"),
         Binding("slash", "search_market", "Market", id="search"),
+        Binding("s", "open('strategies')", "Strategies", id="screen_strategies"),
+        Binding("b", "open('backtest')", "Backtest", id="screen_backtest"),
+        Binding("e", "open('settings')", "Settings", id="screen_settings"),
+        Binding("l", "open('logs')", "Logs", id="screen_logs"),
+        Binding("h", "open('history')", "History", id="screen_history"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit_app", "Quit", id="quit"),
         Binding("ctrl+c,ctrl+q", "force_quit", "Quit", show=False, priority=True, id="force_quit"),
@@ -137,6 +142,35 @@ class TradeTuiApp(App[int]):
             tf = board.cycle_timeframe(step)
             self.notify(f"chart timeframe {tf.value}", timeout=1.5)
 
+    def action_open(self, name: str) -> None:
+        """Open a screen on top of the dashboard (esc comes back)."""
+        from tradetui.ui.screens.backtest import BacktestScreen
+        from tradetui.ui.screens.history import HistoryScreen
+        from tradetui.ui.screens.logs import LogsScreen
+        from tradetui.ui.screens.settings import SettingsScreen
+        from tradetui.ui.screens.strategies import StrategiesScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, Dashboard):
+            self.pop_screen()
+        if type(self.screen).__name__.lower().startswith(name):
+            return
+        if name in ("settings", "history") and getattr(self.handle, "is_remote", False):
+            self.notify(f"{name} is not available over attach yet: open it in the engine's own terminal",
+                        severity="warning")
+            return
+        screen: Screen[None]
+        if name == "strategies":
+            screen = StrategiesScreen(self.handle)
+        elif name == "backtest":
+            screen = BacktestScreen()
+        elif name == "settings":
+            screen = SettingsScreen(self.handle)
+        elif name == "logs":
+            screen = LogsScreen(self.handle)
+        else:
+            screen = HistoryScreen(self.handle)
+        self.push_screen(screen)
+
     def action_search_market(self) -> None:
         self.action_command_palette()
 
@@ -153,7 +187,7 @@ class TradeTuiApp(App[int]):
 
     async def action_quit_app(self) -> None:
         snap = self.handle.snapshot()
-        if snap.positions or snap.orders:
+        if (snap.positions or snap.orders) and not self.handle.is_remote:  # detaching stops nothing
 
             async def answered(yes: bool | None) -> None:
                 if yes:
@@ -179,4 +213,12 @@ class TradeTuiApp(App[int]):
             )
         yield SystemCommand("Chart timeframe up", "coarser candles", partial(self.action_timeframe, 1))
         yield SystemCommand("Chart timeframe down", "finer candles", partial(self.action_timeframe, -1))
+        for name, text in (
+            ("strategies", "enable/disable, parameters, score heatmap"),
+            ("backtest", "run a backtest and read its report"),
+            ("settings", "edit risk limits and strategy parameters"),
+            ("logs", "every event, filtered"),
+            ("history", "orders and trades"),
+        ):
+            yield SystemCommand(f"Open {name}", text, partial(self.action_open, name))
         yield SystemCommand("Help", "every key", self.action_help)

@@ -130,7 +130,7 @@ async def _run_live(
     clock: ReplayClock,
     last_bar_s: int,
     *,
-    timeout_s: float = 30.0,
+    timeout_s: float = 90.0,
     during: Callable[[Engine], Awaitable[None]] | None = None,
 ) -> Engine:
     """Build the live session, start market time, run until the engine has ``last_bar_s``."""
@@ -150,7 +150,7 @@ async def _run_live(
         engine.poll()
     finally:
         session.handle.request_stop()
-        await asyncio.wait_for(run, 10)
+        await asyncio.wait_for(run, 30)
         await session.handle.shutdown()
         session.journal.close()
     return engine
@@ -301,7 +301,7 @@ async def test_candles_missed_during_an_outage_are_backfilled(
 
     async def cut_candles(engine: Engine) -> None:
         market = engine.markets[MARKET]
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # generous: CI machines are shared and busy
         while market.n < 60:  # trading normally first
             assert time.monotonic() < deadline
             await asyncio.sleep(0.02)
@@ -322,7 +322,9 @@ async def test_candles_missed_during_an_outage_are_backfilled(
         await outage.stop(proxy_runner)
         await runner.cleanup()
     assert outage.refused > 0
-    assert seen["bars_in_outage"] - seen["bars_at_cut"] <= 1  # the engine really got nothing meanwhile
+    # the engine got nothing during the outage but what one request already in flight at the cut
+    # carried (at most a page of 10 candles)
+    assert seen["bars_in_outage"] - seen["bars_at_cut"] <= 10
     bars = _bars(engine)
     assert bars == _file_bars(rows, bars[0][0], last_bar_s)  # every candle of the replay, no hole
 

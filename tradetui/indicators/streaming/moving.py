@@ -19,7 +19,7 @@ class RollingWindow:
     lasts longer than one window (O(1) amortised).
     """
 
-    __slots__ = ("_centre", "_since_exact", "_sum", "_sum_sq", "period", "values")
+    __slots__ = ("_centre", "_comp", "_comp_sq", "_since_exact", "_sum", "_sum_sq", "period", "values")
 
     def __init__(self, period: int) -> None:
         self.period = require_period(period)
@@ -27,6 +27,8 @@ class RollingWindow:
         self._centre = 0.0
         self._sum = 0.0
         self._sum_sq = 0.0
+        self._comp = 0.0  # Neumaier compensation terms: the rounding lost by each running sum
+        self._comp_sq = 0.0
         self._since_exact = 0
 
     @property
@@ -37,12 +39,12 @@ class RollingWindow:
         value = float(value)
         if len(self.values) == self.period:
             old = self.values[0] - self._centre
-            self._sum -= old
-            self._sum_sq -= old * old
+            self._sum, self._comp = _add(self._sum, self._comp, -old)
+            self._sum_sq, self._comp_sq = _add(self._sum_sq, self._comp_sq, -old * old)
         self.values.append(value)
         new = value - self._centre
-        self._sum += new
-        self._sum_sq += new * new
+        self._sum, self._comp = _add(self._sum, self._comp, new)
+        self._sum_sq, self._comp_sq = _add(self._sum_sq, self._comp_sq, new * new)
         self._since_exact += 1
         if self._since_exact >= self.period:
             self._recompute()
@@ -52,15 +54,26 @@ class RollingWindow:
         deviations = [v - self._centre for v in self.values]
         self._sum = math.fsum(deviations)
         self._sum_sq = math.fsum(d * d for d in deviations)
+        self._comp = self._comp_sq = 0.0
         self._since_exact = 0
 
     def mean(self) -> float:
-        return self._centre + self._sum / self.period
+        return self._centre + (self._sum + self._comp) / self.period
 
     def std(self) -> float:
         """Population standard deviation (divide by ``period``), clamped at 0."""
-        centred_mean = self._sum / self.period
-        return math.sqrt(max(self._sum_sq / self.period - centred_mean * centred_mean, 0.0))
+        centred_mean = (self._sum + self._comp) / self.period
+        return math.sqrt(max((self._sum_sq + self._comp_sq) / self.period - centred_mean * centred_mean, 0.0))
+
+
+def _add(total: float, comp: float, value: float) -> tuple[float, float]:
+    """Neumaier's compensated addition: the new running sum and its compensation term."""
+    result = total + value
+    if abs(total) >= abs(value):
+        comp += (total - result) + value
+    else:
+        comp += (value - result) + total
+    return result, comp
 
 
 class StreamingSMA:

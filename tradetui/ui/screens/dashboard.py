@@ -116,10 +116,14 @@ class Dashboard(Screen[None]):
 
     def _chart_bars(self) -> int:
         base = 200
-        if self.chart_timeframe is None or not self.handle.engine.markets:
+        engine_tf = self._engine_timeframe()
+        if self.chart_timeframe is None or engine_tf is None:
             return base
-        engine_tf = next(iter(self.handle.engine.markets.values())).timeframe
         return base * max(1, self.chart_timeframe.seconds // engine_tf.seconds)
+
+    def _engine_timeframe(self) -> Timeframe | None:
+        value = self.handle.timeframe()
+        return Timeframe(value) if value is not None else None
 
     def app_connection(self) -> str:
         mode = self.handle.mode
@@ -130,7 +134,7 @@ class Dashboard(Screen[None]):
         self.refresh_views()
 
     def cycle_timeframe(self, step: int) -> Timeframe:
-        engine_tf = next(iter(self.handle.engine.markets.values())).timeframe if self.handle.engine.markets else None
+        engine_tf = self._engine_timeframe()
         choices = [tf for tf in CHART_TIMEFRAMES if engine_tf is None or tf.seconds >= engine_tf.seconds]
         current = self.chart_timeframe or (engine_tf if engine_tf in choices else choices[0])
         k = (choices.index(current) + step) % len(choices) if current in choices else 0

@@ -1,0 +1,65 @@
+"""`tradetui attach`: the real TUI on a RemoteHandle, the engine headless in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from tradetui.control.client import AsyncControlClient
+from tradetui.control.remote_handle import RemoteHandle
+from tradetui.engine.handle import EngineHandle
+from tradetui.ui.app import TradeTuiApp
+from tradetui.ui.screens.dashboard import Dashboard
+from tradetui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from conftest import Cli, Headless  # the fixtures' types (tests/integration/control/conftest.py)
+
+
+async def _remote_state(cli: Cli, headless: Headless) -> str:
+    status = await asyncio.to_thread(cli.ctl_json, headless.data_dir, "status")
+    return str(status["state"])
+
+
+async def test_the_attached_tui_steers_the_remote_engine_and_detaches(headless: Headless, cli: Cli) -> None:
+    handle = RemoteHandle(AsyncControlClient(headless.token_file))
+    await handle.refresh()
+    app = TradeTuiApp(cast(EngineHandle, handle))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.6)
+        assert isinstance(app.screen, Dashboard)
+        status = app.screen.query_one(StatusBar)
+        assert status.data is not None and status.data.mode == "DEMO"
+        assert "RUNNING" in status.render().plain
+        await pilot.press("p")
+        deadline = time.monotonic() + 15
+        while await _remote_state(cli, headless) != "PAUSED":
+            assert time.monotonic() < deadline, "the remote engine did not pause"
+            await pilot.pause(0.2)
+        deadline = time.monotonic() + 5
+        while handle.snapshot().state.value != "PAUSED":  # the attached view follows
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+        await pilot.press("p")
+        deadline = time.monotonic() + 15
+        while await _remote_state(cli, headless) != "RUNNING":
+            assert time.monotonic() < deadline, "the remote engine did not resume"
+            await pilot.pause(0.2)
+        await pilot.press("q")  # no "positions open, quit?" dialog: detaching stops nothing
+        await pilot.pause(0.3)
+    assert app.return_code == 0
+    await asyncio.sleep(0.5)
+    assert headless.proc.poll() is None, "quitting the attached TUI stopped the engine"
+    assert headless.token_file.exists()
+    assert await _remote_state(cli, headless) == "RUNNING"
+    headless.proc.send_signal(signal.SIGINT)
+    assert await asyncio.to_thread(headless.proc.wait, 30) == 0
+    assert not headless.token_file.exists()
+
+
+async def test_attach_without_an_engine_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    out = await asyncio.to_thread(cli.run, "attach", "--data-dir", str(tmp_path))
+    assert out.returncode == 2 and "no running engine" in out.stderr and "Traceback" not in out.stderr

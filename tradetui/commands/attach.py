@@ -1,0 +1,66 @@
+"""`tradetui attach`: the TUI on an engine running in another process (usually headless).
+
+    tradetui attach [--data-dir DIR] [--theme NAME]
+
+Quitting detaches: the engine keeps running. The kill switch, pause/resume and strategy toggles
+go to the remote engine through its control API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+from tradetui.control.client import AsyncControlClient
+from tradetui.control.endpoint import ControlError, EngineNotRunning, token_file_path
+from tradetui.control.remote_handle import RemoteHandle
+
+EXIT_USAGE = 2
+
+
+def add_attach_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
+    attach: argparse.ArgumentParser = subparsers.add_parser(
+        "attach",
+        help="the TUI on a running engine (quitting leaves it running)",
+        description="Open the TUI on an engine started elsewhere (e.g. `tradetui --no-ui`) through its control API.",
+    )
+    attach.add_argument(
+        "--data-dir", dest="attach_data_dir", metavar="DIR", help="where the running engine keeps its data"
+    )
+    attach.add_argument("--theme", dest="attach_theme", metavar="NAME", help="UI theme")
+    return attach
+
+
+def run_attach_command(args: argparse.Namespace) -> int:
+    from tradetui.config import data_dir
+    from tradetui.logging_setup import configure_file_logging
+
+    directory = data_dir(getattr(args, "attach_data_dir", None) or getattr(args, "data_dir", None))
+    configure_file_logging(directory / "attach.log", level=logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return asyncio.run(_attach(token_file_path(directory), getattr(args, "attach_theme", None)))
+    except EngineNotRunning as exc:
+        print(f"error: {exc} (start one with `tradetui --no-ui`, or pass --data-dir)", file=sys.stderr)
+        return EXIT_USAGE
+    except ControlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _attach(token_file: Path, theme: str | None) -> int:
+    from tradetui.engine.handle import EngineHandle
+    from tradetui.ui.app import TradeTuiApp
+
+    handle = RemoteHandle(AsyncControlClient(token_file))
+    try:
+        await handle.refresh()  # fails here, before the screen opens, when nothing answers
+        # RemoteHandle has every method the screens call on a handle (see EngineControl)
+        app = TradeTuiApp(cast(EngineHandle, handle), theme=theme)
+        await app.run_async()
+        return app.return_code or 0
+    finally:
+        await handle.shutdown()

@@ -1,0 +1,176 @@
+"""`tradetui ctl`: steer a running engine (TUI or headless) through its local control API.
+
+    tradetui ctl [--data-dir DIR] [--json] status | metrics | pause | resume | reduce-only
+                 | kill [--flatten] | flatten | strategy NAME on|off
+
+The engine is found through the token file in the data dir (``control.json``). Exit status: 0
+done; 2 when no engine is running or the request names something wrong (unknown strategy);
+1 when the engine refused or failed otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from tradetui.control.client import ControlClient
+from tradetui.control.endpoint import ControlError, EngineNotRunning, token_file_path
+from tradetui.control.wire import snapshot_to_dict
+from tradetui.engine.read_model import EngineSnapshot
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def add_ctl_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
+    """Add ``ctl`` to the CLI's subparsers; returns it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", dest="ctl_data_dir", metavar="DIR", help="where the running engine keeps its data"
+    )
+    common.add_argument("--json", dest="ctl_json", action="store_true", help="print JSON on stdout")
+    ctl: argparse.ArgumentParser = subparsers.add_parser(
+        "ctl",
+        parents=[common],
+        help="steer a running engine: status, pause, resume, kill, strategy on/off, metrics",
+        description="Talk to a running engine (TUI or headless) through its local control API.",
+    )
+    # the options also work after the action (`ctl status --json`); SUPPRESS keeps the earlier value
+    late = argparse.ArgumentParser(add_help=False)
+    late.add_argument(
+        "--data-dir", dest="ctl_data_dir", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    late.add_argument("--json", dest="ctl_json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    actions = ctl.add_subparsers(dest="ctl_command", metavar="ACTION", required=True)
+    actions.add_parser("status", parents=[late], help="state, equity, PnL, positions, orders, strategies")
+    actions.add_parser("metrics", parents=[late], help="the Prometheus metrics text")
+    for name, text in (
+        ("pause", "no new entries (exits and stops still work)"),
+        ("resume", "allow entries again"),
+        ("reduce-only", "only orders that shrink positions"),
+    ):
+        action = actions.add_parser(name, parents=[late], help=text)
+        action.add_argument("--reason", dest="ctl_reason", metavar="TEXT", help="recorded with the state change")
+    kill = actions.add_parser("kill", parents=[late], help="kill switch: halt and cancel every open order")
+    kill.add_argument("--flatten", dest="ctl_flatten", action="store_true", help="also sell every position at market")
+    actions.add_parser("flatten", parents=[late], help="sell every position at market; keep running")
+    strategy = actions.add_parser("strategy", parents=[late], help="enable or disable a strategy")
+    strategy.add_argument("ctl_strategy", metavar="NAME")
+    strategy.add_argument("ctl_switch", metavar="on|off", choices=("on", "off"))
+    return ctl
+
+
+def run_ctl_command(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    stdout = out or sys.stdout
+    stderr = err or sys.stderr
+    from tradetui.config import data_dir
+
+    directory = data_dir(getattr(args, "ctl_data_dir", None) or getattr(args, "data_dir", None))
+    as_json = bool(getattr(args, "ctl_json", False))
+    try:
+        with ControlClient(token_file_path(directory)) as client:
+            return _act(client, args, stdout, as_json)
+    except EngineNotRunning as exc:
+        print(f"error: {exc} (start one with `tradetui` or `tradetui --no-ui`, or pass --data-dir)", file=stderr)
+        return EXIT_USAGE
+    except ControlError as exc:
+        print(f"error: {exc}", file=stderr)
+        return EXIT_USAGE if exc.status in (400, 404) else EXIT_FAILED
+
+
+def _act(client: ControlClient, args: argparse.Namespace, out: TextIO, as_json: bool) -> int:
+    command: str = args.ctl_command
+    if command == "metrics":
+        out.write(client.metrics())
+        return EXIT_OK
+    if command == "status":
+        snap = client.status()
+        if as_json:
+            _print_json(snapshot_to_dict(snap), out)
+        else:
+            _print_status(snap, out)
+        return EXIT_OK
+    reason: str | None = getattr(args, "ctl_reason", None)
+    send: dict[str, Callable[[], EngineSnapshot]] = {
+        "pause": lambda: client.pause(reason),
+        "resume": lambda: client.resume(reason),
+        "reduce-only": lambda: client.reduce_only(reason),
+        "kill": lambda: client.kill(flatten=bool(getattr(args, "ctl_flatten", False))),
+        "flatten": client.flatten,
+        "strategy": lambda: client.set_strategy_enabled(args.ctl_strategy, args.ctl_switch == "on"),
+    }
+    snap = send[command]()
+    if as_json:
+        _print_json(snapshot_to_dict(snap), out)
+        return EXIT_OK
+    line = f"engine {snap.state.value}" + (f": {snap.risk.reason}" if snap.risk.reason else "")
+    if command == "strategy":
+        view = next((s for s in snap.strategies if s.name == args.ctl_strategy), None)
+        if view is not None:
+            line = f"strategy {view.name} {'enabled' if view.enabled else 'disabled'}; {line}"
+    if command in ("kill", "flatten"):
+        line += f" ({len(snap.orders)} open order(s), {len(snap.positions)} position(s))"
+    print(line, file=out)
+    return EXIT_OK
+
+
+def _print_json(data: dict[str, Any], out: TextIO) -> None:
+    json.dump(data, out, indent=2)
+    out.write("\n")
+
+
+def _krw(value: Decimal) -> str:
+    return f"{value:,.0f}"
+
+
+def _print_status(snap: EngineSnapshot, out: TextIO) -> None:
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    risk = snap.risk
+    state = f"[bold]{snap.state.value}[/bold]" + (f" ({risk.reason})" if risk.reason else "")
+    console.print(f"{snap.mode} on {snap.exchange}: {state}")
+    limit = f" of -{_krw(risk.daily_loss_limit_krw)} limit" if risk.daily_loss_limit_krw is not None else ""
+    console.print(
+        f"equity {_krw(snap.equity)} KRW · cash {_krw(snap.cash)} · day PnL {risk.day_pnl:+,.0f}{limit}"
+        f" · realized {snap.realized_pnl:+,.0f} · fees {_krw(snap.fees_paid)}"
+    )
+    console.print(
+        f"{len(snap.positions)}/{risk.max_positions} positions · {len(snap.orders)} open orders · "
+        f"{snap.trades_closed} trades closed · {snap.bars_processed} bars"
+    )
+    if snap.positions:
+        table = Table("market", "volume", "avg", "last", "PnL KRW", "PnL %", "stop", title="Positions")
+        for p in snap.positions:
+            table.add_row(
+                p.market,
+                f"{p.volume:.8g}",
+                f"{p.avg_price:,.0f}",
+                f"{p.last_price:,.0f}" if p.last_price is not None else "–",
+                f"{p.pnl_krw:+,.0f}",
+                f"{p.pnl_pct:+.2f}",
+                f"{p.stop:,.0f}" if p.stop is not None else "–",
+            )
+        console.print(table)
+    if snap.orders:
+        table = Table("market", "side", "type", "price", "volume", "filled %", "state", "purpose", title="Open orders")
+        for o in snap.orders:
+            table.add_row(
+                o.market,
+                o.side,
+                o.ord_type,
+                f"{o.price:,.0f}" if o.price is not None else "–",
+                f"{o.volume:.8g}" if o.volume is not None else "–",
+                f"{o.filled_pct:.0f}",
+                o.state,
+                o.purpose,
+            )
+        console.print(table)
+    for s in snap.strategies:
+        console.print(f"strategy {s.name}: {'on' if s.enabled else 'off'} · {', '.join(s.markets) or 'no markets'}")

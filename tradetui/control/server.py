@@ -1,0 +1,378 @@
+"""The control API server: an :class:`EngineHandle` over HTTP, on loopback or a Unix socket only.
+
+A random bearer token is made at start and written, with the address and the pid, to the token
+file (mode 0600, see :mod:`tradetui.control.endpoint`); the file is removed on stop. Every request
+needs ``Authorization: Bearer <token>``.
+
+=======================================  ==========================================================
+``GET /health``                          ``{"status": "ok", "state", "mode", "exchange", "pid"}``
+``GET /status[?events=N]``               the snapshot (:func:`tradetui.control.wire.snapshot_to_dict`)
+``GET /metrics``                         Prometheus text format
+``GET /markets``                         ``{"timeframe", "markets": [...]}`` (watchlist rows)
+``GET /chart/{market}?bars=N``           candles, fills, stop/target and the book of one market
+``GET /events?after=TS_MS[&limit=N]``    ``{"events": [...]}``, newer than ``after``, oldest first
+``POST /pause`` / ``/resume``            optional ``{"reason": str}``
+``POST /reduce-only``                    optional ``{"reason": str}``
+``POST /kill``                           ``{"flatten": bool}`` (default false)
+``POST /flatten``                        sell every position at market, keep running
+``POST /strategies/{name}``              ``{"enabled": bool}``; 404 for an unknown name
+``POST /strategies/{name}/params``       ``{"param": value, ...}``; 400 with the reason when invalid
+=======================================  ==========================================================
+
+Commands answer with the new status (the same document as ``GET /status``). Errors are JSON
+``{"error": "..."}`` with 400, 401, 404 or 405. Handlers are short synchronous calls between two
+bars on the engine's own loop, so the engine never waits for a client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from tradetui.control.endpoint import (
+    ControlError,
+    Endpoint,
+    EngineNotRunning,
+    read_endpoint,
+    remove_endpoint,
+    token_file_path,
+    write_endpoint,
+)
+from tradetui.control.metrics import CONTENT_TYPE, render_metrics
+from tradetui.control.wire import chart_to_dict, event_to_dict, markets_to_list, snapshot_to_dict
+from tradetui.core.events import Event
+from tradetui.engine.handle import EngineHandle
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_EVENTS = 2000
+MAX_CHART_BARS = 5000
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def require_loopback(host: str) -> str:
+    """The host to bind, or ``ValueError`` when it is not a loopback address."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"the control API binds loopback only (127.0.0.1 or ::1); {host!r} is not an IP") from None
+    if not address.is_loopback:
+        raise ValueError(f"the control API binds loopback only (127.0.0.1 or ::1), not {host}")
+    return host
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+class ControlServer:
+    """Serve ``handle`` until :meth:`stop`; ``async with ControlServer(...) as server:`` does both."""
+
+    def __init__(
+        self,
+        handle: EngineHandle,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        unix_socket: Path | None = None,
+        token_file: Path,
+    ) -> None:
+        self.handle = handle
+        self.unix_socket = unix_socket
+        self.host = require_loopback(host) if unix_socket is None else None
+        self.port = port
+        self.token_file = token_file
+        self.token = ""
+        self.endpoint: Endpoint | None = None
+        self._runner: web.AppRunner | None = None
+        self._events: Counter[str] = Counter()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> ControlServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        if self.unix_socket is not None:
+            return "http://localhost"
+        host = f"[{self.host}]" if self.host is not None and ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the control server is already running")
+        self.token = secrets.token_urlsafe(32)
+        runner = web.AppRunner(self._build_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site: web.BaseSite
+            if self.unix_socket is not None:
+                self.unix_socket.parent.mkdir(parents=True, exist_ok=True)
+                if self.unix_socket.is_socket():  # left over by a process that died
+                    self.unix_socket.unlink()
+                site = web.UnixSite(runner, str(self.unix_socket))
+                await site.start()
+                os.chmod(self.unix_socket, 0o600)
+            else:
+                assert self.host is not None
+                site = web.TCPSite(runner, self.host, self.port)
+                await site.start()
+                self.port = next(int(a[1]) for a in runner.addresses if isinstance(a, tuple))
+            self.endpoint = Endpoint(
+                pid=os.getpid(),
+                url=self.url,
+                host=self.host,
+                port=self.port if self.unix_socket is None else None,
+                unix_socket=None if self.unix_socket is None else str(self.unix_socket),
+                token=self.token,
+                started_ms=int(time.time() * 1000),
+            )
+            write_endpoint(self.token_file, self.endpoint)
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.handle.engine.listeners.append(self._count_events)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        with contextlib.suppress(ValueError):
+            self.handle.engine.listeners.remove(self._count_events)
+        remove_endpoint(self.token_file, self.token)
+        await runner.cleanup()
+        if self.unix_socket is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.unix_socket.unlink()
+
+    def _count_events(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self._events[event.severity.name.lower()] += 1
+
+    # --- app -----------------------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._errors, self._auth], client_max_size=MAX_BODY_BYTES)
+        app.add_routes(
+            [
+                web.get("/health", self._health),
+                web.get("/status", self._status),
+                web.get("/metrics", self._metrics),
+                web.get("/markets", self._markets),
+                web.get("/chart/{market}", self._chart),
+                web.get("/events", self._event_list),
+                web.post("/pause", self._pause),
+                web.post("/resume", self._resume),
+                web.post("/reduce-only", self._reduce_only),
+                web.post("/kill", self._kill),
+                web.post("/flatten", self._flatten),
+                web.post("/strategies/{name}", self._strategy_enabled),
+                web.post("/strategies/{name}/params", self._strategy_params),
+            ]
+        )
+        return app
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except _ApiError as exc:
+            return _error(exc.status, exc.message)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return _error(exc.status, exc.reason)
+        except Exception:
+            log.exception("control API: %s %s failed", request.method, request.path)
+            return _error(500, "internal error (see the engine's log)")
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        scheme, _, presented = header.partition(" ")
+        expected = self.token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected):
+            response = _error(401, "missing or wrong bearer token (see the token file)")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="tradetui"'
+            return response
+        return await handler(request)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        if not request.can_read_body:
+            return {}
+        try:
+            data = json.loads(await request.text() or "{}")
+        except json.JSONDecodeError as exc:
+            raise _ApiError(400, f"the body is not JSON ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise _ApiError(400, "the body must be a JSON object")
+        return data
+
+    @staticmethod
+    def _int_query(request: web.Request, key: str, default: int, low: int, high: int) -> int:
+        text = request.query.get(key)
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            raise _ApiError(400, f"{key} must be a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise _ApiError(400, f"{key} must be between {low} and {high}")
+        return value
+
+    @staticmethod
+    def _flag(body: dict[str, Any], key: str, default: bool | None) -> bool:
+        value = body.get(key, default)
+        if not isinstance(value, bool):
+            raise _ApiError(400, f"{key!r} must be true or false")
+        return value
+
+    @staticmethod
+    def _reason(body: dict[str, Any], default: str) -> str:
+        reason = body.get("reason", default)
+        if not isinstance(reason, str) or not reason.strip():
+            raise _ApiError(400, "'reason' must be a non-empty string")
+        return reason[:200]
+
+    def _status_response(self) -> web.Response:
+        return web.json_response(snapshot_to_dict(self.handle.snapshot()))
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def _health(self, request: web.Request) -> web.Response:
+        snap = self.handle.snapshot(max_events=1)
+        return web.json_response(
+            {
+                "status": "ok",
+                "state": snap.state.value,
+                "mode": self.handle.mode,
+                "exchange": self.handle.exchange,
+                "pid": os.getpid(),
+            }
+        )
+
+    async def _status(self, request: web.Request) -> web.Response:
+        events = self._int_query(request, "events", 50, 1, MAX_EVENTS)
+        return web.json_response(snapshot_to_dict(self.handle.snapshot(max_events=events)))
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        text = render_metrics(self.handle.snapshot(max_events=1), events_by_severity=self._events)
+        return web.Response(body=text.encode(), headers={"Content-Type": CONTENT_TYPE})
+
+    async def _markets(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"timeframe": self.handle.timeframe(), "markets": markets_to_list(self.handle.markets())}
+        )
+
+    async def _chart(self, request: web.Request) -> web.Response:
+        market = request.match_info["market"]
+        bars = self._int_query(request, "bars", 120, 1, MAX_CHART_BARS)
+        chart = self.handle.chart(market, bars)
+        if chart is None:
+            raise _ApiError(404, f"unknown market {market!r}; trading: {', '.join(self.handle.market_codes())}")
+        return web.json_response(chart_to_dict(chart))
+
+    async def _event_list(self, request: web.Request) -> web.Response:
+        after = self._int_query(request, "after", -1, -1, 2**62)
+        limit = self._int_query(request, "limit", 200, 1, MAX_EVENTS)
+        events = [e for e in self.handle.snapshot(max_events=MAX_EVENTS).events if e.ts_ms > after][-limit:]
+        return web.json_response({"events": [event_to_dict(e) for e in events]})
+
+    # --- commands ------------------------------------------------------------------------------
+
+    async def _pause(self, request: web.Request) -> web.Response:
+        self.handle.pause(self._reason(await self._body(request), "paused through the control API"))
+        return self._status_response()
+
+    async def _resume(self, request: web.Request) -> web.Response:
+        self.handle.resume(self._reason(await self._body(request), "resumed through the control API"))
+        return self._status_response()
+
+    async def _reduce_only(self, request: web.Request) -> web.Response:
+        self.handle.reduce_only(self._reason(await self._body(request), "reduce-only set through the control API"))
+        return self._status_response()
+
+    async def _kill(self, request: web.Request) -> web.Response:
+        flatten = self._flag(await self._body(request), "flatten", False)
+        self.handle.kill(flatten=flatten)
+        return self._status_response()
+
+    async def _flatten(self, request: web.Request) -> web.Response:
+        self.handle.flatten()
+        return self._status_response()
+
+    async def _strategy_enabled(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        enabled = self._flag(await self._body(request), "enabled", None)
+        try:
+            self.handle.set_strategy_enabled(name, enabled)
+        except KeyError as exc:
+            raise _ApiError(404, str(exc.args[0]) if exc.args else f"unknown strategy {name!r}") from None
+        return self._status_response()
+
+    async def _strategy_params(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        changes = await self._body(request)
+        try:
+            self.handle.set_params(name, changes)
+        except KeyError as exc:
+            raise _ApiError(404, str(exc.args[0]) if exc.args else f"unknown strategy {name!r}") from None
+        except ValueError as exc:
+            raise _ApiError(400, str(exc)) from None
+        return self._status_response()
+
+
+async def start_control_server(handle: EngineHandle, *, data_dir: Path) -> ControlServer | None:
+    """The control API of a session (headless or TUI) on 127.0.0.1, its token file in ``data_dir``.
+
+    None (with a warning) when another live engine already owns that token file or the server
+    cannot start: the engine runs on without a control API rather than not at all."""
+    token_file = token_file_path(data_dir)
+    try:
+        other = read_endpoint(token_file)
+    except (EngineNotRunning, ControlError):
+        other = None  # none, stale or unreadable: ours to replace
+    if other is not None and other.pid != os.getpid():
+        log.warning(
+            "another engine (pid %d) serves the control API from %s; this one runs without it", other.pid, token_file
+        )
+        return None
+    server = ControlServer(handle, token_file=token_file)
+    try:
+        await server.start()
+    except OSError as exc:
+        log.warning("the control API could not start (%s); the engine runs without it", exc)
+        return None
+    log.info("control API on %s (token file %s)", server.url, token_file)
+    return server

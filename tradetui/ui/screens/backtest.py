@@ -1,0 +1,195 @@
+"""Backtest from the TUI: pick a strategy, candles and a period; the run goes in a thread worker
+with a progress bar and can be cancelled; the results are the same report as the CLI's
+(metrics, equity and drawdown plots, monthly returns, trades) plus the trades on the chart."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+from rich.console import Group
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
+from textual.worker import get_current_worker
+
+from tradetui.backtest.metrics import compute_metrics
+from tradetui.backtest.report import render_report
+from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
+from tradetui.core.clock import parse_utc
+from tradetui.core.types import Side
+from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.synthetic import generate_market
+from tradetui.engine.read_model import ChartData
+from tradetui.errors import TradetuiError
+from tradetui.indicators.series import BarSeries
+from tradetui.strategies import registry
+from tradetui.ui.widgets.candle_chart import render_candles
+
+
+class BacktestCancelled(Exception):
+    pass
+
+
+def trades_chart(series: BarSeries, result: BacktestResult, bars: int = 200) -> ChartData:
+    lo = max(0, len(series) - bars)
+    first = int(series.ts_s[lo])
+    fills = [f for f in result.fills if f.market == series.market and f.ts_ms // 1000 >= first]
+    return ChartData(
+        series.market,
+        series.timeframe.value,
+        tuple(int(t) for t in series.ts_s[lo:]),
+        tuple(series.open[lo:].tolist()),
+        tuple(series.high[lo:].tolist()),
+        tuple(series.low[lo:].tolist()),
+        tuple(series.close[lo:].tolist()),
+        tuple(series.volume[lo:].tolist()),
+        tuple((f.ts_ms // 1000, float(f.price)) for f in fills if f.side is Side.BID),
+        tuple((f.ts_ms // 1000, float(f.price)) for f in fills if f.side is Side.ASK),
+        None,
+        None,
+        None,
+    )
+
+
+class BacktestScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="backtest.back"),
+        Binding("ctrl+r", "run", "Run", id="backtest.run"),
+        Binding("ctrl+x", "cancel", "Cancel run", id="backtest.cancel"),
+    ]
+
+    class Progress(Message):
+        def __init__(self, fraction: float) -> None:
+            super().__init__()
+            self.fraction = fraction
+
+    def __init__(self, default_data: str = "") -> None:
+        super().__init__()
+        self.default_data = default_data
+        self._cancel = threading.Event()
+        self.result: BacktestResult | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="bt-form"):
+            yield Select(
+                [(n, n) for n in registry.available()],
+                value=registry.available()[0],
+                allow_blank=False,
+                id="bt-strategy",
+            )
+            yield Input(self.default_data, placeholder="candle CSV (empty: synthetic)", id="bt-data")
+            yield Input("", placeholder="from (UTC date)", id="bt-from")
+            yield Input("", placeholder="to", id="bt-to")
+            yield Input("10000000", placeholder="cash KRW", id="bt-cash")
+            yield Button("Run [ctrl+r]", id="bt-run", variant="primary")
+            yield Button("Cancel [ctrl+x]", id="bt-cancel", variant="error", disabled=True)
+        yield ProgressBar(total=1.0, show_eta=True, id="bt-progress")
+        yield Label("", id="bt-status")
+        with VerticalScroll(id="bt-results"):
+            yield Static(id="bt-report")
+            yield Static(id="bt-chart")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "bt-run":
+            self.action_run()
+        elif event.button.id == "bt-cancel":
+            self.action_cancel()
+
+    def _inputs(self) -> tuple[str, BarSeries, Decimal]:
+        strategy = str(self.query_one("#bt-strategy", Select).value)
+        path = self.query_one("#bt-data", Input).value.strip()
+        series = read_candles_csv(path) if path else generate_market("KRW-SYN", bars=200_000, seed=11)
+        start, end = (self.query_one(f"#bt-{k}", Input).value.strip() for k in ("from", "to"))
+        if start or end:
+            lo = int(np.searchsorted(series.ts_s, parse_utc(start) // 1000)) if start else 0
+            hi = int(np.searchsorted(series.ts_s, parse_utc(end) // 1000)) if end else len(series)
+            series = series.slice(lo, hi)
+        if len(series) == 0:
+            raise TradetuiError("no candles in the chosen period")
+        try:
+            cash = Decimal(self.query_one("#bt-cash", Input).value.strip())
+        except InvalidOperation:
+            raise TradetuiError("cash must be a number of KRW") from None
+        return strategy, series, cash
+
+    def action_run(self) -> None:
+        try:
+            strategy, series, cash = self._inputs()
+        except (TradetuiError, ValueError, OSError) as exc:
+            self.query_one("#bt-status", Label).update(Text(f"✗ {exc}", style="bold red"))
+            return
+        self._cancel.clear()
+        self.query_one("#bt-run", Button).disabled = True
+        self.query_one("#bt-cancel", Button).disabled = False
+        self.query_one("#bt-status", Label).update(f"running {strategy} on {len(series):,} {series.timeframe} bars…")
+        self.run_backtest(strategy, series, cash)
+
+    def action_cancel(self) -> None:
+        self._cancel.set()
+
+    @work(thread=True, exclusive=True, group="backtest")
+    def run_backtest(self, strategy_name: str, series: BarSeries, cash: Decimal) -> None:
+        worker = get_current_worker()
+        strategy = registry.create(strategy_name, {"timeframe": series.timeframe.value})
+
+        def progress(fraction: float) -> None:
+            if self._cancel.is_set() or worker.is_cancelled:
+                raise BacktestCancelled
+            self.post_message(self.Progress(fraction))
+
+        try:
+            result = run_backtest([series], [strategy], BacktestSetup(cash_krw=cash), progress=progress)
+        except BacktestCancelled:
+            self.app.call_from_thread(self._finished, None, None, "cancelled")
+            return
+        metrics = compute_metrics(
+            ts_s=result.ts_s,
+            equity=result.equity,
+            exposure=result.exposure,
+            trades=result.trades,
+            starting_cash=cash,
+            fees_paid=result.fees_paid,
+            bar_interval_s=result.bar_seconds,
+        )
+        report = render_report(
+            metrics,
+            title=f"Backtest: {strategy_name}",
+            trades=result.trades,
+            ts_s=result.ts_s,
+            equity=result.equity,
+            width=110,
+            strategy=strategy_name,
+            markets=result.markets,
+        )
+        chart = render_candles(trades_chart(series, result), 110, 18)
+        self.app.call_from_thread(
+            self._finished,
+            result,
+            Group(report, Text("Trades on the chart"), chart),
+            f"done: {len(result.trades)} trades in {result.elapsed_s:.2f} s",
+        )
+
+    def on_backtest_screen_progress(self, message: Progress) -> None:
+        self.query_one("#bt-progress", ProgressBar).update(progress=message.fraction)
+
+    def _finished(self, result: BacktestResult | None, report: Group | None, status: str) -> None:
+        self.result = result
+        self.query_one("#bt-run", Button).disabled = False
+        self.query_one("#bt-cancel", Button).disabled = True
+        self.query_one("#bt-status", Label).update(status)
+        if report is not None:
+            self.query_one("#bt-progress", ProgressBar).update(progress=1.0)
+            self.query_one("#bt-report", Static).update(report)
+
+
+def default_data_path(candidates: list[Path]) -> str:
+    return next((str(p) for p in candidates if p.exists()), "")

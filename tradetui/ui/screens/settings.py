@@ -1,0 +1,179 @@
+"""Settings: edit risk limits and strategy parameters with validation, preview the change,
+apply it to the running engine and record it in config_history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from tradetui.commands.compose import limits_from, sizing_from
+from tradetui.config import RiskConfig, format_validation_error
+from tradetui.engine.handle import EngineHandle
+from tradetui.risk.limits import AccountLimits
+from tradetui.risk.sizing import SizingRules
+from tradetui.strategies import registry
+
+RESTART_FIELDS = {"timeframe"}
+"""Parameters a running engine cannot change (its candles are built for them)."""
+
+
+def risk_values(sizing: SizingRules, limits: AccountLimits) -> dict[str, Any]:
+    return {
+        "sizing": sizing.method.value,
+        "fraction_pct": sizing.fraction_pct,
+        "risk_pct": sizing.risk_pct,
+        "atr_mult": sizing.atr_mult,
+        "min_order_krw": str(sizing.min_order_krw),
+        "max_weight_pct": sizing.max_weight_pct,
+        "max_open_positions": limits.max_open_positions,
+        "max_exposure_pct": limits.max_exposure_pct,
+        "daily_loss_pct": limits.daily_loss_pct,
+        "daily_loss_krw": None if limits.daily_loss_krw is None else str(limits.daily_loss_krw),
+        "max_consecutive_losses": limits.max_consecutive_losses,
+        "cooldown_minutes": limits.cooldown_minutes,
+    }
+
+
+def parse_value(text: str, current: Any) -> Any:
+    """Field text back to a value of the current value's kind ("" → None)."""
+    raw = text.strip()
+    if raw == "" or raw.lower() == "none":
+        return None
+    if isinstance(current, bool):
+        return raw.lower() in ("1", "true", "yes", "on")
+    if isinstance(current, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+class SettingsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="settings.back"),
+        Binding("ctrl+s", "apply", "Apply", id="settings.apply"),
+    ]
+
+    def __init__(self, handle: EngineHandle) -> None:
+        super().__init__()
+        self.handle = handle
+        sizing, limits = handle.risk_settings()
+        self.risk_now = risk_values(sizing, limits)
+        snap = handle.snapshot(max_events=0)
+        self.strategy = snap.strategies[0].name if snap.strategies else None
+        self.params_now: dict[str, Any] = dict(snap.strategies[0].params) if snap.strategies else {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="settings-columns"):
+            with VerticalScroll(id="settings-risk"):
+                yield Static("Risk", classes="pane-title")
+                for key, value in self.risk_now.items():
+                    with Horizontal(classes="field"):
+                        yield Label(key, classes="field-label")
+                        yield Input("" if value is None else str(value), id=f"risk-{key}")
+            with VerticalScroll(id="settings-strategy"):
+                if self.strategy:
+                    yield Static(f"Strategy {self.strategy}", classes="pane-title")
+                    for key, value in self.params_now.items():
+                        with Horizontal(classes="field"):
+                            yield Label(key + (" (restart)" if key in RESTART_FIELDS else ""), classes="field-label")
+                            yield Input(
+                                "" if value is None else str(value), id=f"param-{key}", disabled=key in RESTART_FIELDS
+                            )
+                with Horizontal(id="settings-buttons"):
+                    yield Button("Preview", id="preview")
+                    yield Button("Apply [ctrl+s]", id="apply", variant="primary")
+                yield Static(id="preview-box")
+        yield Footer()
+
+    def _edits(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        risk = {k: parse_value(self.query_one(f"#risk-{k}", Input).value, v) for k, v in self.risk_now.items()}
+        params = {k: parse_value(self.query_one(f"#param-{k}", Input).value, v) for k, v in self.params_now.items()}
+        return risk, params
+
+    def _changes(self) -> list[tuple[str, Any, Any]]:
+        risk, params = self._edits()
+        changes = [(f"risk.{k}", self.risk_now[k], v) for k, v in risk.items() if v != self.risk_now[k]]
+        changes += [
+            (f"{self.strategy}.{k}", self.params_now[k], v) for k, v in params.items() if v != self.params_now[k]
+        ]
+        return changes
+
+    def _validate(self) -> tuple[RiskConfig | None, dict[str, Any], str]:
+        risk, params = self._edits()
+        try:
+            risk_config = RiskConfig.model_validate(risk)
+        except ValidationError as exc:
+            return None, params, format_validation_error(exc, "settings", RiskConfig).replace("config settings: ", "")
+        if self.strategy:
+            try:
+                registry.create(self.strategy, params)
+            except ValueError as exc:
+                return None, params, str(exc)
+        return risk_config, params, ""
+
+    def show_preview(self) -> bool:
+        box = self.query_one("#preview-box", Static)
+        _, _, problem = self._validate()
+        changes = self._changes()
+        text = Text()
+        if problem:
+            text.append(f"✗ {problem}\n", style="bold red")
+        if not changes:
+            text.append("no changes", style="dim")
+        for name, old, new in changes:
+            text.append(f"{name}: ", style="bold")
+            text.append(f"{old}", style="red")
+            text.append(" → ")
+            text.append(f"{new}\n", style="green")
+        if changes and not problem:
+            text.append("applies from the next decision on; no restart needed", style="dim")
+        box.update(text)
+        return not problem and bool(changes)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "preview":
+            self.show_preview()
+        elif event.button.id == "apply":
+            self.action_apply()
+
+    def action_apply(self) -> None:
+        if not self.show_preview():
+            self.notify(
+                "nothing applied: fix the fields marked in the preview" if self._changes() else "no changes",
+                severity="warning",
+            )
+            return
+        risk_config, params, _ = self._validate()
+        assert risk_config is not None
+        changes = self._changes()
+        note = "; ".join(f"{n}: {o} -> {v}" for n, o, v in changes)
+        self.handle.set_risk(sizing_from(risk_config), limits_from(risk_config), note=f"settings changed: {note}")
+        if self.strategy and any(name.startswith(f"{self.strategy}.") for name, _, _ in changes):
+            self.handle.set_params(self.strategy, params)
+        self.risk_now, _ = self._edits()
+        self.params_now = params
+        self.record(note, risk_config, params)
+        self.notify("applied: " + note, timeout=6)
+
+    @work(exclusive=True, group="settings")
+    async def record(self, note: str, risk: RiskConfig, params: dict[str, Any]) -> None:
+        lines = ["[risk]"] + [
+            f"{k} = {json.dumps(v)}" for k, v in risk.model_dump(mode="json").items() if v is not None
+        ]
+        if self.strategy:
+            lines += ["", "[[strategies]]", f'name = "{self.strategy}"', "[strategies.params]"]
+            lines += [f"{k} = {json.dumps(v)}" for k, v in params.items() if v is not None]
+        stored = await self.handle.save_config_change("\n".join(lines) + "\n", note)
+        if not stored:
+            self.notify("not recorded in config_history: this session has no database", severity="warning")
