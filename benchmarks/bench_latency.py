@@ -174,7 +174,7 @@ async def _measure(args: argparse.Namespace, ws_port: int, tcp_port: int, journa
         resting.submit(resting.limit(code, Side.BID, Decimal("5000"), Decimal("2"), purpose="bench", strategy="bench"))
     paper.drain()
     venue = SocketVenue(tcp_port)
-    journal = SqliteOrderJournal(journal_path, mode="paper")
+    journal = SqliteOrderJournal(journal_path, mode="paper", durability=args.durability)
     om = OrderManager(cast(Any, venue), journal, clock, id_prefix="bench")
     profile = UPBIT.with_base_url("http://127.0.0.1:1", f"ws://127.0.0.1:{ws_port}")
     stream = ExchangeStream(profile, [Subscription("trade", tuple(codes))], clock, max_reconnects=0)
@@ -242,6 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markets", type=int, default=50)
     parser.add_argument("--triggers", type=int, default=5, help="markets whose trades trigger an order")
     parser.add_argument("--journal-dir", help="where the SQLite journal lives (default: a temp dir)")
+    parser.add_argument(
+        "--durability",
+        choices=("process", "power"),
+        default="process",
+        help="intent-log commits: process (paper default) or power (fsync per order, live default)",
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.runs <= 20 and 0 < args.seconds <= 120 and 1 <= args.triggers <= args.markets <= 500):
         parser.error("runs 1..20, seconds 0..120, 1 <= triggers <= markets <= 500")
@@ -286,6 +292,8 @@ def _table(results: list[dict[str, float]], args: argparse.Namespace) -> None:
         f"{args.runs} runs × {args.seconds:g} s (medians, [min – max] across runs = run-to-run noise)"
     )
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f}, Python {sys.version.split()[0]}")
+    kept = "fsync per order" if args.durability == "power" else "survives a kill of the process"
+    print(f"intent log durability: {args.durability} ({kept})")
     print(f"{'metric':<48}{'median':>10}  [min – max]")
     rows = [
         ("messages received / s", "msg_per_s", 1.0, 0),

@@ -183,6 +183,14 @@ class UiConfig(_Model):
 class StorageConfig(_Model):
     database: str | None = None
     """SQLite file; the platform data directory when omitted."""
+    durability: str = Field("auto", pattern="^(auto|process|power)$")
+    """The intent log's commits survive: "process" a crash or kill of tradetui; "power" also a power
+    loss (an fsync per order, slower); "auto" = power for live trading, process otherwise."""
+
+    def journal_durability(self, live: bool) -> str:
+        if self.durability == "auto":
+            return "power" if live else "process"
+        return self.durability
 
 
 AlertKindName = Literal["signal", "fill", "exit", "position", "risk", "strategy", "error", "notice", "report"]

@@ -81,7 +81,9 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
     # its clock is moved by the bars, from the close of the warm-up history on
     bar_time = not live and config.execution.paper_fills == "next_open"
     clock: LiveClock | SimClock = SimClock(0) if bar_time else LiveClock()
-    journal = SqliteOrderJournal(database, mode="live" if live else "paper")
+    journal = SqliteOrderJournal(
+        database, mode="live" if live else "paper", durability=config.storage.journal_durability(live)
+    )
     try:
         return await _compose(config, client, feed, journal, clock=clock, bar_time=bar_time, database=database)
     except BaseException:

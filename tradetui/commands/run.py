@@ -96,7 +96,7 @@ def build_session(
     clock = SimClock(first_ms)
     book = rules_for(config)
     venue = SimulatedVenue(book, clock, cash_krw=config.account.cash_krw, slippage_bps=config.execution.slippage_bps)
-    journal = SqliteOrderJournal(database, mode="paper")
+    journal = SqliteOrderJournal(database, mode="paper", durability=config.storage.journal_durability(False))
     engine = Engine(
         clock=clock,
         venue=venue,

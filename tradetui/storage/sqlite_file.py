@@ -55,8 +55,14 @@ def _restrict(path: Path) -> None:
         os.chmod(path, FILE_MODE)
 
 
-def configure_sqlite_connection(dbapi_connection: Any) -> None:
-    """Apply tradetui's settings to a fresh DB-API SQLite connection (sqlite3 or SQLAlchemy's aiosqlite adapter)."""
+def configure_sqlite_connection(dbapi_connection: Any, *, synchronous: str = "FULL") -> None:
+    """Apply tradetui's settings to a fresh DB-API SQLite connection (sqlite3 or SQLAlchemy's aiosqlite adapter).
+
+    In WAL mode ``synchronous=NORMAL`` keeps every committed transaction through a crash or kill
+    of the process (the WAL is in the OS's hands at commit); ``FULL`` also survives a power loss
+    or an OS crash, at the price of an fsync per commit."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("synchronous must be FULL or NORMAL")
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -65,7 +71,7 @@ def configure_sqlite_connection(dbapi_connection: Any) -> None:
         (journal_mode,) = cursor.fetchone()
         if str(journal_mode).lower() not in ("wal", "memory"):
             raise RuntimeError(f"SQLite refused WAL journaling (got {journal_mode!r})")
-        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()

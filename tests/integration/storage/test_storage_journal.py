@@ -90,3 +90,17 @@ def test_a_failed_write_raises_and_leaves_no_transaction_open(tmp_path: Path) ->
 def test_an_invalid_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         SqliteOrderJournal(tmp_path / "j.sqlite", mode="demo")
+
+
+def test_durability_chooses_the_fsync_policy(tmp_path: Path) -> None:
+    from tradetui.config import StorageConfig
+
+    with SqliteOrderJournal(tmp_path / "p.sqlite", durability="process") as journal:
+        assert journal._connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    with SqliteOrderJournal(tmp_path / "f.sqlite", durability="power") as journal:
+        assert journal._connection().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    with pytest.raises(ValueError, match="durability"):
+        SqliteOrderJournal(tmp_path / "x.sqlite", durability="sometimes")
+    auto = StorageConfig()
+    assert auto.journal_durability(live=True) == "power" and auto.journal_durability(live=False) == "process"
+    assert StorageConfig(durability="power").journal_durability(live=False) == "power"
