@@ -246,7 +246,7 @@ def _run_engine(args: argparse.Namespace) -> int:
                 return await run_headless(session.handle)
             from tradetui.ui.app import TradeTuiApp
 
-            app = TradeTuiApp(session.handle, theme=config.ui.theme)
+            app = TradeTuiApp(session.handle, theme=config.ui.theme, keys=config.ui.keys)
             await app.run_async()
             return app.return_code or 0
         finally:

@@ -176,6 +176,8 @@ class BacktestConfig(_Model):
 
 
 class UiConfig(_Model):
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Remapped keys by binding id, e.g. kill = "ctrl+k" (ids: `?` in the app lists the keys)."""
     theme: str | None = None
     """tradetui-dark (default), tradetui-light, tradetui-high-contrast, a theme from themes/ or a Textual theme."""
 

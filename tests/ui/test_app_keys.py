@@ -15,8 +15,7 @@ from tradetui.ui.widgets.status_bar import StatusBar
 
 
 def _app(tmp_path: Path, bars: int = 400) -> TradeTuiApp:
-    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=400.0, max_bars=bars,
-                            now_s=1_800_000_000)
+    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=400.0, max_bars=bars, now_s=1_800_000_000)
     return TradeTuiApp(session.handle)
 
 
@@ -86,3 +85,30 @@ async def test_timeframe_keys_rescale_the_chart(tmp_path: Path) -> None:
         await pilot.press("left_square_bracket")
         await pilot.pause(0.3)
         assert board.query_one("#chart").data.timeframe == "1m"  # type: ignore[attr-defined]
+
+
+async def test_keys_can_be_remapped_and_quit_asks_with_open_positions(tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    from tradetui.ui.screens.kill_dialog import ConfirmQuit
+
+    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=400.0, max_bars=400, now_s=1_800_000_000)
+    app = TradeTuiApp(session.handle, keys={"kill": "x", "nonsense": "y"})
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("x")
+        assert isinstance(app.screen, KillDialog)  # the kill switch moved to x
+        await pilot.press("escape")
+        await pilot.press("k")
+        assert isinstance(app.screen, Dashboard)  # and k no longer opens it
+        for _ in range(150):  # run the demo until a position is open (bounded)
+            if app.handle.snapshot().positions:
+                break
+            await pilot.pause(0.1)
+        assert app.handle.snapshot().positions
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("escape")
+        assert isinstance(app.screen, Dashboard)
+        await pilot.press("slash")  # market search opens the command palette
+        await pilot.pause(0.2)
+        assert app.screen.query(Input)

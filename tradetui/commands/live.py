@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
@@ -14,7 +14,15 @@ from tradetui.commands.run import RunningSession
 from tradetui.commands.state import StateStore
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import LiveClock, SimClock
-from tradetui.core.events import Event, ExitTriggered, OrderFilled, OrderUpdated, PositionClosed, PositionOpened
+from tradetui.core.events import (
+    Event,
+    ExitTriggered,
+    FeedStateChanged,
+    OrderFilled,
+    OrderUpdated,
+    PositionClosed,
+    PositionOpened,
+)
 from tradetui.core.orders import Fill, Order
 from tradetui.core.types import ZERO
 from tradetui.credentials import ApiKeys, env_names, load_keys
@@ -23,6 +31,7 @@ from tradetui.engine.exchange_feed import ExchangeFeed, pump_stream
 from tradetui.engine.exchange_venue import ExchangeVenue, total_krw
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.portfolio import Portfolio, Position
+from tradetui.engine.read_model import LinkStatus
 from tradetui.engine.restore import restore_position
 from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
@@ -175,8 +184,35 @@ async def _compose(
         feed=feed.bars(),
         on_stop=on_stop,
         companions=companions,
+        order_history=store.order_history,
+        save_config=store.save_config,
+        link=_link_status(engine, client),
     )
     return RunningSession(handle, journal, store)
+
+
+def _link_status(engine: Engine, client: ExchangeClient) -> Callable[[], LinkStatus]:
+    """The stream's last state, the newest REST round trip and the rate budget left."""
+    state = {"value": "connecting"}
+
+    def follow(events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, FeedStateChanged):
+                state["value"] = "connected" if event.state in ("connected", "restored") else event.state
+
+    engine.listeners.append(follow)
+
+    def status() -> LinkStatus:
+        transport = client.transport
+        parts = []
+        for group in ("order", "default", "candle"):
+            left = transport.budget.remaining(group)
+            limit = client.profile.limit_for(group)
+            if left is not None:
+                parts.append(f"{group} {left}" + (f"/{limit.calls}" if limit is not None else ""))
+        return LinkStatus(state["value"], transport.last_round_trip_ms, ", ".join(parts))
+
+    return status
 
 
 async def _restore_and_reconcile(

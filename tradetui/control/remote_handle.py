@@ -21,7 +21,7 @@ from tradetui.control.client import AsyncControlClient, MarketList
 from tradetui.control.endpoint import ControlError
 from tradetui.core.orders import Order
 from tradetui.core.trades import ClosedTrade
-from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, MarketView
+from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, LinkStatus, MarketView
 from tradetui.risk.limits import AccountLimits
 from tradetui.risk.sizing import SizingRules
 from tradetui.strategies import registry
@@ -227,6 +227,9 @@ class RemoteHandle:
 
     def markets(self) -> tuple[MarketView, ...]:
         return self._markets.rows
+
+    def link_status(self) -> LinkStatus:
+        return LinkStatus("attached")
 
     def market_codes(self) -> list[str]:
         return [row.market for row in self._markets.rows]

@@ -22,6 +22,7 @@ from tradetui.engine.read_model import (
     ChartData,
     EngineSnapshot,
     EventView,
+    LinkStatus,
     MarketView,
     OrderView,
     PositionView,
@@ -90,6 +91,8 @@ class EngineControl(Protocol):
 
     def markets(self) -> tuple[MarketView, ...]: ...
 
+    def link_status(self) -> LinkStatus: ...
+
     def market_codes(self) -> list[str]: ...
 
     def timeframe(self) -> str | None: ...
@@ -112,6 +115,7 @@ class EngineHandle:
         companions: Sequence[Callable[[], Awaitable[None]]] = (),
         order_history: Callable[[int], Awaitable[list[Order]]] | None = None,
         save_config: Callable[[str, str], Awaitable[None]] | None = None,
+        link: Callable[[], LinkStatus] | None = None,
     ) -> None:
         """``companions`` run beside the feed for as long as it runs (a stream, a venue's
         order polling); they are cancelled when the engine stops."""
@@ -126,6 +130,7 @@ class EngineHandle:
         self._companions = list(companions)
         self._order_history = order_history
         self._save_config = save_config
+        self._link = link
         engine.listeners.append(self._fan_out)
 
     # --- events --------------------------------------------------------------------------------
@@ -265,6 +270,11 @@ class EngineHandle:
 
     def risk_settings(self) -> tuple[SizingRules, AccountLimits]:
         return self.engine.settings.sizing, self.engine.risk.limits
+
+    def link_status(self) -> LinkStatus:
+        if self._link is not None:
+            return self._link()
+        return LinkStatus("simulated")
 
     def market_codes(self) -> list[str]:
         return list(self.engine.markets)

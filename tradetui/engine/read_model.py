@@ -96,6 +96,18 @@ class EngineSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """How the engine reaches its market: shown in the status bar and the risk pane."""
+
+    state: str
+    """"simulated", "connected", "disconnected", "stale", "attached"."""
+    latency_ms: float | None = None
+    """Round trip of the newest REST request."""
+    headroom: str = ""
+    """Rate-limit budget left, e.g. "order 11/12, default 28/30"."""
+
+
+@dataclass(frozen=True, slots=True)
 class MarketView:
     """One row of the watchlist."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -81,6 +82,8 @@ class RestTransport:
         self.max_get_attempts = max_get_attempts
         self.max_delete_attempts = max_delete_attempts
         self.last_response_headers: httpx.Headers | None = None
+        self.last_round_trip_ms: float | None = None
+        """Time of the newest request on the wire (for the status bar)."""
         """Headers of the newest answer (any status): its ``Date`` and rate-limit headers (``tradetui doctor``)."""
 
     @property
@@ -143,7 +146,9 @@ class RestTransport:
             await self.budget.acquire(group)
             request = self._build(verb, path, params, private)
             try:
+                sent_at = time.perf_counter()
                 response = await self.http.send(request)
+                self.last_round_trip_ms = (time.perf_counter() - sent_at) * 1000
             except httpx.TransportError as exc:
                 if creating:
                     log.warning("order POST got no answer (%s); state unknown", type(exc).__name__, extra=extra)

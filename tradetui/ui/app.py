@@ -4,7 +4,7 @@ database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -66,13 +66,14 @@ class TradeTuiApp(App[int]):
         theme: str | None = None,
         themes_dir: Path | None = None,
         start_engine: bool = True,
+        keys: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.handle = handle
-        self.connection = "live"
         self._start_engine = start_engine
         self._theme_name = theme
         self._themes_dir = themes_dir
+        self._keys = dict(keys or {})
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -83,6 +84,16 @@ class TradeTuiApp(App[int]):
             self.theme = self._theme_name
         elif "tradetui-dark" in self.available_themes:
             self.theme = "tradetui-dark"
+        if self._keys:
+            known = {b.id for b in self.BINDINGS if isinstance(b, Binding) and b.id}
+            unknown = sorted(set(self._keys) - known)
+            if unknown:
+                self.notify(
+                    f"[ui.keys] unknown binding id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                    severity="warning",
+                    timeout=10,
+                )
+            self.set_keymap({k: v for k, v in self._keys.items() if k in known})
         self.push_screen(Dashboard(self.handle))
         if self._start_engine:
             self.run_worker(self.handle.run(), group="engine", exit_on_error=False, name="engine")
@@ -155,8 +166,9 @@ class TradeTuiApp(App[int]):
         if type(self.screen).__name__.lower().startswith(name):
             return
         if name in ("settings", "history") and getattr(self.handle, "is_remote", False):
-            self.notify(f"{name} is not available over attach yet: open it in the engine's own terminal",
-                        severity="warning")
+            self.notify(
+                f"{name} is not available over attach yet: open it in the engine's own terminal", severity="warning"
+            )
             return
         screen: Screen[None]
         if name == "strategies":

@@ -74,7 +74,7 @@ class Dashboard(Screen[None]):
             with Vertical(id="left"):
                 yield Static("Watchlist", classes="pane-title")
                 yield Watchlist(id="watchlist")
-                yield Static("Risk", classes="pane-title")
+                yield Static("Risk", classes="pane-title", id="risk-title")
                 yield RiskPanel(id="risk")
             with Vertical(id="center"):
                 yield CandleChart(id="chart")
@@ -97,13 +97,17 @@ class Dashboard(Screen[None]):
     def refresh_views(self) -> None:
         handle = self.handle
         snap = handle.snapshot()
-        self.query_one(StatusBar).data = snap
-        self.query_one(StatusBar).connection = self.app_connection()
+        link = handle.link_status()
+        status = self.query_one(StatusBar)
+        status.data = snap
+        status.connection = link.state + (f" {link.latency_ms:.0f} ms" if link.latency_ms is not None else "")
         rows = handle.markets()
         self.query_one(Watchlist).show(rows)
         if self.selected is None and rows:
             self.selected = rows[0].market
-        self.query_one(RiskPanel).data = snap
+        risk = self.query_one(RiskPanel)
+        risk.data = snap
+        risk.headroom = link.headroom or ("not limited" if link.state == "simulated" else "n/a")
         self.query_one(PositionsTable).show(snap.positions)
         self.query_one(OrdersTable).show(snap.orders)
         self.query_one(EventLog).show(snap.events)
@@ -124,10 +128,6 @@ class Dashboard(Screen[None]):
     def _engine_timeframe(self) -> Timeframe | None:
         value = self.handle.timeframe()
         return Timeframe(value) if value is not None else None
-
-    def app_connection(self) -> str:
-        mode = self.handle.mode
-        return "simulated" if mode in ("DEMO", "BACKTEST") else getattr(self.app, "connection", "live")
 
     def on_watchlist_market_selected(self, message: Watchlist.MarketSelected) -> None:
         self.selected = message.market

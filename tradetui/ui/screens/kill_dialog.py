@@ -28,9 +28,9 @@ class KillDialog(ModalScreen[str | None]):
             yield Label("[b]KILL SWITCH[/b] — the engine halts: no new orders.", id="kill-title")
             yield Label(f"{self.orders} open order(s) will be cancelled; {self.positions} position(s) are open.")
             with Horizontal(id="kill-buttons"):
-                yield Button("Cancel orders only [c]", id="cancel", variant="warning")
-                yield Button("Cancel and flatten [f]", id="flatten", variant="error")
-                yield Button("Back [esc]", id="back")
+                yield Button("Cancel orders only \\[c]", id="cancel", variant="warning")
+                yield Button("Cancel and flatten \\[f]", id="flatten", variant="error")
+                yield Button("Back \\[esc]", id="back")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None if event.button.id == "back" else event.button.id)
@@ -58,8 +58,8 @@ class ConfirmQuit(ModalScreen[bool]):
             yield Label(f"{self.positions} position(s) and {self.orders} open order(s).")
             yield Label("Quit anyway? Open orders are cancelled; positions and their stops are stored.")
             with Horizontal():
-                yield Button("Quit [y]", id="yes", variant="error")
-                yield Button("Stay [esc]", id="no")
+                yield Button("Quit \\[y]", id="yes", variant="error")
+                yield Button("Stay \\[esc]", id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

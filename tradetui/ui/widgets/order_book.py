@@ -11,7 +11,7 @@ from tradetui.ui.formatting import price, volume
 
 
 class OrderBookLadder(Static):
-    DEFAULT_CSS = "OrderBookLadder { width: 26; }"
+    DEFAULT_CSS = "OrderBookLadder { width: 26; height: 1fr; }"
 
     data: reactive[OrderBook | None] = reactive(None)
 

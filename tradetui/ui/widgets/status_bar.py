@@ -33,7 +33,8 @@ class StatusBar(Static):
             return line.append(" tradetui — starting… ", style="bold")
         line.append(f" {snap.mode} ", style=_MODE_STYLE.get(snap.mode, "bold reverse"))
         line.append(f" {snap.exchange} ", style="bold")
-        conn_style = "green" if self.connection.startswith("live") or self.connection == "simulated" else "yellow"
+        healthy = self.connection.startswith(("connected", "simulated", "attached"))
+        conn_style = "green" if healthy else "yellow"
         line.append(f"● {self.connection} ", style=conn_style)
         line.append(" equity ", style="dim")
         line.append(f"{krw(snap.equity)} ", style="bold")

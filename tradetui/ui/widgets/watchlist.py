@@ -9,9 +9,11 @@ from textual.widgets import DataTable
 
 from tradetui.engine.read_model import MarketView
 from tradetui.ui.formatting import compact_krw, pct, price
+from tradetui.ui.widgets.synced_table import Cells, SyncedTable
 
 
-class Watchlist(DataTable[object]):
+class Watchlist(SyncedTable):
+    COLUMN_KEYS = ("mark", "market", "price", "chg", "turnover")
     DEFAULT_CSS = "Watchlist { height: auto; max-height: 14; }"
 
     class MarketSelected(Message):
@@ -22,31 +24,29 @@ class Watchlist(DataTable[object]):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for label, key in (("", "mark"), ("coin", "market"), ("price", "price"), ("chg", "chg"), ("24h", "turnover")):
+        for label, key in zip(("", "coin", "price", "chg", "24h"), self.COLUMN_KEYS, strict=True):
             self.add_column(label, key=key)
 
     def show(self, rows: tuple[MarketView, ...]) -> None:
-        present = {str(k.value) for k in self.rows}
-        for row in rows:
-            mark = (
-                Text("●", style="bold cyan")
-                if row.has_position
-                else Text("▲", style="bold green")
-                if row.signal
-                else Text(" ")
-            )
-            cells = (
-                mark,
-                row.market.split("-", 1)[-1],
-                Text(price(row.last), justify="right"),
-                pct(row.change_pct),
-                Text(compact_krw(row.turnover_24h), justify="right"),
-            )
-            if row.market in present:
-                for column, value in zip(("mark", "market", "price", "chg", "turnover"), cells, strict=True):
-                    self.update_cell(row.market, column, value, update_width=True)
-            else:
-                self.add_row(*cells, key=row.market)
+        """Show ``rows``; only the cells that changed since the last call are written."""
+        self.sync([(row.market, self._cells(row)) for row in rows])
+
+    @staticmethod
+    def _cells(row: MarketView) -> Cells:
+        mark = (
+            Text("●", style="bold cyan")
+            if row.has_position
+            else Text("▲", style="bold green")
+            if row.signal
+            else Text(" ")
+        )
+        return (
+            mark,
+            row.market.split("-", 1)[-1],
+            Text(price(row.last), justify="right"),
+            pct(row.change_pct),
+            Text(compact_krw(row.turnover_24h), justify="right"),
+        )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
