@@ -193,7 +193,9 @@ class TradeTuiApp(App[int]):
             board.refresh_views()
 
     def action_help(self) -> None:
-        rows = [(b.key, b.description) for b in self.BINDINGS if isinstance(b, Binding) and b.description]
+        rows = [
+            (self.get_key_display(b), b.description) for b in self.BINDINGS if isinstance(b, Binding) and b.description
+        ]
         rows += [("ctrl+p", "command palette"), ("esc", "close a dialog")]
         self.push_screen(HelpScreen(rows))
 

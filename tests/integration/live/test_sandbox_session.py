@@ -19,6 +19,9 @@ from tradetui.sandbox.state import SandboxState
 from tradetui.storage.journal import SqliteOrderJournal
 from tradetui.storage.repository import SqliteRepository
 
+# heavy: sandbox servers and engine processes; run one after another in one xdist worker
+pytestmark = pytest.mark.xdist_group("heavy")
+
 
 def _config(profile: str, port: int, mode: str) -> dict[str, object]:
     return {

@@ -41,6 +41,9 @@ from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.market import MarketSpec
 from tradetui.sandbox.state import SandboxState
 
+# heavy: sandbox servers and engine processes; run one after another in one xdist worker
+pytestmark = pytest.mark.xdist_group("heavy")
+
 MARKET = "KRW-BTC"
 PARAMS: dict[str, Any] = {"stop_pct": 0.4, "take_profit_pct": 0.8, "trailing_pct": 0.3}
 """Breakout with the default lookbacks and tighter exits, so it trades often on 1m BTC."""

@@ -20,6 +20,9 @@ from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.market import MarketSpec
 from tradetui.sandbox.state import SandboxState
 
+# heavy: sandbox servers and engine processes; run one after another in one xdist worker
+pytestmark = pytest.mark.xdist_group("heavy")
+
 MINUTE_MS = 60_000
 FIRST_ROW = 3900
 HISTORY_ROWS = 100

@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
+# heavy: sandbox servers and engine processes; run one after another in one xdist worker
+pytestmark = pytest.mark.xdist_group("heavy")
+
 
 def _load(name: str) -> ModuleType:
     key = f"resilience_test_{name}"

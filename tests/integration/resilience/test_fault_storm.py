@@ -21,6 +21,9 @@ from tradetui.engine.exchange_venue import ExchangeVenue
 from tradetui.sandbox.app import serve
 from tradetui.storage.journal import SqliteOrderJournal
 
+# heavy: sandbox servers and engine processes; run one after another in one xdist worker
+pytestmark = pytest.mark.xdist_group("heavy")
+
 
 def _load(name: str) -> ModuleType:
     key = f"resilience_test_{name}"

@@ -5,6 +5,9 @@ hands each widget its slice (attributes down)."""
 
 from __future__ import annotations
 
+import gc
+from dataclasses import replace
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -89,6 +92,13 @@ class Dashboard(Screen[None]):
     def on_mount(self) -> None:
         self.set_interval(0.25, self.refresh_views)
         self.refresh_views()
+        # The heap built at start-up (imports, market history, the widgets: ~200k objects) is
+        # long-lived; left to the collector, each full pass over it stalls the UI for 0.2 s.
+        # Frozen, it is skipped by every collection until the dashboard goes away.
+        self.call_after_refresh(gc.freeze)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "-narrow")
@@ -115,7 +125,9 @@ class Dashboard(Screen[None]):
             chart = handle.chart(self.selected, bars=self._chart_bars())
             if chart is not None and self.chart_timeframe is not None:
                 chart = rescale(chart, self.chart_timeframe)
-            self.query_one(CandleChart).data = chart
+            # the book changes with every stream message, the candles once a bar: the chart gets
+            # no book, so it is drawn again only when its candles, fills or exits change
+            self.query_one(CandleChart).data = replace(chart, book=None) if chart is not None else None
             self.query_one(OrderBookLadder).data = chart.book if chart is not None else None
 
     def _chart_bars(self) -> int:

@@ -32,6 +32,7 @@ class StatusBar(Static):
         if snap is None:
             return line.append(" tradetui — starting… ", style="bold")
         line.append(f" {snap.mode} ", style=_MODE_STYLE.get(snap.mode, "bold reverse"))
+        line.append(f" {snap.state.value} ", style=_STATE_STYLE[snap.state])
         line.append(f" {snap.exchange} ", style="bold")
         healthy = self.connection.startswith(("connected", "simulated", "attached"))
         conn_style = "green" if healthy else "yellow"
@@ -44,7 +45,5 @@ class StatusBar(Static):
         line.append(f"{krw(risk.day_pnl, signed=True)}", style=day_style)
         if risk.daily_loss_limit_krw:
             line.append(f" / -{krw(risk.daily_loss_limit_krw)} ({risk.daily_loss_used_pct:.0f}% used) ", style="dim")
-        line.append(" ")
-        line.append(f" {snap.state.value} ", style=_STATE_STYLE[snap.state])
         line.append(f"  {kst_time(snap.ts_ms)} KST", style="dim")
         return line
