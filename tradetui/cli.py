@@ -12,7 +12,6 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from tradetui import __version__
 from tradetui.errors import ConfigError, DataError, TradetuiError
@@ -259,12 +258,6 @@ def _run_engine(args: argparse.Namespace) -> int:
             session.journal.close()
 
     return asyncio.run(run_session())
-
-
-def _default_data_dir(path: str | None) -> Path:
-    from tradetui.config import data_dir
-
-    return data_dir(path)
 
 
 if __name__ == "__main__":  # pragma: no cover
