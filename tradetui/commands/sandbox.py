@@ -173,7 +173,8 @@ async def _serve(args: argparse.Namespace) -> int:
             await stop.wait()
             log.info("sandbox stopping")
         finally:
-            await asyncio.wait_for(server.stop(), timeout=15)
+            async with asyncio.timeout(15):
+                await server.stop()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError, RuntimeError):

@@ -102,9 +102,11 @@ class RemoteHandle:
                     self._lost(exc)
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                    async with asyncio.timeout(self.poll_interval_s):
+                        await self._wake.wait()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._commands.join(), DRAIN_TIMEOUT_S)
+                async with asyncio.timeout(DRAIN_TIMEOUT_S):
+                    await self._commands.join()
         finally:
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
@@ -144,12 +146,14 @@ class RemoteHandle:
         self.request_stop()
         if self._running:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._run_done.wait(), DRAIN_TIMEOUT_S + 1)
+                async with asyncio.timeout(DRAIN_TIMEOUT_S + 1):
+                    await self._run_done.wait()
         else:
             while not self._commands.empty():
                 command = self._commands.get_nowait()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._send(command), DRAIN_TIMEOUT_S)
+                    async with asyncio.timeout(DRAIN_TIMEOUT_S):
+                        await self._send(command)
         if not self._closed:
             self._closed = True
             await self.client.aclose()
@@ -167,7 +171,8 @@ class RemoteHandle:
                 after = max(after, event.ts_ms)
                 yield event
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.poll_interval_s)
+                async with asyncio.timeout(self.poll_interval_s):
+                    await self._stop.wait()
 
     # --- commands ------------------------------------------------------------------------------
 

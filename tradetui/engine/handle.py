@@ -200,8 +200,7 @@ class EngineHandle:
                 done, _ = await asyncio.wait({next_bar, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
                 if next_bar not in done:
                     next_bar.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                        await next_bar
+                    await asyncio.wait({next_bar})  # unlike awaiting it, never swallows a cancel of run()
                     break
                 try:
                     bar = next_bar.result()
@@ -213,8 +212,7 @@ class EngineHandle:
                     log.exception("engine failed on a bar of %s", bar.market)
         finally:
             stop_wait.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stop_wait
+            await asyncio.wait({stop_wait})
             aclose = getattr(feed, "aclose", None)
             if aclose is not None:
                 with contextlib.suppress(Exception):

@@ -341,7 +341,8 @@ class ExchangeStream:
             wait = max(0.05, min(self.ping_interval_s - (loop.time() - last_ping), self.stale_after_s - quiet_s))
             started = loop.time()
             try:
-                frame = await asyncio.wait_for(conn.recv(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    frame = await conn.recv()
             except TimeoutError:
                 now = loop.time()
                 quiet_s += now - started

@@ -226,7 +226,8 @@ class AlertRouter:
                 continue
             timeout = None if deadline is None else max(0.0, deadline - self._now_s())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     def _drain_intake(self, now: float) -> None:
         if self._intake_lost:

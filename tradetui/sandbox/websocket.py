@@ -650,7 +650,8 @@ class StreamSession:
 
     async def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(TimeoutError, ConnectionError):
-            await asyncio.wait_for(self.socket.close(code=code, message=reason.encode()), CLOSE_TIMEOUT_S)
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self.socket.close(code=code, message=reason.encode())
 
     async def fail(self, error: StreamError) -> None:
         log.debug("websocket error %s: %s", error.name, error.message)
@@ -828,7 +829,8 @@ class StreamSession:
             while not self.socket.closed:
                 timeout = None if interval is None else max(0.0, last_status + interval - loop.time())
                 try:
-                    first = await asyncio.wait_for(queue.get(), timeout)
+                    async with asyncio.timeout(timeout):
+                        first = await queue.get()
                 except TimeoutError:
                     await self._send_control({"status": "UP"})
                     last_status = loop.time()
