@@ -112,3 +112,33 @@ async def test_keys_can_be_remapped_and_quit_asks_with_open_positions(tmp_path: 
         await pilot.press("slash")  # market search opens the command palette
         await pilot.pause(0.2)
         assert app.screen.query(Input)
+
+
+async def test_narrow_terminal_keeps_the_essentials_in_view(tmp_path: Path) -> None:
+    """At 80×24 the status bar switches to its short form (the clock and the day's PnL against
+    the loss limit still fit in the line) and the footer goes compact."""
+    from textual.widgets import Footer
+
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        wide = app.screen.query_one(StatusBar).render().plain
+        assert "equity" in wide and "used)" in wide and not app.screen.query_one(Footer).compact
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        status = app.screen.query_one(StatusBar)
+        narrow = status.render().plain.rstrip()
+        assert len(narrow) <= 80, narrow
+        assert narrow.endswith("KST") and " eq " in narrow and "% of limit)" in narrow
+        assert app.screen.query_one(Footer).compact
+
+
+def test_status_line_drops_the_least_important_first() -> None:
+    from tradetui.ui.widgets.status_bar import fit
+
+    segments = [(" LIVE ", "", 9), (" REDUCE_ONLY ", "", 10), (" bithumb ", "", 4), ("● disconnected ", "", 6)]
+    segments += [(" day ", "", 8), ("-1,234,567", "", 8), (" (100% of limit)", "", 5), ("  23:40 KST", "", 8)]
+    line = fit(segments, 60).plain
+    assert line == " LIVE  REDUCE_ONLY ● disconnected  day -1,234,567  23:40 KST"
+    assert fit(segments, 200).plain == "".join(text for text, _, _ in segments)
+    assert fit(segments, 5).plain == " REDUCE_ONLY "  # the engine state is the last to go

@@ -20,8 +20,7 @@ from tradetui.ui.widgets.event_log import EventLog
 
 
 def _app(tmp_path: Path, bars: int = 600) -> TradeTuiApp:
-    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=500.0, max_bars=bars,
-                            now_s=1_800_000_000)
+    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=500.0, max_bars=bars, now_s=1_800_000_000)
     return TradeTuiApp(session.handle)
 
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
 from tradetui.backtest.metrics import compute_metrics
@@ -32,6 +32,13 @@ from tradetui.errors import TradetuiError
 from tradetui.indicators.series import BarSeries
 from tradetui.strategies import registry
 from tradetui.ui.widgets.candle_chart import render_candles
+from tradetui.ui.widgets.footer import KeysFooter
+
+
+def _titled(field: Input, title: str) -> Input:
+    """An input labelled in its top border: the label costs no row and stays when it is filled."""
+    field.border_title = title
+    return field
 
 
 class BacktestCancelled(Exception):
@@ -85,10 +92,10 @@ class BacktestScreen(Screen[None]):
                 allow_blank=False,
                 id="bt-strategy",
             )
-            yield Input(self.default_data, placeholder="candle CSV (empty: synthetic)", id="bt-data")
-            yield Input("", placeholder="from (UTC date)", id="bt-from")
-            yield Input("", placeholder="to", id="bt-to")
-            yield Input("10000000", placeholder="cash KRW", id="bt-cash")
+            yield _titled(Input(self.default_data, placeholder="empty: synthetic market", id="bt-data"), "candle CSV")
+            yield _titled(Input("", placeholder="YYYY-MM-DD", id="bt-from"), "from (UTC)")
+            yield _titled(Input("", placeholder="YYYY-MM-DD", id="bt-to"), "to (UTC)")
+            yield _titled(Input("10000000", placeholder="KRW", id="bt-cash"), "cash KRW")
             yield Button("Run [ctrl+r]", id="bt-run", variant="primary")
             yield Button("Cancel [ctrl+x]", id="bt-cancel", variant="error", disabled=True)
         yield ProgressBar(total=1.0, show_eta=True, id="bt-progress")
@@ -96,7 +103,7 @@ class BacktestScreen(Screen[None]):
         with VerticalScroll(id="bt-results"):
             yield Static(id="bt-report")
             yield Static(id="bt-chart")
-        yield Footer()
+        yield KeysFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "bt-run":

@@ -11,7 +11,7 @@ from dataclasses import replace
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tradetui.core.market import Timeframe
 from tradetui.data.aggregate import resample
@@ -20,6 +20,7 @@ from tradetui.engine.read_model import ChartData
 from tradetui.indicators.series import BarSeries
 from tradetui.ui.widgets.candle_chart import CandleChart
 from tradetui.ui.widgets.event_log import EventLog
+from tradetui.ui.widgets.footer import KeysFooter
 from tradetui.ui.widgets.order_book import OrderBookLadder
 from tradetui.ui.widgets.risk_panel import RiskPanel
 from tradetui.ui.widgets.status_bar import StatusBar
@@ -87,7 +88,7 @@ class Dashboard(Screen[None]):
                 yield OrdersTable(id="orders")
             yield OrderBookLadder(id="book")
         yield EventLog(id="events")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_interval(0.25, self.refresh_views)

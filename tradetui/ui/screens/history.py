@@ -7,10 +7,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tradetui.engine.handle import EngineHandle
 from tradetui.ui.formatting import kst_datetime, pct, price, signed_krw, volume
+from tradetui.ui.widgets.footer import KeysFooter
 
 
 class HistoryScreen(Screen[None]):
@@ -28,7 +29,7 @@ class HistoryScreen(Screen[None]):
         yield DataTable(id="trades", cursor_type="row")
         yield Static("Orders (newest first)", classes="pane-title")
         yield DataTable(id="order-history", cursor_type="row")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         trades: DataTable[object] = self.query_one("#trades", DataTable)

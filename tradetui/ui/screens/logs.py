@@ -6,11 +6,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Select
+from textual.widgets import Input, Select
 
 from tradetui.core.events import Severity
 from tradetui.engine.handle import EngineHandle
 from tradetui.ui.widgets.event_log import EventLog
+from tradetui.ui.widgets.footer import KeysFooter
 
 LEVELS = [
     ("all", int(Severity.DEBUG)),
@@ -55,7 +56,7 @@ class LogsScreen(Screen[None]):
             )
             yield Input(placeholder="search…", id="search")
         yield EventLog(id="all-events")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.reload()

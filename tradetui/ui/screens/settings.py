@@ -13,34 +13,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
-from tradetui.commands.compose import limits_from, sizing_from
+from tradetui.commands.compose import limits_from, risk_values, sizing_from
 from tradetui.config import RiskConfig, format_validation_error
 from tradetui.engine.handle import EngineHandle
-from tradetui.risk.limits import AccountLimits
-from tradetui.risk.sizing import SizingRules
 from tradetui.strategies import registry
+from tradetui.ui.widgets.footer import KeysFooter
 
 RESTART_FIELDS = {"timeframe"}
 """Parameters a running engine cannot change (its candles are built for them)."""
-
-
-def risk_values(sizing: SizingRules, limits: AccountLimits) -> dict[str, Any]:
-    return {
-        "sizing": sizing.method.value,
-        "fraction_pct": sizing.fraction_pct,
-        "risk_pct": sizing.risk_pct,
-        "atr_mult": sizing.atr_mult,
-        "min_order_krw": str(sizing.min_order_krw),
-        "max_weight_pct": sizing.max_weight_pct,
-        "max_open_positions": limits.max_open_positions,
-        "max_exposure_pct": limits.max_exposure_pct,
-        "daily_loss_pct": limits.daily_loss_pct,
-        "daily_loss_krw": None if limits.daily_loss_krw is None else str(limits.daily_loss_krw),
-        "max_consecutive_losses": limits.max_consecutive_losses,
-        "cooldown_minutes": limits.cooldown_minutes,
-    }
 
 
 def parse_value(text: str, current: Any) -> Any:
@@ -80,7 +62,7 @@ class SettingsScreen(Screen[None]):
                 for key, value in self.risk_now.items():
                     with Horizontal(classes="field"):
                         yield Label(key, classes="field-label")
-                        yield Input("" if value is None else str(value), id=f"risk-{key}")
+                        yield Input("" if value is None else str(value), id=f"risk-{key}", compact=True)
             with VerticalScroll(id="settings-strategy"):
                 if self.strategy:
                     yield Static(f"Strategy {self.strategy}", classes="pane-title")
@@ -88,13 +70,16 @@ class SettingsScreen(Screen[None]):
                         with Horizontal(classes="field"):
                             yield Label(key + (" (restart)" if key in RESTART_FIELDS else ""), classes="field-label")
                             yield Input(
-                                "" if value is None else str(value), id=f"param-{key}", disabled=key in RESTART_FIELDS
+                                "" if value is None else str(value),
+                                id=f"param-{key}",
+                                disabled=key in RESTART_FIELDS,
+                                compact=True,
                             )
                 with Horizontal(id="settings-buttons"):
-                    yield Button("Preview", id="preview")
-                    yield Button("Apply [ctrl+s]", id="apply", variant="primary")
+                    yield Button("Preview", id="preview", compact=True)
+                    yield Button("Apply [ctrl+s]", id="apply", variant="primary", compact=True)
                 yield Static(id="preview-box")
-        yield Footer()
+        yield KeysFooter()
 
     def _edits(self) -> tuple[dict[str, Any], dict[str, Any]]:
         risk = {k: parse_value(self.query_one(f"#risk-{k}", Input).value, v) for k, v in self.risk_now.items()}

@@ -9,9 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tradetui.engine.handle import EngineHandle
+from tradetui.ui.widgets.footer import KeysFooter
 
 
 def heatmap(grid: dict[str, tuple[float, ...]]) -> Table:
@@ -51,7 +52,7 @@ class StrategiesScreen(Screen[None]):
         yield DataTable(id="strategy-table", cursor_type="row")
         yield Static("Score heatmap, last 30 bars (green: above the breakout level, red: below)", classes="pane-title")
         yield Static(id="heatmap")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -20,6 +20,24 @@ _STATE_STYLE = {
 }
 
 
+WIDE_COLUMNS = 110
+"""Below this width the bar uses its short form, so the clock and the day's PnL stay on screen."""
+
+Segment = tuple[str, str, int]
+"""Text, style and priority: when the line is too long the lowest priority goes first."""
+
+
+def fit(segments: list[Segment], width: int) -> Text:
+    """The segments that fit in ``width`` cells, in their order, dropping the least important."""
+    kept = list(segments)
+    while len(kept) > 1 and sum(len(text) for text, _, _ in kept) > width:
+        kept.remove(min(kept, key=lambda seg: seg[2]))
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for text, style, _ in kept:
+        line.append(text, style=style)
+    return line
+
+
 class StatusBar(Static):
     DEFAULT_CSS = "StatusBar { height: 1; }"
 
@@ -28,22 +46,32 @@ class StatusBar(Static):
 
     def render(self) -> Text:
         snap = self.data
-        line = Text(no_wrap=True, overflow="ellipsis")
         if snap is None:
-            return line.append(" tradetui — starting… ", style="bold")
-        line.append(f" {snap.mode} ", style=_MODE_STYLE.get(snap.mode, "bold reverse"))
-        line.append(f" {snap.state.value} ", style=_STATE_STYLE[snap.state])
-        line.append(f" {snap.exchange} ", style="bold")
+            return Text(" tradetui — starting… ", style="bold")
+        width = self.size.width or WIDE_COLUMNS
+        wide = width >= WIDE_COLUMNS
         healthy = self.connection.startswith(("connected", "simulated", "attached"))
-        conn_style = "green" if healthy else "yellow"
-        line.append(f"● {self.connection} ", style=conn_style)
-        line.append(" equity ", style="dim")
-        line.append(f"{krw(snap.equity)} ", style="bold")
+        # short form: a healthy link shows only its round trip ("● 38 ms"), a bad one its state
+        link = self.connection if wide or not healthy else self.connection.split(" ", 1)[-1]
+        if not wide and link == "simulated":
+            link = "sim"
         risk = snap.risk
         day_style = "green" if risk.day_pnl > 0 else "red" if risk.day_pnl < 0 else ""
-        line.append(" day ", style="dim")
-        line.append(f"{krw(risk.day_pnl, signed=True)}", style=day_style)
+        segments: list[Segment] = [
+            (f" {snap.mode} ", _MODE_STYLE.get(snap.mode, "bold reverse"), 9),
+            (f" {snap.state.value} ", _STATE_STYLE[snap.state], 10),
+            (f" {snap.exchange} ", "bold", 4),
+            (f"● {link} ", "green" if healthy else "yellow", 6),
+            (" equity " if wide else " eq ", "dim", 7),
+            (f"{krw(snap.equity)} ", "bold", 7),
+            (" day ", "dim", 8),
+            (krw(risk.day_pnl, signed=True), day_style, 8),
+        ]
         if risk.daily_loss_limit_krw:
-            line.append(f" / -{krw(risk.daily_loss_limit_krw)} ({risk.daily_loss_used_pct:.0f}% used) ", style="dim")
-        line.append(f"  {kst_time(snap.ts_ms)} KST", style="dim")
-        return line
+            if wide:
+                limit = f" / -{krw(risk.daily_loss_limit_krw)} ({risk.daily_loss_used_pct:.0f}% used) "
+            else:
+                limit = f" ({risk.daily_loss_used_pct:.0f}% of limit)"
+            segments.append((limit, "dim", 5))
+        segments.append((f"  {kst_time(snap.ts_ms, seconds=wide)} KST", "dim", 8))
+        return fit(segments, width)

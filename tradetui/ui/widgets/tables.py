@@ -10,7 +10,8 @@ from tradetui.ui.widgets.synced_table import SyncedTable
 
 
 class PositionsTable(SyncedTable):
-    COLUMN_KEYS = ("market", "volume", "avg", "last", "PnL", "%", "stop", "target", "trail")
+    # PnL first: on a narrow terminal the columns on the right are the ones cropped
+    COLUMN_KEYS = ("market", "PnL", "%", "last", "avg", "volume", "stop", "target", "trail")
     DEFAULT_CSS = "PositionsTable { height: auto; max-height: 8; }"
 
     def on_mount(self) -> None:
@@ -25,11 +26,11 @@ class PositionsTable(SyncedTable):
                     p.market,
                     (
                         p.market,
-                        Text(volume(p.volume), justify="right"),
-                        Text(price(p.avg_price), justify="right"),
-                        Text(price(p.last_price), justify="right"),
                         signed_krw(p.pnl_krw),
                         pct(p.pnl_pct),
+                        Text(price(p.last_price), justify="right"),
+                        Text(price(p.avg_price), justify="right"),
+                        Text(volume(p.volume), justify="right"),
                         Text(price(p.stop), style="red"),
                         Text(price(p.target), style="green"),
                         Text(price(p.trailing)),
@@ -41,7 +42,7 @@ class PositionsTable(SyncedTable):
 
 
 class OrdersTable(SyncedTable):
-    COLUMN_KEYS = ("market", "side", "type", "price/amount", "volume", "filled", "age", "why")
+    COLUMN_KEYS = ("market", "side", "type", "price/amount", "filled", "age", "volume", "why")
     DEFAULT_CSS = "OrdersTable { height: auto; max-height: 6; }"
 
     def on_mount(self) -> None:
@@ -59,9 +60,9 @@ class OrdersTable(SyncedTable):
                         Text(o.side, style="green" if o.side == "bid" else "red"),
                         o.ord_type,
                         Text(price(o.price), justify="right"),
-                        Text(volume(o.volume), justify="right"),
-                        f"{o.filled_pct:.0f}%",
+                        Text(f"{o.filled_pct:.0f}%", justify="right"),
                         age(o.age_s),
+                        Text(volume(o.volume), justify="right"),
                         o.purpose,
                     ),
                 )
