@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from tradetui.config import AppConfig, RiskConfig
 from tradetui.core.market import Exchange
@@ -57,6 +58,25 @@ def limits_from(r: RiskConfig) -> AccountLimits:
         max_consecutive_losses=r.max_consecutive_losses,
         cooldown_minutes=r.cooldown_minutes,
     )
+
+
+def risk_values(sizing: SizingRules, limits: AccountLimits) -> dict[str, Any]:
+    """Sizing rules and account limits as the fields of :class:`RiskConfig` (JSON-safe: KRW amounts
+    as strings); ``RiskConfig.model_validate(risk_values(s, l))`` gives back ``s`` and ``l``."""
+    return {
+        "sizing": sizing.method.value,
+        "fraction_pct": sizing.fraction_pct,
+        "risk_pct": sizing.risk_pct,
+        "atr_mult": sizing.atr_mult,
+        "min_order_krw": str(sizing.min_order_krw),
+        "max_weight_pct": sizing.max_weight_pct,
+        "max_open_positions": limits.max_open_positions,
+        "max_exposure_pct": limits.max_exposure_pct,
+        "daily_loss_pct": limits.daily_loss_pct,
+        "daily_loss_krw": None if limits.daily_loss_krw is None else str(limits.daily_loss_krw),
+        "max_consecutive_losses": limits.max_consecutive_losses,
+        "cooldown_minutes": limits.cooldown_minutes,
+    }
 
 
 def build_strategy(name: str, params: dict[str, object] | None = None) -> Strategy:
