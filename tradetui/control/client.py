@@ -17,11 +17,17 @@ import httpx
 
 from tradetui.control.endpoint import ControlError, Endpoint, EngineNotRunning, read_endpoint
 from tradetui.control.wire import (
+    Scores,
     chart_from_dict,
+    closed_trades_from_list,
     events_from_list,
+    history_orders_from_list,
     markets_from_list,
+    scores_from_dict,
     snapshot_from_dict,
 )
+from tradetui.core.orders import Order
+from tradetui.core.trades import ClosedTrade
 from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, MarketView
 
 __all__ = ["AsyncControlClient", "ControlClient", "ControlError", "EngineNotRunning", "MarketList"]
@@ -65,6 +71,39 @@ def _events(data: Any) -> tuple[EventView, ...]:
     return events_from_list(data.get("events"))
 
 
+def _member(data: Any, key: str, what: str) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"{what}: expected an object")
+    if key not in data:
+        raise ValueError(f"{what}: missing {key!r}")
+    return data[key]
+
+
+def _risk(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError("risk: expected an object")
+    return data
+
+
+def _trades(data: Any) -> list[ClosedTrade]:
+    return list(closed_trades_from_list(_member(data, "trades", "trades")))
+
+
+def _orders(data: Any) -> list[Order]:
+    return list(history_orders_from_list(_member(data, "orders", "orders")))
+
+
+def _scores(data: Any) -> Scores:
+    return scores_from_dict(_member(data, "scores", "scores"))
+
+
+def _stored(data: Any) -> bool:
+    stored = _member(data, "stored", "config history")
+    if not isinstance(stored, bool):
+        raise ValueError(f"config history: 'stored' must be true or false, got {stored!r}")
+    return stored
+
+
 def _reason(reason: str | None) -> dict[str, Any]:
     return {} if reason is None else {"reason": reason}
 
@@ -101,8 +140,35 @@ class _Api:
         return _Call("GET", "/events", _events, params={"after": str(after_ms), "limit": str(limit)})
 
     @staticmethod
+    def risk() -> _Call[dict[str, Any]]:
+        return _Call("GET", "/risk", _risk)
+
+    @staticmethod
+    def closed_trades(limit: int) -> _Call[list[ClosedTrade]]:
+        return _Call("GET", "/history/trades", _trades, params={"limit": str(limit)})
+
+    @staticmethod
+    def orders(limit: int) -> _Call[list[Order]]:
+        return _Call("GET", "/history/orders", _orders, params={"limit": str(limit)})
+
+    @staticmethod
+    def scores(bars: int) -> _Call[Scores]:
+        return _Call("GET", "/scores", _scores, params={"bars": str(bars)})
+
+    @staticmethod
+    def save_config_change(text: str, note: str) -> _Call[bool]:
+        return _Call("POST", "/config-history", _stored, body={"text": text, "note": note})
+
+    @staticmethod
     def command(path: str, body: dict[str, Any] | None = None) -> _Call[EngineSnapshot]:
         return _Call("POST", path, snapshot_from_dict, body=body or {})
+
+    @staticmethod
+    def set_risk(changes: dict[str, Any], note: str | None) -> _Call[EngineSnapshot]:
+        body: dict[str, Any] = {"risk": changes}
+        if note is not None:
+            body["note"] = note
+        return _Api.command("/risk", body)
 
 
 def _client_args(endpoint: Endpoint, timeout_s: float) -> dict[str, Any]:
@@ -211,6 +277,26 @@ class ControlClient:
     def set_params(self, name: str, changes: dict[str, Any]) -> EngineSnapshot:
         return self._must(_Api.command(f"/strategies/{name}/params", changes))
 
+    def risk(self) -> dict[str, Any]:
+        """The risk settings as ``[risk]`` config fields (KRW amounts as strings)."""
+        return self._must(_Api.risk())
+
+    def set_risk(self, changes: dict[str, Any], note: str | None = None) -> EngineSnapshot:
+        """Change some ``[risk]`` fields (the others keep their value); ControlError names a bad one."""
+        return self._must(_Api.set_risk(changes, note))
+
+    def save_config_change(self, text: str, note: str) -> bool:
+        return self._must(_Api.save_config_change(text, note))
+
+    def closed_trades(self, limit: int = 500) -> list[ClosedTrade]:
+        return self._must(_Api.closed_trades(limit))
+
+    def orders(self, limit: int = 500) -> list[Order]:
+        return self._must(_Api.orders(limit))
+
+    def scores(self, bars: int = 30) -> Scores:
+        return self._must(_Api.scores(bars))
+
 
 class AsyncControlClient:
     """The same calls for an event loop; ``async with AsyncControlClient(token_file) as client:``."""
@@ -279,3 +365,26 @@ class AsyncControlClient:
 
     async def set_params(self, name: str, changes: dict[str, Any]) -> EngineSnapshot:
         return await self._must(_Api.command(f"/strategies/{name}/params", changes))
+
+    async def risk(self) -> dict[str, Any]:
+        """The risk settings as ``[risk]`` config fields (KRW amounts as strings)."""
+        return await self._must(_Api.risk())
+
+    async def set_risk(self, changes: dict[str, Any], note: str | None = None) -> EngineSnapshot:
+        """Change some ``[risk]`` fields (the others keep their value); ControlError names a bad one."""
+        return await self._must(_Api.set_risk(changes, note))
+
+    async def save_config_change(self, text: str, note: str) -> bool:
+        """Record a config version in the engine's config_history; False when it has no database."""
+        return await self._must(_Api.save_config_change(text, note))
+
+    async def closed_trades(self, limit: int = 500) -> list[ClosedTrade]:
+        """Closed trades, the newest last."""
+        return await self._must(_Api.closed_trades(limit))
+
+    async def orders(self, limit: int = 500) -> list[Order]:
+        """Past and open orders, the newest first."""
+        return await self._must(_Api.orders(limit))
+
+    async def scores(self, bars: int = 30) -> Scores:
+        return await self._must(_Api.scores(bars))

@@ -2,10 +2,14 @@
 
 It has the methods the UI calls on :class:`~tradetui.engine.handle.EngineHandle`. Reads are served
 from a local cache that :meth:`RemoteHandle.run` refreshes about four times a second (status,
-watchlist and the chart the UI last asked for), so they return at once. Commands return at once
-too: they are validated locally where that is possible (unknown strategy, bad parameters raise
-as they do on ``EngineHandle``), queued, and sent in order by ``run``; each answer replaces the
-cached status. :meth:`shutdown` only detaches: the remote engine keeps running.
+watchlist and the chart the UI last asked for), so they return at once. Slower-moving reads ride
+on the same poll only when due: the risk settings once (and again after a change was sent), the
+closed trades when the status counts a new one, the score grid every two seconds once the UI
+has asked for it. Order history and config history go to the engine directly (they are async on
+``EngineHandle`` as well). Commands return at once too: they are validated locally where that
+is possible (unknown strategy, bad parameters raise as they do on ``EngineHandle``), queued, and
+sent in order by ``run``; each answer replaces the cached status. :meth:`shutdown` only
+detaches: the remote engine keeps running.
 """
 
 from __future__ import annotations
@@ -13,12 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from tradetui.commands.compose import limits_from, risk_values, sizing_from
+from tradetui.config import RiskConfig
 from tradetui.control.client import AsyncControlClient, MarketList
 from tradetui.control.endpoint import ControlError
+from tradetui.control.wire import Scores
 from tradetui.core.orders import Order
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, LinkStatus, MarketView
@@ -34,6 +44,10 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.25
 DRAIN_TIMEOUT_S = 3.0
 MAX_EVENTS = 2000
+MAX_TRADES = 5000
+SCORES_REFRESH_S = 2.0
+EXTRAS_RETRY_S = 2.0
+"""After a failed fetch of risk settings, closed trades or scores, they wait this long (the status does not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +75,19 @@ class RemoteHandle:
         self._running = False
         self._run_done = asyncio.Event()
         self._closed = False
+        self._risk: tuple[SizingRules, AccountLimits] | None = None
+        self._risk_version = 0
+        """Counts local changes: a fetch that started before one must not undo it."""
+        self._risk_fetched_version = -1
+        self._risk_pending = 0
+        self._trades: list[ClosedTrade] = []
+        self._trades_seen = -1
+        self._scores: Scores = {}
+        self._scores_bars: int | None = None
+        self._scores_fetched: tuple[int, float] | None = None
+        """(bars, monotonic time) of the last score grid."""
+        self._extra_error: str | None = None
+        self._extras_retry_at = 0.0
 
     # --- identity ------------------------------------------------------------------------------
 
@@ -75,7 +102,8 @@ class RemoteHandle:
     # --- polling -------------------------------------------------------------------------------
 
     async def refresh(self) -> None:
-        """Fetch status, watchlist and the wanted chart now (raises :class:`ControlError`)."""
+        """Fetch status, watchlist and the wanted chart now (raises :class:`ControlError`), then
+        what else is due: risk settings, closed trades, scores (their failures are logged only)."""
         wanted = self._wanted_chart
         status, markets, chart = await asyncio.gather(
             self.client.status(events=self._events_wanted),
@@ -88,6 +116,65 @@ class RemoteHandle:
             self._chart = chart
         self.is_connected = True
         self.last_error = None
+        if time.monotonic() < self._extras_retry_at:
+            return
+        due: list[Awaitable[None]] = []
+        if self._risk_pending == 0 and self._risk_fetched_version != self._risk_version:
+            due.append(self._fetch_risk())
+        if status.trades_closed != self._trades_seen:
+            due.append(self._fetch_trades(status.trades_closed))
+        if self._scores_due():
+            due.append(self._fetch_scores())
+        if due:
+            await asyncio.gather(*due)
+
+    async def _fetch_risk(self) -> None:
+        version = self._risk_version
+        try:
+            data = await self.client.risk()
+            config = RiskConfig.model_validate(data)
+        except ControlError as exc:
+            self._extra_failed("risk settings", exc)
+            return
+        except ValidationError as exc:
+            self._extra_failed("risk settings", ControlError(f"unexpected answer from the engine: {exc}"))
+            return
+        if version == self._risk_version and self._risk_pending == 0:  # no local change meanwhile
+            self._risk = sizing_from(config), limits_from(config)
+            self._risk_fetched_version = version
+
+    async def _fetch_trades(self, count: int) -> None:
+        try:
+            self._trades = await self.client.closed_trades(MAX_TRADES)
+        except ControlError as exc:
+            self._extra_failed("closed trades", exc)
+            return
+        self._trades_seen = count
+
+    def _scores_due(self) -> bool:
+        if self._scores_bars is None:
+            return False
+        last = self._scores_fetched
+        return last is None or last[0] != self._scores_bars or time.monotonic() - last[1] >= SCORES_REFRESH_S
+
+    async def _fetch_scores(self) -> None:
+        bars = self._scores_bars
+        assert bars is not None
+        try:
+            grid = await self.client.scores(bars)
+        except ControlError as exc:
+            self._extra_failed("scores", exc)
+            return
+        self._scores_fetched = bars, time.monotonic()
+        if bars == self._scores_bars:
+            self._scores = grid
+
+    def _extra_failed(self, what: str, exc: ControlError) -> None:
+        message = f"{what}: {exc}"
+        if self._extra_error != message:
+            log.warning("control API: %s", message)
+        self._extra_error = message
+        self._extras_retry_at = time.monotonic() + EXTRAS_RETRY_S
 
     async def run(self) -> None:
         """Poll until :meth:`request_stop`, sending queued commands beside; then send what is left."""
@@ -249,25 +336,59 @@ class RemoteHandle:
         chart = self._chart
         return chart if chart is not None and chart.market == market else None
 
-    # --- not served over the control API (yet): empty, or a ControlError for risk settings --
-
-    def scores(self, bars: int = 30) -> dict[str, dict[str, tuple[float, ...]]]:
-        return {}
+    def scores(self, bars: int = 30) -> Scores:
+        """The last score grid fetched (empty at first); asking starts a refresh every two seconds."""
+        if self._scores_bars != bars:
+            self._scores_bars = bars
+            self._wake.set()
+        return self._scores if self._scores_fetched is not None and self._scores_fetched[0] == bars else {}
 
     def closed_trades(self) -> list[ClosedTrade]:
-        return []
-
-    async def orders(self, limit: int = 500) -> list[Order]:
-        return []
-
-    async def save_config_change(self, text: str, note: str) -> bool:
-        return False
+        """Closed trades, the newest last (fetched again whenever the status counts a new one)."""
+        return list(self._trades)
 
     def risk_settings(self) -> tuple[SizingRules, AccountLimits]:
-        raise ControlError("risk settings are not served over the control API; change them where the engine runs")
+        if self._risk is None:
+            detail = f" ({self._extra_error})" if self._extra_error else ""
+            raise ControlError(f"the engine's risk settings have not been fetched yet{detail}; try again in a moment")
+        return self._risk
+
+    # --- history and settings (straight to the engine) ----------------------------------------
+
+    async def orders(self, limit: int = 500) -> list[Order]:
+        """Past and open orders, the newest first; empty (and logged) when the engine does not answer."""
+        try:
+            return await self.client.orders(limit)
+        except ControlError as exc:
+            log.warning("control API: order history: %s", exc)
+            self.last_error = f"order history: {exc}"
+            return []
+
+    async def save_config_change(self, text: str, note: str) -> bool:
+        """Record a config version in the engine's config_history; False when it has no database
+        or does not answer (logged)."""
+        try:
+            return await self.client.save_config_change(text, note)
+        except ControlError as exc:
+            log.error("control API: recording the config change failed: %s", exc)
+            self.last_error = f"config history: {exc}"
+            return False
 
     def set_risk(self, sizing: SizingRules, limits: AccountLimits, note: str = "risk settings changed") -> None:
-        raise ControlError("risk settings are not served over the control API; change them where the engine runs")
+        """Queued like the other commands; :meth:`risk_settings` answers the new values at once
+        and the engine's own once the change has been sent."""
+        values = risk_values(sizing, limits)
+
+        async def send() -> EngineSnapshot:
+            try:
+                return await self.client.set_risk(values, note)
+            finally:
+                self._risk_pending -= 1  # then the next poll fetches the engine's values (it may have refused)
+
+        self._queue("risk settings", send)
+        self._risk_pending += 1
+        self._risk_version += 1
+        self._risk = sizing, limits
 
 
 async def _none() -> None:

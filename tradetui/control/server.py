@@ -17,11 +17,20 @@ needs ``Authorization: Bearer <token>``.
 ``POST /flatten``                        sell every position at market, keep running
 ``POST /strategies/{name}``              ``{"enabled": bool}``; 404 for an unknown name
 ``POST /strategies/{name}/params``       ``{"param": value, ...}``; 400 with the reason when invalid
+``GET /risk``                            the risk settings as ``[risk]`` config fields (KRW as strings)
+``POST /risk``                           ``{"risk": {field: value, ...}, "note": str}``; fields left
+                                         out keep their value; 400 names a bad field
+``POST /config-history``                 ``{"text": str, "note": str}`` → ``{"stored": bool}``
+                                         (false: no database); 413 over 32 KiB of text
+``GET /history/trades?limit=N``          ``{"trades": [...]}`` closed trades, the newest last
+``GET /history/orders?limit=N``          ``{"orders": [...]}`` past and open orders, the newest first
+``GET /scores?bars=N``                   ``{"bars": N, "scores": {strategy: {market: [score|null]}}}``
 =======================================  ==========================================================
 
 Commands answer with the new status (the same document as ``GET /status``). Errors are JSON
-``{"error": "..."}`` with 400, 401, 404 or 405. Handlers are short synchronous calls between two
-bars on the engine's own loop, so the engine never waits for a client.
+``{"error": "..."}`` with 400, 401, 404, 405 or 413. Handlers are short calls between two bars on
+the engine's own loop (order history and config history await the database), so the engine never
+waits for a client.
 """
 
 from __future__ import annotations
@@ -40,7 +49,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
+from tradetui.commands.compose import limits_from, risk_values, sizing_from
+from tradetui.config import RiskConfig, format_validation_error
 from tradetui.control.endpoint import (
     ControlError,
     Endpoint,
@@ -51,7 +63,15 @@ from tradetui.control.endpoint import (
     write_endpoint,
 )
 from tradetui.control.metrics import CONTENT_TYPE, render_metrics
-from tradetui.control.wire import chart_to_dict, event_to_dict, markets_to_list, snapshot_to_dict
+from tradetui.control.wire import (
+    chart_to_dict,
+    closed_trade_to_dict,
+    event_to_dict,
+    history_order_to_dict,
+    markets_to_list,
+    scores_to_dict,
+    snapshot_to_dict,
+)
 from tradetui.core.events import Event
 from tradetui.engine.handle import EngineHandle
 
@@ -60,6 +80,10 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 MAX_EVENTS = 2000
 MAX_CHART_BARS = 5000
+MAX_HISTORY = 5000
+MAX_SCORE_BARS = 1000
+MAX_CONFIG_TEXT_BYTES = 32 * 1024
+MAX_NOTE_CHARS = 1000
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -196,6 +220,12 @@ class ControlServer:
                 web.post("/flatten", self._flatten),
                 web.post("/strategies/{name}", self._strategy_enabled),
                 web.post("/strategies/{name}/params", self._strategy_params),
+                web.get("/risk", self._risk),
+                web.post("/risk", self._set_risk),
+                web.post("/config-history", self._config_history),
+                web.get("/history/trades", self._trades),
+                web.get("/history/orders", self._orders),
+                web.get("/scores", self._scores),
             ]
         )
         return app
@@ -232,6 +262,8 @@ class ControlServer:
             return {}
         try:
             data = json.loads(await request.text() or "{}")
+        except web.HTTPRequestEntityTooLarge:
+            raise _ApiError(413, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB") from None
         except json.JSONDecodeError as exc:
             raise _ApiError(400, f"the body is not JSON ({exc.msg})") from None
         if not isinstance(data, dict):
@@ -264,6 +296,14 @@ class ControlServer:
         if not isinstance(reason, str) or not reason.strip():
             raise _ApiError(400, "'reason' must be a non-empty string")
         return reason[:200]
+
+    @staticmethod
+    def _note(body: dict[str, Any], default: str) -> str:
+        note = body.get("note", default)
+        if not isinstance(note, str):
+            raise _ApiError(400, "'note' must be a string")
+        note = note.encode(errors="replace").decode()  # no lone surrogates in the event log
+        return " ".join(note.split())[:MAX_NOTE_CHARS] or default
 
     def _status_response(self) -> web.Response:
         return web.json_response(snapshot_to_dict(self.handle.snapshot()))
@@ -309,6 +349,23 @@ class ControlServer:
         events = [e for e in self.handle.snapshot(max_events=MAX_EVENTS).events if e.ts_ms > after][-limit:]
         return web.json_response({"events": [event_to_dict(e) for e in events]})
 
+    async def _risk(self, request: web.Request) -> web.Response:
+        return web.json_response(risk_values(*self.handle.risk_settings()))
+
+    async def _trades(self, request: web.Request) -> web.Response:
+        limit = self._int_query(request, "limit", 500, 1, MAX_HISTORY)
+        trades = self.handle.closed_trades()[-limit:]
+        return web.json_response({"trades": [closed_trade_to_dict(t) for t in trades]})
+
+    async def _orders(self, request: web.Request) -> web.Response:
+        limit = self._int_query(request, "limit", 500, 1, MAX_HISTORY)
+        orders = await self.handle.orders(limit)
+        return web.json_response({"orders": [history_order_to_dict(o) for o in orders[:limit]]})
+
+    async def _scores(self, request: web.Request) -> web.Response:
+        bars = self._int_query(request, "bars", 30, 1, MAX_SCORE_BARS)
+        return web.json_response({"bars": bars, "scores": scores_to_dict(self.handle.scores(bars))})
+
     # --- commands ------------------------------------------------------------------------------
 
     async def _pause(self, request: web.Request) -> web.Response:
@@ -351,6 +408,35 @@ class ControlServer:
         except ValueError as exc:
             raise _ApiError(400, str(exc)) from None
         return self._status_response()
+
+    async def _set_risk(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        changes = body.get("risk")
+        if not isinstance(changes, dict):
+            raise _ApiError(400, "'risk' must be an object of [risk] fields, e.g. {\"max_open_positions\": 2}")
+        note = self._note(body, "risk settings changed through the control API")
+        current = risk_values(*self.handle.risk_settings())
+        try:
+            config = RiskConfig.model_validate({**current, **changes})
+        except ValidationError as exc:
+            problem = format_validation_error(exc, "risk", RiskConfig).removeprefix("config risk: ")
+            raise _ApiError(400, "invalid risk settings: " + " ".join(problem.split())) from None
+        self.handle.set_risk(sizing_from(config), limits_from(config), note=note)
+        return self._status_response()
+
+    async def _config_history(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise _ApiError(400, "'text' must be the config text (a non-empty string)")
+        try:
+            size = len(text.encode())
+        except UnicodeEncodeError:
+            raise _ApiError(400, "'text' is not valid Unicode (a lone surrogate)") from None
+        if size > MAX_CONFIG_TEXT_BYTES:
+            raise _ApiError(413, f"'text' is larger than {MAX_CONFIG_TEXT_BYTES // 1024} KiB")
+        note = self._note(body, "changed through the control API")
+        return web.json_response({"stored": await self.handle.save_config_change(text, note)})
 
 
 async def start_control_server(handle: EngineHandle, *, data_dir: Path) -> ControlServer | None:

@@ -165,11 +165,6 @@ class TradeTuiApp(App[int]):
             self.pop_screen()
         if type(self.screen).__name__.lower().startswith(name):
             return
-        if name in ("settings", "history") and getattr(self.handle, "is_remote", False):
-            self.notify(
-                f"{name} is not available over attach yet: open it in the engine's own terminal", severity="warning"
-            )
-            return
         screen: Screen[None]
         if name == "strategies":
             screen = StrategiesScreen(self.handle)

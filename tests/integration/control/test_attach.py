@@ -8,11 +8,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from textual.widgets import Input
+
 from tradetui.control.client import AsyncControlClient
 from tradetui.control.remote_handle import RemoteHandle
 from tradetui.engine.handle import EngineHandle
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.screens.dashboard import Dashboard
+from tradetui.ui.screens.history import HistoryScreen
+from tradetui.ui.screens.settings import SettingsScreen
 from tradetui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -48,6 +52,26 @@ async def test_the_attached_tui_steers_the_remote_engine_and_detaches(headless: 
         while await _remote_state(cli, headless) != "RUNNING":
             assert time.monotonic() < deadline, "the remote engine did not resume"
             await pilot.pause(0.2)
+        # settings over attach: the engine's own limits, a change reaches it and is recorded
+        await pilot.press("e")
+        settings = app.screen
+        assert isinstance(settings, SettingsScreen)
+        field = settings.query_one("#risk-max_open_positions", Input)
+        before = (await handle.client.risk())["max_open_positions"]
+        assert field.value == str(before)
+        field.value = str(before + 2)
+        settings.action_apply()
+        deadline = time.monotonic() + 15
+        while (await handle.client.risk())["max_open_positions"] != before + 2:
+            assert time.monotonic() < deadline, "the risk change did not reach the remote engine"
+            await pilot.pause(0.2)
+        await pilot.press("escape")
+        await pilot.press("h")  # the orders and trades history, read from the engine's database
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        assert isinstance(app.screen, Dashboard)
         await pilot.press("q")  # no "positions open, quit?" dialog: detaching stops nothing
         await pilot.pause(0.3)
     assert app.return_code == 0
