@@ -142,3 +142,17 @@ def test_status_line_drops_the_least_important_first() -> None:
     assert line == " LIVE  REDUCE_ONLY ● disconnected  day -1,234,567  23:40 KST"
     assert fit(segments, 200).plain == "".join(text for text, _, _ in segments)
     assert fit(segments, 5).plain == " REDUCE_ONLY "  # the engine state is the last to go
+
+
+async def test_collector_settings_last_as_long_as_the_dashboard(tmp_path: Path) -> None:
+    import gc
+
+    from tradetui.ui.screens.dashboard import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    assert before != GC_THRESHOLDS
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        assert gc.get_threshold() == GC_THRESHOLDS and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
