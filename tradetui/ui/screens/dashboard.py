@@ -86,11 +86,13 @@ class Dashboard(Screen[None]):
                 yield RiskPanel(id="risk")
             with Vertical(id="center"):
                 yield CandleChart(id="chart")
-                yield Static("Positions", classes="pane-title")
-                yield PositionsTable(id="positions")
-                yield Static("Open orders", classes="pane-title")
-                yield OrdersTable(id="orders")
             yield OrderBookLadder(id="book")
+        # full width: a position's stop, target and trailing levels need the room
+        with Vertical(id="trading"):
+            yield Static("Positions", classes="pane-title")
+            yield PositionsTable(id="positions")
+            yield Static("Open orders", classes="pane-title")
+            yield OrdersTable(id="orders")
         yield EventLog(id="events")
         yield KeysFooter()
 

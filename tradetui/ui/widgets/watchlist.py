@@ -1,4 +1,5 @@
-"""The watchlist: a marker (● position, ▲ entry signal), coin, price, change, 24h turnover.
+"""The watchlist: a marker (● position, ▲ entry signal), coin, price, change, the strategy's
+score and the 24h turnover.
 Selecting a row posts ``Watchlist.MarketSelected``."""
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ from tradetui.ui.formatting import compact_krw, pct, price
 from tradetui.ui.widgets.synced_table import Cells, SyncedTable
 
 
+def _score(value: float | None) -> Text:
+    """The strategy's score (breakout: % above its breakout level; > 0 is an entry zone)."""
+    if value is None or value != value:
+        return Text("—", style="dim", justify="right")
+    return Text(f"{value:+.2f}", style="bold green" if value > 0 else "dim", justify="right")
+
+
 class Watchlist(SyncedTable):
-    COLUMN_KEYS = ("mark", "market", "price", "chg", "turnover")
+    COLUMN_KEYS = ("mark", "market", "price", "chg", "score", "turnover")
     DEFAULT_CSS = "Watchlist { height: auto; max-height: 14; }"
 
     class MarketSelected(Message):
@@ -24,7 +32,7 @@ class Watchlist(SyncedTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for label, key in zip(("", "coin", "price", "chg", "24h"), self.COLUMN_KEYS, strict=True):
+        for label, key in zip(("", "coin", "price", "chg", "score", "24h"), self.COLUMN_KEYS, strict=True):
             self.add_column(label, key=key)
 
     def show(self, rows: tuple[MarketView, ...]) -> None:
@@ -45,6 +53,7 @@ class Watchlist(SyncedTable):
             row.market.split("-", 1)[-1],
             Text(price(row.last), justify="right"),
             pct(row.change_pct),
+            _score(row.score),
             Text(compact_krw(row.turnover_24h), justify="right"),
         )
 
