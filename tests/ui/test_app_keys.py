@@ -156,3 +156,27 @@ async def test_collector_settings_last_as_long_as_the_dashboard(tmp_path: Path) 
         await pilot.pause(0.5)
         assert gc.get_threshold() == GC_THRESHOLDS and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+async def test_a_refused_command_is_a_notification_not_a_crash(tmp_path: Path) -> None:
+    """Attached, the engine can refuse or be gone; the cockpit says so and stays up."""
+    from tradetui.errors import TradetuiError
+
+    app = _app(tmp_path)
+
+    def gone(*args: object, **kwargs: object) -> None:
+        raise TradetuiError("no engine answers at http://127.0.0.1:1")
+
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        app.handle.kill = gone  # type: ignore[method-assign]
+        app.handle.set_strategy_enabled = gone  # type: ignore[method-assign]
+        await pilot.press("k", "f")
+        await pilot.press("t")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, Dashboard) and app.is_running
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("kill switch failed: no engine answers") for m in messages), messages
+        assert any(m.startswith("toggling breakout failed") for m in messages), messages
+        assert not any(m.startswith("HALTED") for m in messages)
+        assert app.handle.snapshot().state is EngineState.RUNNING

@@ -14,6 +14,7 @@ from textual.command import Hit, Hits, Provider
 from textual.screen import Screen
 
 from tradetui.engine.handle import EngineHandle
+from tradetui.ui.refusal import refusals
 from tradetui.ui.screens.dashboard import Dashboard
 from tradetui.ui.screens.help_screen import HelpScreen
 from tradetui.ui.screens.kill_dialog import ConfirmQuit, KillDialog
@@ -117,12 +118,13 @@ class TradeTuiApp(App[int]):
             if choice is None:
                 self.notify("kill switch not used", timeout=2)
                 return
-            self.handle.kill(flatten=choice == "flatten")
-            self.notify(
-                "HALTED: orders cancelled" + (", positions flattened" if choice == "flatten" else ""),
-                severity="error",
-                timeout=6,
-            )
+            with refusals(self, "kill switch"):
+                self.handle.kill(flatten=choice == "flatten")
+                self.notify(
+                    "HALTED: orders cancelled" + (", positions flattened" if choice == "flatten" else ""),
+                    severity="error",
+                    timeout=6,
+                )
 
         self.push_screen(KillDialog(len(snap.positions), len(snap.orders)), chosen)
 
@@ -130,22 +132,24 @@ class TradeTuiApp(App[int]):
         from tradetui.core.events import EngineState
 
         state = self.handle.snapshot().state
-        if state is EngineState.RUNNING:
-            self.handle.pause()
-            self.notify("paused: no new entries (exits still work)")
-        elif state is EngineState.PAUSED:
-            self.handle.resume()
-            self.notify("resumed")
-        else:
-            self.notify(f"engine is {state.value}; pause/resume does not apply", severity="warning")
+        with refusals(self, "pause/resume"):
+            if state is EngineState.RUNNING:
+                self.handle.pause()
+                self.notify("paused: no new entries (exits still work)")
+            elif state is EngineState.PAUSED:
+                self.handle.resume()
+                self.notify("resumed")
+            else:
+                self.notify(f"engine is {state.value}; pause/resume does not apply", severity="warning")
 
     def action_toggle_strategy(self, name: str | None = None) -> None:
         strategies = self.handle.snapshot().strategies
         if not strategies:
             return
         target = next((s for s in strategies if s.name == name), strategies[0])
-        self.handle.set_strategy_enabled(target.name, not target.enabled)
-        self.notify(f"strategy {target.name} {'disabled' if target.enabled else 'enabled'}")
+        with refusals(self, f"toggling {target.name}"):
+            self.handle.set_strategy_enabled(target.name, not target.enabled)
+            self.notify(f"strategy {target.name} {'disabled' if target.enabled else 'enabled'}")
 
     def action_timeframe(self, step: int) -> None:
         board = self.dashboard
@@ -166,17 +170,18 @@ class TradeTuiApp(App[int]):
         if type(self.screen).__name__.lower().startswith(name):
             return
         screen: Screen[None]
-        if name == "strategies":
-            screen = StrategiesScreen(self.handle)
-        elif name == "backtest":
-            screen = BacktestScreen()
-        elif name == "settings":
-            screen = SettingsScreen(self.handle)
-        elif name == "logs":
-            screen = LogsScreen(self.handle)
-        else:
-            screen = HistoryScreen(self.handle)
-        self.push_screen(screen)
+        with refusals(self, f"opening {name}"):  # e.g. attached, the risk settings not fetched yet
+            if name == "strategies":
+                screen = StrategiesScreen(self.handle)
+            elif name == "backtest":
+                screen = BacktestScreen()
+            elif name == "settings":
+                screen = SettingsScreen(self.handle)
+            elif name == "logs":
+                screen = LogsScreen(self.handle)
+            else:
+                screen = HistoryScreen(self.handle)
+            self.push_screen(screen)
 
     def action_search_market(self) -> None:
         self.action_command_palette()

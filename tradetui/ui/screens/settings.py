@@ -19,6 +19,7 @@ from tradetui.commands.compose import limits_from, risk_values, sizing_from
 from tradetui.config import RiskConfig, format_validation_error
 from tradetui.engine.handle import EngineHandle
 from tradetui.strategies import registry
+from tradetui.ui.refusal import refusals
 from tradetui.ui.widgets.footer import KeysFooter
 
 RESTART_FIELDS = {"timeframe"}
@@ -143,9 +144,14 @@ class SettingsScreen(Screen[None]):
         assert risk_config is not None
         changes = self._changes()
         note = "; ".join(f"{n}: {o} -> {v}" for n, o, v in changes)
-        self.handle.set_risk(sizing_from(risk_config), limits_from(risk_config), note=f"settings changed: {note}")
-        if self.strategy and any(name.startswith(f"{self.strategy}.") for name, _, _ in changes):
-            self.handle.set_params(self.strategy, params)
+        applied = False
+        with refusals(self, "applying the settings"):
+            self.handle.set_risk(sizing_from(risk_config), limits_from(risk_config), note=f"settings changed: {note}")
+            if self.strategy and any(name.startswith(f"{self.strategy}.") for name, _, _ in changes):
+                self.handle.set_params(self.strategy, params)
+            applied = True
+        if not applied:
+            return
         self.risk_now, _ = self._edits()
         self.params_now = params
         self.record(note, risk_config, params)

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tradetui.engine.handle import EngineHandle
+from tradetui.ui.refusal import refusals
 from tradetui.ui.widgets.footer import KeysFooter
 
 
@@ -82,6 +83,7 @@ class StrategiesScreen(Screen[None]):
             return
         name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         current = next(s for s in self.handle.snapshot(max_events=0).strategies if s.name == name)
-        self.handle.set_strategy_enabled(name, not current.enabled)
-        self.notify(f"strategy {name} {'disabled' if current.enabled else 'enabled'}")
+        with refusals(self, f"toggling {name}"):
+            self.handle.set_strategy_enabled(name, not current.enabled)
+            self.notify(f"strategy {name} {'disabled' if current.enabled else 'enabled'}")
         self.refresh_views()
