@@ -16,23 +16,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tradetui.commands.doctor import (
+from tradetui.commands.doctor import add_doctor_parser, run_doctor_command
+from tradetui.commands.doctor_check import Check, Status, exit_code
+from tradetui.commands.doctor_local import check_config, check_database, check_keys
+from tradetui.commands.doctor_network import check_permissions, check_rest
+from tradetui.commands.doctor_observations import (
     Budget,
-    Check,
     DateSample,
     Observations,
-    Status,
-    add_doctor_parser,
-    check_config,
-    check_database,
-    check_keys,
-    check_permissions,
-    check_rest,
     estimate_skew,
-    exit_code,
     parse_http_date,
     rate_check,
-    run_doctor_command,
     skew_check,
 )
 from tradetui.config import demo_config, parse_config
@@ -140,7 +134,7 @@ def test_skew_of_nothing_is_unknown() -> None:
 
 
 def test_skew_thresholds_and_the_bithumb_hint() -> None:
-    from tradetui.commands.doctor import Skew
+    from tradetui.commands.doctor_observations import Skew
 
     assert skew_check(Skew(0.9, 0.1), UPBIT).status is Status.OK
     assert skew_check(Skew(-1.5, 0.1), UPBIT).status is Status.WARN
@@ -153,7 +147,7 @@ def test_skew_thresholds_and_the_bithumb_hint() -> None:
 async def test_check_rest_reads_the_offset_from_date_headers(
     offset_s: float, status: Status, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tradetui.commands.doctor.PROBE_SPACING_S", 0.0)
+    monkeypatch.setattr("tradetui.commands.doctor_network.PROBE_SPACING_S", 0.0)
     obs = Observations()
     async with client_for(UPBIT, exchange_answers("upbit", offset_s=offset_s), keys=False) as client:
         checks = await check_rest(client, "KRW-BTC", LiveClock(), obs, probes=3)

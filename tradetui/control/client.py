@@ -16,16 +16,8 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from tradetui.control.endpoint import ControlError, Endpoint, EngineNotRunning, read_endpoint
-from tradetui.control.wire import (
-    Scores,
-    chart_from_dict,
-    closed_trades_from_list,
-    events_from_list,
-    history_orders_from_list,
-    markets_from_list,
-    scores_from_dict,
-    snapshot_from_dict,
-)
+from tradetui.control.wire import chart_from_dict, events_from_list, markets_from_list, snapshot_from_dict
+from tradetui.control.wire_history import Scores, closed_trades_from_list, history_orders_from_list, scores_from_dict
 from tradetui.core.orders import Order
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, MarketView

@@ -28,7 +28,7 @@ from tradetui.commands.compose import limits_from, risk_values, sizing_from
 from tradetui.config import RiskConfig
 from tradetui.control.client import AsyncControlClient, MarketList
 from tradetui.control.endpoint import ControlError
-from tradetui.control.wire import Scores
+from tradetui.control.wire_history import Scores
 from tradetui.core.orders import Order
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, LinkStatus, MarketView

@@ -63,15 +63,8 @@ from tradetui.control.endpoint import (
     write_endpoint,
 )
 from tradetui.control.metrics import CONTENT_TYPE, render_metrics
-from tradetui.control.wire import (
-    chart_to_dict,
-    closed_trade_to_dict,
-    event_to_dict,
-    history_order_to_dict,
-    markets_to_list,
-    scores_to_dict,
-    snapshot_to_dict,
-)
+from tradetui.control.wire import chart_to_dict, event_to_dict, markets_to_list, snapshot_to_dict
+from tradetui.control.wire_history import closed_trade_to_dict, history_order_to_dict, scores_to_dict
 from tradetui.core.events import Event
 from tradetui.engine.handle import EngineHandle
 

@@ -1,24 +1,32 @@
 """The read model as JSON and back: Decimals travel as strings, enums as their values, tuples
 as lists. ``*_from_dict(*_to_dict(view)) == view`` for every view (tested).
 
-A malformed document raises ``ValueError`` naming what is wrong. Orders and closed trades of
-the history (``history_order_*``, ``closed_trade_*``) are parsed strictly: strings must be
-strings, amounts finite decimal strings, enums one of their values. Scores are floats with NaN
-as ``null``.
+The snapshot (positions, orders, risk, strategies, events), the market list and the chart (with
+its book) live here; the history (orders, closed trades, scores) in
+:mod:`~tradetui.control.wire_history`. A malformed document raises ``ValueError`` naming what is
+wrong.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
+from tradetui.control._wire_scalars import (
+    JsonDict,
+    _dec,
+    _field,
+    _many,
+    _obj,
+    _opt_dec,
+    _to_dec,
+    _to_float,
+    _to_int,
+    _to_opt_dec,
+    _to_opt_float,
+)
 from tradetui.core.events import EngineState
 from tradetui.core.market import BookLevel, OrderBook
-from tradetui.core.orders import Order, OrderState, OrdType
-from tradetui.core.trades import ClosedTrade
-from tradetui.core.types import Side
 from tradetui.engine.read_model import (
     ChartData,
     EngineSnapshot,
@@ -29,71 +37,6 @@ from tradetui.engine.read_model import (
     RiskView,
     StrategyView,
 )
-
-JsonDict = dict[str, Any]
-T = TypeVar("T")
-
-
-# --- scalars -----------------------------------------------------------------------------------
-
-
-def _dec(value: Decimal) -> str:
-    return str(value)
-
-
-def _opt_dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _to_dec(value: Any) -> Decimal:
-    if not isinstance(value, str | int):
-        raise ValueError(f"expected a decimal string, got {value!r}")
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"not a decimal: {value!r}") from None
-
-
-def _to_opt_dec(value: Any) -> Decimal | None:
-    return None if value is None else _to_dec(value)
-
-
-def _to_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def _to_opt_float(value: Any) -> float | None:
-    return None if value is None else _to_float(value)
-
-
-def _to_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer, got {value!r}")
-    return value
-
-
-def _many(items: Any, parse: Callable[[Any], T]) -> tuple[T, ...]:
-    if not isinstance(items, list | tuple):
-        raise ValueError(f"expected a list, got {type(items).__name__}")
-    return tuple(parse(item) for item in items)
-
-
-def _obj(data: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{what}: expected an object, got {type(data).__name__}")
-    return data
-
-
-def _field(data: Mapping[str, Any], key: str, what: str) -> Any:
-    try:
-        return data[key]
-    except KeyError:
-        raise ValueError(f"{what}: missing {key!r}") from None
-
-
-# --- views -------------------------------------------------------------------------------------
 
 
 def position_to_dict(p: PositionView) -> JsonDict:
@@ -391,164 +334,3 @@ def markets_from_list(data: Any) -> tuple[MarketView, ...]:
 
 def events_from_list(data: Any) -> tuple[EventView, ...]:
     return _many(data, event_from_dict)
-
-
-# --- history: orders, closed trades, scores -----------------------------------------------------
-
-
-def _to_str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {value!r}")
-    return value
-
-
-def _to_opt_str(value: Any) -> str | None:
-    return None if value is None else _to_str(value)
-
-
-def _to_amount(value: Any) -> Decimal:
-    """A finite decimal (prices, volumes, fees, PnL: never NaN or infinite)."""
-    result = _to_dec(value)
-    if not result.is_finite():
-        raise ValueError(f"expected a finite decimal, got {value!r}")
-    return result
-
-
-def _to_opt_amount(value: Any) -> Decimal | None:
-    return None if value is None else _to_amount(value)
-
-
-def _parsed(data: Mapping[str, Any], key: str, what: str, parse: Callable[[Any], T]) -> T:
-    """``parse(data[key])``; a missing or malformed value raises ``ValueError`` naming ``what.key``."""
-    value = _field(data, key, what)
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise ValueError(f"{what}: bad {key!r}: {exc}") from None
-
-
-def history_order_to_dict(o: Order) -> JsonDict:
-    """One order of the history (past or open) with everything the engine knows of it."""
-    return {
-        "identifier": o.identifier,
-        "market": o.market,
-        "side": o.side.value,
-        "ord_type": o.ord_type.value,
-        "price": _opt_dec(o.price),
-        "volume": _opt_dec(o.volume),
-        "created_ms": o.created_ms,
-        "state": o.state.value,
-        "exchange_id": o.exchange_id,
-        "executed_volume": _dec(o.executed_volume),
-        "executed_funds": _dec(o.executed_funds),
-        "paid_fee": _dec(o.paid_fee),
-        "updated_ms": o.updated_ms,
-        "purpose": o.purpose,
-        "strategy": o.strategy,
-        "reason": o.reason,
-    }
-
-
-def history_order_from_dict(data: Any) -> Order:
-    d = _obj(data, "history order")
-
-    def f(key: str, parse: Callable[[Any], T]) -> T:
-        return _parsed(d, key, "history order", parse)
-
-    fields = (
-        f("identifier", _to_str),
-        f("market", _to_str),
-        f("side", Side),
-        f("ord_type", OrdType),
-        f("price", _to_opt_amount),
-        f("volume", _to_opt_amount),
-        f("created_ms", _to_int),
-        f("state", OrderState),
-        f("exchange_id", _to_opt_str),
-        f("executed_volume", _to_amount),
-        f("executed_funds", _to_amount),
-        f("paid_fee", _to_amount),
-        f("updated_ms", _to_int),
-        f("purpose", _to_str),
-        f("strategy", _to_str),
-        f("reason", _to_str),
-    )
-    try:
-        return Order(*fields)
-    except ValueError as exc:  # price/volume do not fit the order type
-        raise ValueError(f"history order: {exc}") from None
-
-
-def closed_trade_to_dict(t: ClosedTrade) -> JsonDict:
-    return {
-        "market": t.market,
-        "strategy": t.strategy,
-        "entry_ms": t.entry_ms,
-        "exit_ms": t.exit_ms,
-        "volume": _dec(t.volume),
-        "entry_price": _dec(t.entry_price),
-        "exit_price": _dec(t.exit_price),
-        "pnl": _dec(t.pnl),
-        "fees": _dec(t.fees),
-        "exit_reason": t.exit_reason,
-    }
-
-
-def closed_trade_from_dict(data: Any) -> ClosedTrade:
-    d = _obj(data, "closed trade")
-
-    def f(key: str, parse: Callable[[Any], T]) -> T:
-        return _parsed(d, key, "closed trade", parse)
-
-    return ClosedTrade(
-        f("market", _to_str),
-        f("strategy", _to_str),
-        f("entry_ms", _to_int),
-        f("exit_ms", _to_int),
-        f("volume", _to_amount),
-        f("entry_price", _to_amount),
-        f("exit_price", _to_amount),
-        f("pnl", _to_amount),
-        f("fees", _to_amount),
-        f("exit_reason", _to_str),
-    )
-
-
-def history_orders_from_list(data: Any) -> tuple[Order, ...]:
-    return _many(data, history_order_from_dict)
-
-
-def closed_trades_from_list(data: Any) -> tuple[ClosedTrade, ...]:
-    return _many(data, closed_trade_from_dict)
-
-
-Scores = dict[str, dict[str, tuple[float, ...]]]
-"""strategy → market → its scores on the last bars (NaN where undefined)."""
-
-
-def _score_to_json(value: float) -> float | None:
-    return value if math.isfinite(value) else None  # JSON has no NaN
-
-
-def _score_from_json(value: Any) -> float:
-    return math.nan if value is None else _to_float(value)
-
-
-def scores_to_dict(grid: Scores) -> dict[str, dict[str, list[float | None]]]:
-    """The score grid as JSON: a score that is not a finite number (NaN: not defined yet) is null."""
-    return {
-        strategy: {market: [_score_to_json(v) for v in values] for market, values in by_market.items()}
-        for strategy, by_market in grid.items()
-    }
-
-
-def scores_from_dict(data: Any) -> Scores:
-    grid: Scores = {}
-    for strategy, by_market in _obj(data, "scores").items():
-        row = grid[_to_str(strategy)] = {}
-        for market, values in _obj(by_market, f"scores of {strategy}").items():
-            try:
-                row[_to_str(market)] = _many(values, _score_from_json)
-            except ValueError as exc:
-                raise ValueError(f"scores of {strategy} on {market}: {exc}") from None
-    return grid

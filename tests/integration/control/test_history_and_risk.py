@@ -21,7 +21,8 @@ from tradetui.control.client import AsyncControlClient
 from tradetui.control.endpoint import ControlError
 from tradetui.control.remote_handle import RemoteHandle
 from tradetui.control.server import ControlServer
-from tradetui.control.wire import Scores, closed_trades_from_list, history_orders_from_list, snapshot_from_dict
+from tradetui.control.wire import snapshot_from_dict
+from tradetui.control.wire_history import Scores, closed_trades_from_list, history_orders_from_list
 from tradetui.engine.handle import EngineHandle
 from tradetui.risk.sizing import SizingMethod
 from tradetui.storage.repository import SqliteRepository

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tradetui.control.wire import (
+from tradetui.control.wire_history import (
     closed_trade_from_dict,
     closed_trade_to_dict,
     history_order_from_dict,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tradetui.commands.doctor import Status, exit_code, run_checks
+from tradetui.commands.doctor import run_checks
+from tradetui.commands.doctor_check import Status, exit_code
 from tradetui.commands.live import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.config import parse_config
 from tradetui.core.clock import LiveClock, ScaledClock

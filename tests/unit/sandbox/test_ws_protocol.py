@@ -8,7 +8,8 @@ import pytest
 
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.faults import FaultSpec
-from tradetui.sandbox.websocket import StreamError, parse_subscription, simple_keys
+from tradetui.sandbox.ws_simple_keys import simple_keys
+from tradetui.sandbox.ws_subscription import StreamError, parse_subscription
 
 MARKETS = ("KRW-BTC", "KRW-ETH")
 
