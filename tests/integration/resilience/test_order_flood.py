@@ -26,12 +26,10 @@ from tradetui.execution.order_manager import OrderManager
 from tradetui.sandbox.app import serve
 from tradetui.storage.journal import SqliteOrderJournal
 
-# heavy: sandbox servers and engine processes; run one after another in one xdist worker
-# heavy and, in the full parallel run, timing-sensitive (the upbit case sometimes leaves orders
-# unresolved at its deadline while every other test runs beside it): run it on demand with
-# `python -m pytest -m slow tests/integration/resilience`; the full-engine fault storm stays in
-# the default run
-pytestmark = [pytest.mark.xdist_group("heavy"), pytest.mark.slow]
+# heavy: sandbox servers and engine processes; run one after another in one xdist worker.
+# (It ran on demand only for a while after its upbit case missed its deadline in full parallel
+# runs; the cause was not found. If it shows again, the assertion lists the stuck orders.)
+pytestmark = pytest.mark.xdist_group("heavy")
 
 
 def _load(name: str) -> ModuleType:
