@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,20 +26,36 @@ from tradetui.engine.handle import EngineHandle
 REPO = Path(__file__).resolve().parents[3]
 
 
-async def engine_with_position(tmp_path: Path) -> RunningSession:
-    """A demo engine run until it holds a position, then stopped between two bars."""
-    session = build_session(demo_config(), database=tmp_path / "c.db", speed=2000.0, max_bars=3000, now_s=1_800_000_000)
+async def demo_engine_until(
+    tmp_path: Path, done: Callable[[EngineHandle], bool], what: str, *, name: str = "c.db"
+) -> RunningSession:
+    """A demo engine run (fast) until ``done(handle)``, then stopped between two bars."""
+    session = build_session(demo_config(), database=tmp_path / name, speed=2000.0, max_bars=3000, now_s=1_800_000_000)
     handle = session.handle
     task = asyncio.create_task(handle.run())
     try:
         deadline = time.monotonic() + 20
-        while not handle.snapshot().positions and time.monotonic() < deadline and not task.done():
+        while not done(handle) and time.monotonic() < deadline and not task.done():
             await asyncio.sleep(0.01)
     finally:
         handle.request_stop()
-        await asyncio.wait_for(task, 10)
-    assert handle.snapshot().positions, "the demo opened no position"
+        async with asyncio.timeout(10):
+            await task
+    assert done(handle), f"the demo {what}"
     return session
+
+
+EngineUntil = Callable[..., Awaitable[RunningSession]]
+
+
+@pytest.fixture
+def engine_until() -> EngineUntil:
+    """:func:`demo_engine_until`, for test modules (they cannot import this conftest)."""
+    return demo_engine_until
+
+
+async def engine_with_position(tmp_path: Path) -> RunningSession:
+    return await demo_engine_until(tmp_path, lambda h: bool(h.snapshot().positions), "opened no position")
 
 
 @dataclass

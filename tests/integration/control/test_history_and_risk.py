@@ -4,19 +4,19 @@ endpoints against a served demo engine that has traded, and RemoteHandle (``trad
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from tradetui.commands.compose import risk_values
-from tradetui.commands.run import RunningSession, build_session
-from tradetui.config import demo_config
+from tradetui.commands.run import RunningSession
 from tradetui.control.client import AsyncControlClient
 from tradetui.control.endpoint import ControlError
 from tradetui.control.remote_handle import RemoteHandle
@@ -26,6 +26,9 @@ from tradetui.control.wire_history import Scores, closed_trades_from_list, histo
 from tradetui.engine.handle import EngineHandle
 from tradetui.risk.sizing import SizingMethod
 from tradetui.storage.repository import SqliteRepository
+
+if TYPE_CHECKING:
+    from conftest import EngineUntil  # tests/integration/control/conftest.py
 
 
 @dataclass
@@ -40,26 +43,9 @@ class Traded:
         return self.session.handle
 
 
-async def _engine_with_a_closed_trade(tmp_path: Path) -> RunningSession:
-    """A demo engine run until it has closed a trade, then stopped between two bars."""
-    session = build_session(demo_config(), database=tmp_path / "h.db", speed=2000.0, max_bars=3000, now_s=1_800_000_000)
-    handle = session.handle
-    task = asyncio.create_task(handle.run())
-    try:
-        deadline = time.monotonic() + 20
-        while not handle.closed_trades() and time.monotonic() < deadline and not task.done():
-            await asyncio.sleep(0.01)
-    finally:
-        handle.request_stop()
-        async with asyncio.timeout(10):
-            await task
-    assert handle.closed_trades(), "the demo closed no trade"
-    return session
-
-
 @pytest.fixture
-async def traded(tmp_path: Path) -> AsyncIterator[Traded]:
-    session = await _engine_with_a_closed_trade(tmp_path)
+async def traded(tmp_path: Path, engine_until: EngineUntil) -> AsyncIterator[Traded]:
+    session = await engine_until(tmp_path, lambda h: bool(h.closed_trades()), "closed no trade", name="h.db")
     token_file = tmp_path / "run" / "control.json"
     server = ControlServer(session.handle, token_file=token_file)
     await server.start()
@@ -72,6 +58,20 @@ async def traded(tmp_path: Path) -> AsyncIterator[Traded]:
         await http.aclose()
         await server.stop()
         session.journal.close()
+
+
+@contextlib.asynccontextmanager
+async def _attached(traded: Traded) -> AsyncIterator[RemoteHandle]:
+    """A RemoteHandle on the served engine, refreshed once and polling (as ``attach`` runs it)."""
+    handle = RemoteHandle(AsyncControlClient(traded.token_file), poll_interval_s=0.05)
+    await handle.refresh()
+    runner = asyncio.create_task(handle.run())
+    try:
+        yield handle
+    finally:
+        await handle.shutdown()
+        async with asyncio.timeout(5):
+            await runner
 
 
 async def _config_history(database: Path) -> list[tuple[str, str]]:
@@ -272,26 +272,16 @@ async def test_remote_risk_settings_after_refresh_and_set_risk_reaches_the_engin
 
 
 async def test_a_refused_remote_risk_change_falls_back_to_the_engines_values(traded: Traded) -> None:
-    handle = RemoteHandle(AsyncControlClient(traded.token_file), poll_interval_s=0.05)
-    await handle.refresh()
-    runner = asyncio.create_task(handle.run())
-    try:
+    async with _attached(traded) as handle:
         sizing, limits = handle.risk_settings()
         handle.set_risk(sizing, replace(limits, max_open_positions=0))  # the engine's RiskConfig refuses it
         assert handle.risk_settings()[1].max_open_positions == 0
         await _wait_for(lambda: handle.risk_settings() == (sizing, limits))
         assert traded.handle.risk_settings() == (sizing, limits)
-    finally:
-        await handle.shutdown()
-        async with asyncio.timeout(5):
-            await runner
 
 
 async def test_remote_history_scores_and_config_history(traded: Traded) -> None:
-    handle = RemoteHandle(AsyncControlClient(traded.token_file), poll_interval_s=0.05)
-    await handle.refresh()
-    runner = asyncio.create_task(handle.run())
-    try:
+    async with _attached(traded) as handle:
         assert handle.closed_trades() == traded.handle.closed_trades() != []
         assert await handle.orders(500) == await traded.handle.orders(500)
         assert await handle.orders(1) == (await traded.handle.orders(500))[:1]
@@ -302,27 +292,16 @@ async def test_remote_history_scores_and_config_history(traded: Traded) -> None:
         assert await _config_history(traded.session.store.database) == [
             ("[risk]\nmax_open_positions = 1\n", "attached change")
         ]
-    finally:
-        await handle.shutdown()
-        async with asyncio.timeout(5):
-            await runner
 
 
 async def test_remote_closed_trades_follow_the_engine(traded: Traded) -> None:
-    handle = RemoteHandle(AsyncControlClient(traded.token_file), poll_interval_s=0.05)
-    await handle.refresh()
-    runner = asyncio.create_task(handle.run())
-    try:
+    async with _attached(traded) as handle:
         before = len(handle.closed_trades())
         engine = traded.handle.engine
         engine.portfolio.closed.append(replace(engine.portfolio.closed[-1], exit_reason="appended by the test"))
         await _wait_for(lambda: len(handle.closed_trades()) == before + 1)
         assert handle.closed_trades()[-1].exit_reason == "appended by the test"
         assert handle.closed_trades() == traded.handle.closed_trades()
-    finally:
-        await handle.shutdown()
-        async with asyncio.timeout(5):
-            await runner
 
 
 async def test_remote_history_when_the_engine_is_gone(traded: Traded) -> None:
