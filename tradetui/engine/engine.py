@@ -430,7 +430,19 @@ class Engine(EngineCommands):
                 m.cursor = m.n
                 break
             self._process([(m, k)])
+        self._bound_history(m)
         self._set_time(close_ms)
+
+    def _bound_history(self, m: MarketState) -> None:
+        """Keep a running market's candles bounded (amortised: trims to ``keep`` at ``2 * keep``)."""
+        windows = [self.strategies[name].window_bars for name in self.assignments.get(m.market, [])]
+        keep = max(self.settings.live_history_bars, 2 * max(windows, default=0))
+        if m.n < 2 * keep:
+            return
+        drop = m.forget_oldest(keep)
+        for identifier in m.pending:
+            if identifier in self._order_index:
+                self._order_index[identifier] = max(0, self._order_index[identifier] - drop)
 
     def mark_price(self, market: str, now_ms: int | None = None) -> Decimal | None:
         m = self.markets.get(market)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -127,6 +127,37 @@ class MarketState:
         self.volume[i] = float(bar.volume)
         self.n = i + 1
         return i
+
+    def forget_oldest(self, keep: int) -> int:
+        """Drop all but the newest ``keep`` bars, between bars (nothing left to process); returns
+        how many went. Every index this state holds moves down by that count, the position's
+        entry index too (it may turn negative: a time stop only counts bars from it)."""
+        drop = self.n - keep
+        if drop <= 0 or self.cursor < self.n:
+            return 0
+        n = self.n
+        self.ts_s = self.ts_s[drop:n].copy()
+        self.open = self.open[drop:n].copy()
+        self.high = self.high[drop:n].copy()
+        self.low = self.low[drop:n].copy()
+        self.close = self.close[drop:n].copy()
+        self.volume = self.volume[drop:n].copy()
+        for sig in self.signals.values():
+            sig.enter = sig.enter[drop:n].copy()
+            sig.exit = sig.exit[drop:n].copy()
+            sig.score = sig.score[drop:n].copy()
+            if sig.atr is not None:
+                sig.atr = sig.atr[drop:n].copy()
+            sig.enter_idx = [i - drop for i in sig.enter_idx if i >= drop]
+            sig.exit_idx = [i - drop for i in sig.exit_idx if i >= drop]
+        self.n = keep
+        self.cursor -= drop
+        self.scanned_to = max(0, self.scanned_to - drop)
+        trigger = self.trigger
+        self.trigger = replace(trigger, index=trigger.index - drop) if trigger and trigger.index >= drop else None
+        if self.position is not None and self.position.tracker is not None:
+            self.position.tracker.entry_index -= drop
+        return drop
 
     def decide_latest(self, name: str, now_ms: int) -> Decision:
         """Run one strategy on the window ending at the newest bar and store its decision."""

@@ -8,6 +8,8 @@ from tradetui.risk.limits import AccountLimits
 from tradetui.risk.sizing import SizingRules
 from tradetui.strategies.base import Strategy
 
+LIVE_HISTORY_BARS = 10_000
+
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
@@ -19,6 +21,11 @@ class EngineSettings:
     fills_at_bar_open: bool = True
     """A simulated venue fills at the next bar's open (backtest, demo). False for paper trading,
     where the live book fills orders as it arrives."""
+    live_history_bars: int = LIVE_HISTORY_BARS
+    """Candles a market keeps while the engine runs bar by bar (live, paper, demo): once twice as
+    many have arrived, the oldest go, so a bot that runs for weeks holds a bounded history (10,000
+    1m candles: a week; the chart's coarser timeframes show what fits). At least twice the longest
+    strategy window is always kept. A backtest keeps all of its candles."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from tradetui.core.types import decimal_from_float
 from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.restore import restore_position
-from tradetui.engine.settings import Assignment, EngineSettings
+from tradetui.engine.settings import LIVE_HISTORY_BARS, Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.limits import AccountLimits
@@ -29,15 +29,24 @@ def _bars(series: BarSeries) -> list[Bar]:
     return list(series.bars())
 
 
-def _live_engine(series: BarSeries, *, cash: str = "10000000", limits: AccountLimits | None = None) -> Engine:
+def _live_engine(
+    series: BarSeries,
+    *,
+    cash: str = "10000000",
+    limits: AccountLimits | None = None,
+    history: int = LIVE_HISTORY_BARS,
+    params: dict[str, object] | None = None,
+) -> Engine:
     clock = SimClock(int(series.ts_s[0]) * 1000)
     venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal(cash), slippage_bps=5.0)
-    settings = EngineSettings(limits=limits or AccountLimits(), id_prefix="bt", deterministic_ids=True)
+    settings = EngineSettings(
+        limits=limits or AccountLimits(), id_prefix="bt", deterministic_ids=True, live_history_bars=history
+    )
     return Engine(
         clock=clock,
         venue=venue,
         rule_book=UPBIT_RULES,
-        assignments=[Assignment(create("breakout"), (series.market,))],
+        assignments=[Assignment(create("breakout", params), (series.market,))],
         settings=settings,
     )
 
@@ -70,6 +79,31 @@ def test_live_path_one_bar_at_a_time_equals_backtest(series: BarSeries) -> None:
     assert [(f.side, f.price, f.volume, f.fee, f.ts_ms) for f in live_fills] == [
         (f.side, f.price, f.volume, f.fee, f.ts_ms) for f in backtest.fills
     ]
+
+
+@pytest.mark.parametrize("params", [None, {"time_stop_bars": 40}], ids=["exits", "time-stop"])
+def test_a_bounded_live_history_trades_exactly_like_the_backtest(
+    series: BarSeries, params: dict[str, object] | None
+) -> None:
+    """A bot that runs for weeks drops its oldest candles; every index it holds (the cursor,
+    the exit scan, a position's entry bar for its time stop, signal lists) moves with them, so
+    what it trades does not change."""
+    part = series.slice(0, 6_000)
+    backtest = run_backtest([part], [create("breakout", params)], BacktestSetup(slippage_bps=5.0))
+    engine = _live_engine(part, history=250, params=params)
+    lengths = []
+    for bar in _bars(part):
+        engine.on_bar(bar)
+        lengths.append(engine.markets[part.market].n)
+    assert max(lengths) < 2 * 250 and lengths[-1] < len(part)  # trimmed again and again
+    assert len(backtest.trades) >= 2
+    assert engine.portfolio.closed == backtest.trades
+    live_fills = engine.journal.fills  # type: ignore[attr-defined]
+    assert [(f.side, f.price, f.volume, f.ts_ms) for f in live_fills] == [
+        (f.side, f.price, f.volume, f.ts_ms) for f in backtest.fills
+    ]
+    m = engine.markets[part.market]
+    assert int(m.ts_s[m.n - 1]) == int(part.ts_s[-1]) and np.array_equal(m.close[: m.n], part.close[-m.n :])
 
 
 def test_cash_and_positions_agree_with_the_venue(series: BarSeries) -> None:
@@ -288,8 +322,12 @@ def test_marks_use_only_closed_bars() -> None:
     b = generate_market("KRW-BBB", bars=50, seed=2)
     clock = SimClock(int(a.ts_s[0]) * 1000)
     venue = SimulatedVenue(UPBIT_RULES, clock, cash_krw=Decimal("10000000"))
-    engine = Engine(clock=clock, venue=venue, rule_book=UPBIT_RULES,
-                    assignments=[Assignment(create("breakout"), ("KRW-AAA", "KRW-BBB"))])
+    engine = Engine(
+        clock=clock,
+        venue=venue,
+        rule_book=UPBIT_RULES,
+        assignments=[Assignment(create("breakout"), ("KRW-AAA", "KRW-BBB"))],
+    )
     engine.load_history(a)
     engine.load_history(b)
     k = 20
