@@ -57,7 +57,7 @@ class TradeTuiApp(App[int]):
         Binding("l", "open('logs')", "Logs", id="screen_logs"),
         Binding("h", "open('history')", "History", id="screen_history"),
         Binding("q", "quit_app", "Quit", id="quit"),
-        Binding("ctrl+c,ctrl+q", "force_quit", "Quit", show=False, priority=True, id="force_quit"),
+        Binding("ctrl+c,ctrl+q", "force_quit", "Quit at once", show=False, priority=True, id="force_quit"),
     ]
 
     def __init__(
@@ -193,10 +193,15 @@ class TradeTuiApp(App[int]):
             board.refresh_views()
 
     def action_help(self) -> None:
-        rows = [
-            (self.get_key_display(b), b.description) for b in self.BINDINGS if isinstance(b, Binding) and b.description
-        ]
-        rows += [("ctrl+p", "command palette"), ("esc", "close a dialog")]
+        keys: dict[tuple[str, str], list[str]] = {}  # the live bindings: remapped keys show as they are
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if binding.description and active.node is self:  # the app's keys, not a table's cursor
+                keys.setdefault((binding.action, binding.description), []).append(self.get_key_display(binding))
+        order = {b.action: k for k, b in enumerate(self.BINDINGS) if isinstance(b, Binding)}
+        ranked = sorted(keys.items(), key=lambda item: order.get(item[0][0], len(order)))
+        rows = [(", ".join(dict.fromkeys(shown)), description) for (_, description), shown in ranked]
+        rows.append(("esc", "close a dialog, go back"))
         self.push_screen(HelpScreen(rows))
 
     async def action_quit_app(self) -> None:
