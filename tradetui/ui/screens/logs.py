@@ -55,7 +55,7 @@ class LogsScreen(Screen[None]):
                 id="kind",
             )
             yield Input(placeholder="search…", id="search")
-        yield EventLog(id="all-events")
+        yield EventLog(id="all-events", wrap=True)  # here every line is read whole
         yield KeysFooter()
 
     def on_mount(self) -> None:

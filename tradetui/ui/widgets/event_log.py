@@ -21,8 +21,8 @@ _STYLE = {
 class EventLog(RichLog):
     DEFAULT_CSS = "EventLog { height: 8; }"
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(wrap=False, markup=False, max_lines=2000, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, wrap: bool = False, **kwargs: object) -> None:
+        super().__init__(wrap=wrap, markup=False, max_lines=2000, **kwargs)  # type: ignore[arg-type]
         self._seen: tuple[int, str] | None = None
         self.min_severity = int(Severity.DEBUG)
         self.search = ""
