@@ -53,6 +53,8 @@ SANDBOX_SECRET_KEY = "sandbox-secret"
 """The demo key pair `tradetui sandbox` accepts unless told otherwise."""
 
 STOP_GRACE_S = 5.0
+CHART_HISTORY_BARS = 199
+"""Closed candles a paper/live session loads at least: the chart is full from the first paint."""
 """How long a clean stop waits for the answers to requests still in flight."""
 
 
@@ -140,7 +142,8 @@ async def _compose(
     for entry in config.strategies:
         if not entry.enabled:
             engine.set_strategy_enabled(entry.name, False)
-    warmup = max(s.warmup_bars for s in engine.strategies.values()) + 5
+    # the strategies' warm-up, and never less than a full chart (the same one request a market)
+    warmup = max(max(s.warmup_bars for s in engine.strategies.values()) + 5, CHART_HISTORY_BARS)
     histories = await feed.history(warmup)
     for history in histories:
         if len(history):

@@ -51,11 +51,20 @@ class ExchangeFeed:
         self.errors = 0
 
     async def history(self, bars: int = 200) -> list[BarSeries]:
-        """Recent closed candles per market, to warm the strategies up before trading."""
+        """The last ``bars`` closed candles per market, to warm the strategies up before trading
+        (one request per market up to 199; older pages are fetched when more are asked for)."""
         result = []
         for market in self.markets:
             page = await self.client.candles(market, self.timeframe, count=min(200, bars + 1))
             closed = page[:-1]
+            full = len(page) == min(200, bars + 1)
+            # older pages by count, not by time: a minute without trades has no candle
+            while closed and full and len(closed) < bars:
+                wanted = min(200, bars - len(closed))
+                older = await self.client.candles(market, self.timeframe, to_ms=closed[0].ts_s * 1000, count=wanted)
+                older = [b for b in older if b.ts_s < closed[0].ts_s]
+                closed = older + closed
+                full = len(older) == wanted
             if closed:
                 self.last_ts_s[market] = closed[-1].ts_s
             result.append(BarSeries.from_bars(market, self.timeframe, closed))

@@ -172,6 +172,24 @@ async def test_candles_between_stops_at_the_start_of_history(venue: Any) -> None
     assert venue.sends("GET", "/v1/candles/minutes/1") == len(pages)  # no request after the short page
 
 
+async def test_feed_history_pages_back_for_a_long_warm_up(venue: Any) -> None:
+    """A paper/live session's warm-up: the last N closed candles, one request up to 199 and
+    older pages beyond that, no gap at the seam and no candle twice."""
+    from tradetui.engine.exchange_feed import ExchangeFeed
+
+    feed = ExchangeFeed(venue.client, ["KRW-BTC"], Timeframe.M1)
+    path = "/v1/candles/minutes/1"
+    [short] = await feed.history(50)
+    assert len(short) == 50 and venue.sends("GET", path) == 1
+    [long] = await feed.history(450)
+    assert len(long) == 450 and venue.sends("GET", path) == 1 + 3  # 199 closed, then 200 + 51 older
+    assert long.ts_s[-1] == short.ts_s[-1] and feed.last_ts_s["KRW-BTC"] == int(long.ts_s[-1])
+    newest_open_ms = venue.clock.now_ms() - venue.clock.now_ms() % 60_000  # the candle still forming
+    assert int(long.ts_s[-1]) * 1000 == newest_open_ms - 60_000
+    start_ms = int(long.ts_s[0]) * 1000
+    assert _rows(list(long.bars())) == _store(venue, "KRW-BTC", Timeframe.M1, start_ms, newest_open_ms)
+
+
 async def test_orderbook_count(venue: Any) -> None:
     [book] = await venue.client.orderbook(["KRW-BTC"], count=5)
     # Upbit's ``count`` (A3.5); Bithumb's REST count is unverified (open question 8) and ignored here.

@@ -47,14 +47,15 @@ pytestmark = pytest.mark.xdist_group("heavy")
 MARKET = "KRW-BTC"
 PARAMS: dict[str, Any] = {"stop_pct": 0.4, "take_profit_pct": 0.8, "trailing_pct": 0.3}
 """Breakout with the default lookbacks and tighter exits, so it trades often on 1m BTC."""
-HISTORY_ROWS = 200
+HISTORY_ROWS = 26
 REPLAY_ROWS = 2001
-FIRST_ROW = 2100
-"""Rows 2100..2299 of the real file are history, 2300..4300 are replayed (2001 one-minute
+FIRST_ROW = 2274
+"""Rows 2274..2299 of the real file are history, 2300..4300 are replayed (2001 one-minute
 candles from 2025-09-02 14:20 UTC, crossing the file's missing minute after row 4044). The
-breakout raises no signal in the 26 warm-up bars, so the backtest and the live engine start
-alike; in the replay it signals 8 times, trades 6 times and the consecutive-loss cool-down
-(a clock-based rule) denies an entry."""
+live engine loads all 26 history bars (it asks for up to 199, a full chart) and the breakout
+raises no signal in them, so the backtest and the live engine start alike; in the replay it
+signals 8 times, trades 6 times and the consecutive-loss cool-down (a clock-based rule)
+denies an entry."""
 CANDLES_PER_SECOND = 250.0
 """Replay speed: market minutes per real second."""
 
