@@ -155,7 +155,9 @@ async def _compose(
     if isinstance(venue, ExchangeVenue):
         await _restore_and_reconcile(engine, venue, journal, database)
     stream = ExchangeStream(
-        profile, [Subscription("trade", tuple(markets)), Subscription("orderbook", tuple(markets))], clock
+        profile,
+        [Subscription(kind, tuple(markets)) for kind in ("trade", "orderbook", "ticker")],
+        clock,
     )
     store = StateStore(database)
     engine.listeners.append(store.listen)

@@ -30,7 +30,7 @@ from tradetui.core.events import (
     SignalRaised,
     StrategyChanged,
 )
-from tradetui.core.market import Bar, OrderBook
+from tradetui.core.market import Bar, OrderBook, Ticker
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
@@ -99,6 +99,8 @@ class Engine(EngineCommands):
         self._aggregators: dict[str, CandleAggregator] = {}
         self.books: dict[str, OrderBook] = {}
         """Latest order book per market, when the feed has one (read model only)."""
+        self.tickers: dict[str, Ticker] = {}
+        """Latest exchange ticker per market (paper/live; read model only)."""
         self.bars_processed = 0
 
     def emit(self, events: Iterable[Event]) -> None:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from tradetui.core.events import FeedStateChanged
-from tradetui.core.market import Bar, OrderBook, Timeframe, TradeTick
+from tradetui.core.market import Bar, OrderBook, Ticker, Timeframe, TradeTick
 from tradetui.engine.engine import Engine
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.errors import VenueError
@@ -123,6 +123,8 @@ async def pump_stream(stream: ExchangeStream, engine: Engine) -> None:
             if venue is not None:
                 venue.on_trade(item.market, item.price)
                 engine.poll()
+        elif isinstance(item, Ticker):
+            engine.tickers[item.market] = item
         elif isinstance(item, FeedStateChanged):
             engine.emit([item])
             if item.state == "stale":

@@ -114,9 +114,10 @@ class MarketView:
     market: str
     last: Decimal | None
     change_pct: float | None
-    """Against the close 24 hours before the newest bar (None with less history)."""
+    """Paper/live: the exchange ticker's change against the previous day's close (09:00 KST).
+    Otherwise against the close 24 hours before the newest bar (None with less history)."""
     turnover_24h: float
-    """KRW traded over the last 24 hours of bars."""
+    """KRW traded over the last 24 hours (the ticker's figure in paper/live, else the bars')."""
     score: float | None
     """Latest strategy score (for breakout: percent above the breakout level)."""
     signal: str
@@ -254,6 +255,10 @@ def market_views(engine: Engine) -> tuple[MarketView, ...]:
         if start > 0:
             before = float(m.close[start - 1])
             change = (float(m.close[n - 1]) / before - 1) * 100 if before else None
+        ticker = engine.tickers.get(market)
+        if ticker is not None:  # paper/live: the exchange's own figures, as its app shows them
+            change = float(ticker.signed_change_rate) * 100
+            turnover = float(ticker.acc_trade_price_24h)
         score = None
         signal = ""
         for sig in m.signals.values():

@@ -13,6 +13,7 @@ from tradetui.config import parse_config
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.core.events import OrderFilled
 from tradetui.core.orders import OrderState
+from tradetui.engine.read_model import market_views
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.state import SandboxState
@@ -123,6 +124,11 @@ async def test_paper_engine_fills_from_the_sandbox_book(tmp_path: Path) -> None:
         await runner.cleanup()
     fills = [e.fill for e in engine.recent_events if isinstance(e, OrderFilled)]
     assert fills, "the paper venue should fill from the sandbox's live book"
+    # the watchlist shows the exchange's own day change and 24h turnover from its ticker stream
+    ticker = engine.tickers["KRW-BTC"]
+    [row] = market_views(engine)
+    assert row.change_pct == float(ticker.signed_change_rate) * 100
+    assert row.turnover_24h == float(ticker.acc_trade_price_24h) > 0
     balances = engine.venue.balances()
     assert engine.portfolio.cash == balances["KRW"].total
     for market, pos in engine.portfolio.positions.items():
