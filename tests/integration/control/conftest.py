@@ -4,6 +4,7 @@ and a headless engine in a subprocess (``python -m tradetui --no-ui``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -75,20 +76,35 @@ async def position_session(tmp_path: Path) -> AsyncIterator[RunningSession]:
         session.journal.close()
 
 
-@pytest.fixture
-async def served(position_session: RunningSession, tmp_path: Path) -> AsyncIterator[Served]:
-    session = position_session
+@contextlib.asynccontextmanager
+async def serve_handle(handle: EngineHandle, tmp_path: Path) -> AsyncIterator[Served]:
+    """The control API on 127.0.0.1 around ``handle``, with an HTTP client that sends the token."""
     token_file = tmp_path / "run" / "control.json"
-    server = ControlServer(session.handle, token_file=token_file)
+    server = ControlServer(handle, token_file=token_file)
     await server.start()
     http = httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}, timeout=10, trust_env=False
     )
     try:
-        yield Served(session.handle, server, http, token_file)
+        yield Served(handle, server, http, token_file)
     finally:
         await http.aclose()
         await server.stop()
+
+
+ServeHandle = Callable[[EngineHandle, Path], contextlib.AbstractAsyncContextManager[Served]]
+
+
+@pytest.fixture
+def serve() -> ServeHandle:
+    """:func:`serve_handle`, for test modules (they cannot import this conftest)."""
+    return serve_handle
+
+
+@pytest.fixture
+async def served(position_session: RunningSession, tmp_path: Path) -> AsyncIterator[Served]:
+    async with serve_handle(position_session.handle, tmp_path) as running:
+        yield running
 
 
 @dataclass

@@ -28,7 +28,7 @@ from tradetui.risk.sizing import SizingMethod
 from tradetui.storage.repository import SqliteRepository
 
 if TYPE_CHECKING:
-    from conftest import EngineUntil  # tests/integration/control/conftest.py
+    from conftest import EngineUntil, ServeHandle  # tests/integration/control/conftest.py
 
 
 @dataclass
@@ -44,19 +44,12 @@ class Traded:
 
 
 @pytest.fixture
-async def traded(tmp_path: Path, engine_until: EngineUntil) -> AsyncIterator[Traded]:
+async def traded(tmp_path: Path, engine_until: EngineUntil, serve: ServeHandle) -> AsyncIterator[Traded]:
     session = await engine_until(tmp_path, lambda h: bool(h.closed_trades()), "closed no trade", name="h.db")
-    token_file = tmp_path / "run" / "control.json"
-    server = ControlServer(session.handle, token_file=token_file)
-    await server.start()
-    http = httpx.AsyncClient(
-        base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}, timeout=10, trust_env=False
-    )
     try:
-        yield Traded(session, server, http, token_file)
+        async with serve(session.handle, tmp_path) as served:
+            yield Traded(session, served.server, served.http, served.token_file)
     finally:
-        await http.aclose()
-        await server.stop()
         session.journal.close()
 
 
