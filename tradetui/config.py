@@ -90,6 +90,10 @@ class FeedConfig(_Model):
     """Candles per second of the demo/replay (1 = one candle a second)."""
     start_price_krw: Money = Decimal("50000000")
     """Starting price of the synthetic market."""
+    keep_bars: int = Field(10_000, ge=500, le=1_000_000)
+    """Candles a market keeps while the bot runs (oldest dropped beyond twice this; never fewer
+    than twice the longest strategy window). 10,000 1m candles are a week; more costs ~70 bytes
+    a candle a market."""
 
     @model_validator(mode="after")
     def _file_needs_path(self) -> FeedConfig:

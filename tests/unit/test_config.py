@@ -81,3 +81,15 @@ def test_database_path_follows_overrides(tmp_path: Path, monkeypatch: pytest.Mon
     assert database_path(config) == tmp_path / "env" / "tradetui.db"
     own = parse_config({"storage": {"database": str(tmp_path / "x.db")}})
     assert database_path(own) == tmp_path / "x.db"
+
+
+def test_keep_bars_reaches_the_engine_and_is_checked(tmp_path: Path) -> None:
+    from tradetui.commands.run import build_session
+
+    session = build_session(parse_config({"feed": {"keep_bars": 600}}), database=tmp_path / "k.db", now_s=1_800_000_000)
+    try:
+        assert session.handle.engine.settings.live_history_bars == 600
+    finally:
+        session.journal.close()
+    with pytest.raises(ConfigError, match=r"feed\.keep_bars: .*500"):
+        parse_config({"feed": {"keep_bars": 10}})

@@ -137,6 +137,7 @@ async def _compose(
             limits=account_limits(config),
             id_prefix="live" if live else "paper",
             fills_at_bar_open=bar_time,
+            live_history_bars=config.feed.keep_bars,
         ),
     )
     for entry in config.strategies:

@@ -102,7 +102,12 @@ def build_session(
         venue=venue,
         rule_book=book,
         assignments=assignments(config, markets),
-        settings=EngineSettings(sizing=sizing_rules(config), limits=account_limits(config), id_prefix="demo"),
+        settings=EngineSettings(
+            sizing=sizing_rules(config),
+            limits=account_limits(config),
+            id_prefix="demo",
+            live_history_bars=config.feed.keep_bars,
+        ),
         journal=journal,
     )
     for entry in config.strategies:
