@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from sibling import load_sibling  # tests/support/sibling.py
 
 from tradetui.core.orders import OrdType
 from tradetui.core.types import Side
@@ -18,18 +15,7 @@ from tradetui.exchanges.errors import IpBlocked
 pytestmark = pytest.mark.parametrize("name", ["upbit", "bithumb"])
 
 
-def _load_venue() -> ModuleType:
-    name = "contract_test_venue"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("venue.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-v = _load_venue()
+v = load_sibling(__file__, "venue")
 # The same budgets under each exchange's names: Upbit groups, Bithumb categories.
 TICKER = {"upbit": "ticker", "bithumb": "public-ticker"}
 PRIVATE = {"upbit": "default", "bithumb": "private-other"}

@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from sibling import load_sibling  # tests/support/sibling.py
 
 from tradetui.core.orders import Order, OrderState, OrdType
 from tradetui.core.types import Side
@@ -30,19 +27,7 @@ from tradetui.exchanges.errors import (
 )
 from tradetui.sandbox.faults import FaultSpec
 
-
-def _load_venue() -> ModuleType:
-    name = "contract_test_venue"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("venue.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-v = _load_venue()
+v = load_sibling(__file__, "venue")
 FEE = {"upbit": Decimal("0.0005"), "bithumb": Decimal("0.0025")}  # taker = maker list rates (A9, B9)
 
 

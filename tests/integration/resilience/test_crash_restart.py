@@ -3,29 +3,16 @@ order is ever sent twice, none is orphaned, positions and their stops survive.""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from sibling import load_sibling  # tests/support/sibling.py
 
 # heavy: sandbox servers and engine processes; run one after another in one xdist worker
 pytestmark = pytest.mark.xdist_group("heavy")
 
 
-def _load(name: str) -> ModuleType:
-    key = f"resilience_test_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-crashloop = _load("crashloop")
+crashloop = load_sibling(__file__, "crashloop")
 CYCLES = 50
 
 

@@ -5,14 +5,12 @@ order twice, never loses a fill, and ends with books equal to the exchange's to 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from sibling import load_sibling  # tests/support/sibling.py
 
 from tradetui.commands.live import build_exchange_session
 from tradetui.commands.run import RunningSession
@@ -25,18 +23,7 @@ from tradetui.storage.journal import SqliteOrderJournal
 pytestmark = pytest.mark.xdist_group("heavy")
 
 
-def _load(name: str) -> ModuleType:
-    key = f"resilience_test_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-audit = _load("audit")
+audit = load_sibling(__file__, "audit")
 
 STORM = "http_429=0.1,http_5xx=0.1,latency_ms=0-20,malformed=0.05,lost_response=0.15,ws_drop=2"
 ENGINES = 1

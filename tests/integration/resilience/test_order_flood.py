@@ -7,14 +7,12 @@ orders as fast as the venue takes them, so the fault paths are exercised hundred
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from sibling import load_sibling  # tests/support/sibling.py
 
 from tradetui.core.clock import LiveClock
 from tradetui.core.orders import OrderState
@@ -32,18 +30,7 @@ from tradetui.storage.journal import SqliteOrderJournal
 pytestmark = pytest.mark.xdist_group("heavy")
 
 
-def _load(name: str) -> ModuleType:
-    key = f"resilience_test_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-audit = _load("audit")
+audit = load_sibling(__file__, "audit")
 
 STORM = "http_429=0.1,http_5xx=0.1,latency_ms=0-10,malformed=0.05,lost_response=0.15"
 ORDERS = 300

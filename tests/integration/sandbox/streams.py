@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sibling import load_sibling  # tests/support/sibling.py
 from websockets.asyncio.client import ClientConnection, connect
 
 TIMEOUT_S = 3.0
@@ -19,14 +17,7 @@ TIMEOUT_S = 3.0
 
 def load(name: str) -> ModuleType:
     """A sibling helper module (``peer``) loaded by path, shared between test modules."""
-    key = f"sandbox_test_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+    return load_sibling(__file__, name)
 
 
 def ws_base(sandbox: Any) -> str:

@@ -4,35 +4,20 @@ state. Seeded specs with high rates keep these fast and deterministic."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+from sibling import load_sibling  # tests/support/sibling.py
 from websockets.exceptions import ConnectionClosed
 
 from tradetui.sandbox import FaultSpec, SandboxServer
 
-
-def _load(name: str) -> ModuleType:
-    key = f"sandbox_test_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-streams = _load("streams")
+streams = load_sibling(__file__, "streams")
 peer = streams.load("peer")
 TICKER = [("markets", "KRW-BTC")]
 

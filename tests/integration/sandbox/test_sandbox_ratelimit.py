@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
+from sibling import load_sibling  # tests/support/sibling.py
 
-
-def _load_peer() -> ModuleType:
-    name = "sandbox_test_peer"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("peer.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-peer = _load_peer()
+peer = load_sibling(__file__, "peer")
 
 
 async def test_upbit_remaining_req_429_then_418_block() -> None:
