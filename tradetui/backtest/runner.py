@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from tradetui.backtest.metrics import BacktestMetrics, compute_metrics
 from tradetui.core.clock import SimClock
 from tradetui.core.market import Exchange
 from tradetui.core.orders import Fill
@@ -57,6 +58,18 @@ class BacktestResult:
     @property
     def bars_per_second(self) -> float:
         return self.bars / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    def metrics(self) -> BacktestMetrics:
+        """The report's figures for this run (starting from the setup's cash)."""
+        return compute_metrics(
+            ts_s=self.ts_s,
+            equity=self.equity,
+            exposure=self.exposure,
+            trades=self.trades,
+            starting_cash=self.setup.cash_krw,
+            fees_paid=self.fees_paid,
+            bar_interval_s=self.bar_seconds,
+        )
 
 
 def build_rules(setup: BacktestSetup) -> RuleBook:

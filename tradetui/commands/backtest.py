@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from tradetui.backtest.export import export_run
-from tradetui.backtest.metrics import BacktestMetrics, compute_metrics, drawdown_pct
+from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
 from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
 from tradetui.commands.compose import account_limits, build_strategy, sizing_rules
@@ -158,15 +158,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         limits=account_limits(base),
     )
     result = _run_with_progress(series, strategy, setup, quiet=args.json)
-    metrics = compute_metrics(
-        ts_s=result.ts_s,
-        equity=result.equity,
-        exposure=result.exposure,
-        trades=result.trades,
-        starting_cash=cash,
-        fees_paid=result.fees_paid,
-        bar_interval_s=result.bar_seconds,
-    )
+    metrics = result.metrics()
     run_id = None
     if not args.no_store:
         database = (

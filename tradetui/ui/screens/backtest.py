@@ -20,7 +20,6 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
-from tradetui.backtest.metrics import compute_metrics
 from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
 from tradetui.core.clock import parse_utc
@@ -158,15 +157,7 @@ class BacktestScreen(Screen[None]):
         except BacktestCancelled:
             self.app.call_from_thread(self._finished, None, None, "cancelled")
             return
-        metrics = compute_metrics(
-            ts_s=result.ts_s,
-            equity=result.equity,
-            exposure=result.exposure,
-            trades=result.trades,
-            starting_cash=cash,
-            fees_paid=result.fees_paid,
-            bar_interval_s=result.bar_seconds,
-        )
+        metrics = result.metrics()
         report = render_report(
             metrics,
             title=f"Backtest: {strategy_name}",
