@@ -95,7 +95,6 @@ class Engine(EngineCommands):
         self._sim = venue if isinstance(venue, SimulatedVenue) else None
         self._bar_fills = self._sim if self.settings.fills_at_bar_open else None
         self._sim_clock = clock if isinstance(clock, SimClock) else None
-        self._order_index: dict[str, int] = {}
         self._aggregators: dict[str, CandleAggregator] = {}
         self.books: dict[str, OrderBook] = {}
         """Latest order book per market, when the feed has one (read model only)."""
@@ -264,7 +263,6 @@ class Engine(EngineCommands):
 
     def _submit(self, m: MarketState, order: Order, i: int) -> None:
         m.pending.add(order.identifier)
-        self._order_index[order.identifier] = i
         self._emit(self.om.submit(order))
         if self._sim is not None:
             self._pump(i)
@@ -293,7 +291,6 @@ class Engine(EngineCommands):
                 self._on_fill(m, order, fill, index)
             if order.state.is_terminal:
                 m.pending.discard(order.identifier)
-                self._order_index.pop(order.identifier, None)
                 if order.state is OrderState.REJECTED:
                     self._emit(
                         [
@@ -437,14 +434,12 @@ class Engine(EngineCommands):
 
     def _bound_history(self, m: MarketState) -> None:
         """Keep a running market's candles bounded (amortised: trims to ``keep`` at ``2 * keep``)."""
+        if m.n < 2 * self.settings.live_history_bars:  # the common case, decided without the windows
+            return
         windows = [self.strategies[name].window_bars for name in self.assignments.get(m.market, [])]
         keep = max(self.settings.live_history_bars, 2 * max(windows, default=0))
-        if m.n < 2 * keep:
-            return
-        drop = m.forget_oldest(keep)
-        for identifier in m.pending:
-            if identifier in self._order_index:
-                self._order_index[identifier] = max(0, self._order_index[identifier] - drop)
+        if m.n >= 2 * keep:
+            m.forget_oldest(keep)
 
     def mark_price(self, market: str, now_ms: int | None = None) -> Decimal | None:
         m = self.markets.get(market)
