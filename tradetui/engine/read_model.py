@@ -247,18 +247,18 @@ def market_views(engine: Engine) -> tuple[MarketView, ...]:
         if n == 0:
             rows.append(MarketView(market, None, None, 0.0, None, "", market in engine.portfolio.positions))
             continue
-        last_ts = int(m.ts_s[n - 1])
-        start = int(np.searchsorted(m.ts_s[:n], last_ts - 86_400 + m.timeframe.seconds, side="left"))
-        closes = m.close[start:n]
-        turnover = float(np.dot(closes, m.volume[start:n]))
-        change = None
-        if start > 0:
-            before = float(m.close[start - 1])
-            change = (float(m.close[n - 1]) / before - 1) * 100 if before else None
+        change: float | None = None
         ticker = engine.tickers.get(market)
         if ticker is not None:  # paper/live: the exchange's own figures, as its app shows them
             change = float(ticker.signed_change_rate) * 100
             turnover = float(ticker.acc_trade_price_24h)
+        else:
+            last_ts = int(m.ts_s[n - 1])
+            start = int(np.searchsorted(m.ts_s[:n], last_ts - 86_400 + m.timeframe.seconds, side="left"))
+            turnover = float(np.dot(m.close[start:n], m.volume[start:n]))
+            if start > 0:
+                before = float(m.close[start - 1])
+                change = (float(m.close[n - 1]) / before - 1) * 100 if before else None
         score = None
         signal = ""
         for sig in m.signals.values():
