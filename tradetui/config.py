@@ -260,6 +260,30 @@ class AppConfig(_Model):
             raise ValueError("each strategy may be listed once in [[strategies]]")
         return self
 
+    @property
+    def is_rehearsal(self) -> bool:
+        """Trading against an exchange on this machine (the sandbox): no real money at stake."""
+        return self.feed.source == "exchange" and self.exchange_api.is_local
+
+    @property
+    def badge(self) -> str:
+        """The mode as the trader reads it at a glance: DEMO, REPLAY, SANDBOX, PAPER or LIVE."""
+        if self.is_rehearsal:
+            return "SANDBOX"
+        if self.mode is Mode.DEMO and self.feed.source == "file":
+            return "REPLAY"
+        return self.mode.value.upper()
+
+    @property
+    def profile(self) -> str:
+        """Whose records a session keeps, so runs of different kinds never mix: ``demo``,
+        ``replay``, ``sandbox-<exchange>``, ``paper-<exchange>``, ``live-<exchange>`` or
+        ``backtest``. (A live account is told apart further by its key, at session start.)"""
+        badge = self.badge.lower()
+        if badge in ("sandbox", "paper", "live"):
+            return f"{badge}-{self.exchange.value}"
+        return badge
+
 
 def _hint(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     """Suggest the closest valid key for an unknown one."""
