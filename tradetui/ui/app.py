@@ -49,7 +49,7 @@ class MarketCommands(Provider):
 
 
 class TradeTuiApp(App[int]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     TITLE = "tradetui"
     COMMANDS = App.COMMANDS | {MarketCommands}
     BINDINGS = [

@@ -139,6 +139,17 @@ async def test_markets_chart_and_events(served: Served) -> None:
     assert bad.status_code == 400 and "bars" in bad.json()["error"]
 
 
+async def test_the_chart_of_a_market_with_a_position_shows_its_entry(served: Served) -> None:
+    # seen: "buys": [] with a position open (the read model read a journal the demo does not have)
+    (position,) = served.handle.snapshot().positions
+    answer = (await served.http.get(f"/chart/{position.market}", params={"bars": "300"})).json()
+    assert answer["buys"], answer["buys"]
+    assert answer["buys"][-1][1] == pytest.approx(float(position.avg_price))
+    assert answer["stop"] is not None and answer["stop"] < answer["buys"][-1][1]
+    assert [o["label"] for o in answer["overlays"]] == ["high20"]
+    assert len(answer["overlays"][0]["values"]) == len(answer["close"])
+
+
 # --- commands ------------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ def test_a_running_engine_round_trips(position_session: RunningSession) -> None:
     assert markets_from_list(_through_json(markets_to_list(rows))) == rows
     chart = handle.chart(rows[0].market, 300)
     assert chart is not None and chart.book is not None and chart.close
+    assert chart.buys and chart.overlays  # the open position's entry, the strategy's level
     assert chart_from_dict(_through_json(chart_to_dict(chart))) == chart
 
 

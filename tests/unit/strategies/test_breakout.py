@@ -64,3 +64,24 @@ def test_registry_rejects_unknown_names_and_keys() -> None:
     with pytest.raises(ValueError, match="lookback"):
         registry.create("breakout", {"lookback": 0})
     assert registry.create("breakout", {"lookback": 30}).params.lookback == 30  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("lookback", [3, 5])
+def test_the_chart_overlay_is_the_level_the_strategy_trades_on_with_its_own_lookback(lookback: int) -> None:
+    s = BreakoutMomentum(BreakoutParams(lookback=lookback, volume_lookback=3, volume_mult=0))
+    rng = np.random.default_rng(lookback)
+    close = (100 + rng.standard_normal(40).cumsum()).tolist()
+    high = [c + abs(x) for c, x in zip(close, rng.standard_normal(40), strict=True)]
+    bars = _series(high, close, [1.0] * 40)
+    (overlay,) = s.overlays(bars)
+    assert overlay.label == f"high{lookback}"
+    for t in range(40):
+        expected = max(high[t - lookback : t]) if t >= lookback else None
+        if expected is None:
+            assert np.isnan(overlay.values[t])
+        else:
+            assert overlay.values[t] == pytest.approx(expected)
+    # the signals use the very same level: every entry closes above it
+    frame = s.signals(bars)
+    assert all(close[t] > overlay.values[t] for t in np.flatnonzero(frame.enter))
+    assert frame.enter.any()

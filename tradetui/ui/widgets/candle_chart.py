@@ -120,7 +120,7 @@ def render_candles(chart: ChartData, width: int, height: int) -> Text:
             fig.ruler("x").ticks(ticks, [kst_time(int(ts[t]) * 1000, seconds=False) for t in ticks])
             y_ticks = np.linspace(y_low + pad, y_high - pad, 4) if y_high - y_low > 2 * pad else [(low + high) / 2]
             fig.ruler("y").ticks(list(y_ticks), [_price_label(float(v), y_high) for v in y_ticks])
-            rendered = str(fig.build().string())
+            rendered = str(fig.build().string()).rstrip("\n")
         finally:
             fig.clear.all()
     return Text.from_ansi(rendered)

@@ -1,0 +1,104 @@
+"""The candle chart draws any number of candles in any timeframe, keeps the stop and target in
+view, and marks the bot's trades.
+
+Seen before: one daily candle (the demo's 1m history rolled up by `[`) made plotext raise
+IndexError (the chart padded to ten x positions) and the app closed with the engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tradetui.core.market import Timeframe
+from tradetui.engine.read_model import ChartData, ChartOverlay
+from tradetui.ui.screens.dashboard import CHART_TIMEFRAMES, rescale
+from tradetui.ui.widgets.candle_chart import chart_title, render_candles
+
+T0 = 1_800_000_000 - 1_800_000_000 % 86_400
+
+
+def _chart(
+    n: int, *, flat: bool = False, stop: float | None = None, target: float | None = None, trades: bool = True
+) -> ChartData:
+    ts = tuple(T0 + 60 * k for k in range(n))
+    if flat:
+        o = h = lo = c = tuple(50_000_000.0 for _ in range(n))
+    else:
+        o = tuple(50_000_000.0 + 10_000 * (k % 7) for k in range(n))
+        c = tuple(v + 5_000 for v in o)
+        h = tuple(v + 20_000 for v in o)
+        lo = tuple(v - 20_000 for v in o)
+    level = ChartOverlay("high20", tuple(None if k < 20 else 50_080_000.0 for k in range(n)))
+    return ChartData(
+        "KRW-DEMO",
+        "1m",
+        ts,
+        o,
+        h,
+        lo,
+        c,
+        tuple(1.0 for _ in range(n)),
+        ((ts[0], o[0]),) if trades and n else (),
+        ((ts[-1], c[-1]),) if trades and n else (),
+        stop,
+        target,
+        None,
+        ((ts[n // 2], c[n // 2]),) if trades and n else (),
+        (level,),
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "flat", "timeframe"),
+    list(itertools.product([0, 1, 2, 5, 21, 500], [False, True], CHART_TIMEFRAMES)),
+)
+def test_any_number_of_candles_in_every_timeframe(n: int, flat: bool, timeframe: Timeframe) -> None:
+    chart = rescale(_chart(n, flat=flat, stop=49_000_000.0, target=51_000_000.0), timeframe)
+    assert chart.timeframe == (timeframe.value if n else "1m")
+    for width, height in ((60, 10), (86, 20), (20, 6), (19, 5)):
+        text = render_candles(chart, width, height).plain
+        if n == 0:
+            assert "waiting for the first closed candle" in text
+        elif width >= 20 and height >= 6:
+            lines = text.split("\n")
+            assert len(lines) == height and all(len(line) <= width for line in lines)
+
+
+def test_stop_and_target_stay_visible_however_far_they_are() -> None:
+    # a target 20 % above the candles would be off a plot scaled to the candles alone
+    chart = _chart(30, stop=40_000_000.0, target=60_000_000.0)
+    lines = render_candles(chart, 80, 20).plain.split("\n")
+    plot_rows = [line for line in lines if "┤" in line or "│" in line]
+    assert "─" * 20 in plot_rows[0] or "─" * 20 in lines[1]  # the target line on the top row
+    assert any("─" * 20 in line for line in lines[-6:])  # the stop line near the bottom
+    labels = "\n".join(lines)
+    assert "60,0" in labels and "40,0" in labels
+
+
+def test_the_title_keeps_stop_and_target_and_drops_the_legend_first() -> None:
+    chart = _chart(30, stop=49_123_000.0, target=51_456_000.0)
+    wide = chart_title(chart, 120).plain
+    assert "stop 49,123,000" in wide and "target 51,456,000" in wide and "high20" in wide and "▲ buy" in wide
+    narrow = chart_title(chart, 48).plain
+    assert "stop 49,123,000" in narrow and "target 51,456,000" in narrow
+    assert len(narrow) <= 48
+
+
+def test_markers_land_on_their_candles() -> None:
+    chart = _chart(8, trades=True)
+    text = render_candles(chart, 40, 12).plain
+    assert "▲" in text and "▼" in text and "▽" in text
+    bare = render_candles(_chart(8, trades=False), 40, 12).plain
+    assert "▲" not in bare and "▼" not in bare
+
+
+def test_rescaling_keeps_the_strategy_level_at_each_coarse_candle() -> None:
+    chart = _chart(120)
+    coarse = rescale(chart, Timeframe.M15)
+    assert len(coarse.ts_s) == 8
+    assert len(coarse.overlays[0].values) == 8
+    assert coarse.overlays[0].values[0] is None or coarse.overlays[0].values[0] == 50_080_000.0
+    assert coarse.overlays[0].values[-1] == 50_080_000.0
+    assert coarse.partial_exits == chart.partial_exits and coarse.buys == chart.buys
