@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from tradetui.core.clock import trading_day_start_ms
 from tradetui.core.events import EngineState, EngineStateChanged, Event, RiskEvent, Severity
+from tradetui.core.notation import krw
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class RiskGuard:
     def _daily_breach(self, day_pnl: Decimal) -> str:
         limits = self.limits
         if limits.daily_loss_krw is not None and day_pnl <= -limits.daily_loss_krw:
-            return f"day PnL {day_pnl:.0f} KRW reached the limit of -{limits.daily_loss_krw} KRW"
+            return f"day PnL {krw(day_pnl)} reached the limit of {krw(-limits.daily_loss_krw)}"
         if limits.daily_loss_pct is not None and self.day_start_equity > 0:
             pct = float(day_pnl / self.day_start_equity * 100)
             if pct <= -limits.daily_loss_pct:
