@@ -205,7 +205,7 @@ async def _compose(
         companions.append(writer.run)
     handle = EngineHandle(
         engine,
-        mode=config.mode.value.upper(),
+        mode=config.badge,
         exchange=config.exchange.value,
         feed=feed.bars(),
         on_stop=on_stop,

@@ -125,7 +125,7 @@ def build_session(
     store = StateStore(database)
     handle = EngineHandle(
         engine,
-        mode=config.mode.value.upper(),
+        mode=config.badge,
         exchange=config.exchange.value,
         feed=feed,
         on_stop=store.save_engine,

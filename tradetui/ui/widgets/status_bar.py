@@ -11,7 +11,18 @@ from tradetui.core.events import EngineState
 from tradetui.engine.read_model import EngineSnapshot
 from tradetui.ui.formatting import krw, kst_time
 
-_MODE_STYLE = {"DEMO": "bold black on cyan", "PAPER": "bold black on yellow", "LIVE": "bold white on red"}
+_MODE_STYLE = {
+    "DEMO": "bold black on cyan",
+    "REPLAY": "bold black on cyan",
+    "SANDBOX": "bold black on magenta",
+    "PAPER": "bold black on yellow",
+    "LIVE": "bold white on red",
+}
+
+
+def mode_style(mode: str) -> str:
+    """The badge's colours: only LIVE (real money) is red; a rehearsal is SANDBOX, never LIVE."""
+    return _MODE_STYLE.get(mode, "bold reverse")
 _STATE_STYLE = {
     EngineState.RUNNING: "bold black on green",
     EngineState.PAUSED: "bold black on yellow",
@@ -58,7 +69,7 @@ class StatusBar(Static):
         risk = snap.risk
         day_style = "green" if risk.day_pnl > 0 else "red" if risk.day_pnl < 0 else ""
         segments: list[Segment] = [
-            (f" {snap.mode} ", _MODE_STYLE.get(snap.mode, "bold reverse"), 9),
+            (f" {snap.mode} ", mode_style(snap.mode), 9),
             (f" {snap.state.value} ", _STATE_STYLE[snap.state], 10),
             (f" {snap.exchange} ", "bold", 4),
             (f"● {link} ", "green" if healthy else "yellow", 6),
