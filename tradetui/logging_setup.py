@@ -170,7 +170,7 @@ def configure_logging(
             log_time_format="%H:%M:%S",
             rich_tracebacks=False,
         )
-    handlers = [handler]
+    handlers: list[logging.Handler] = [handler]
     if log_file is not None:
         handlers.append(_file_handler(log_file, rotation or LogRotation()))
     _install(handlers, level, library_level)

@@ -1,11 +1,13 @@
 """`tradetui ctl`: steer a running engine (TUI or headless) through its local control API.
 
     tradetui ctl [--data-dir DIR] [--json] status | metrics | pause | resume | reduce-only
-                 | kill [--flatten] | flatten | strategy NAME on|off
+                 | kill [--flatten] | reset | flatten | strategy NAME on|off
+
+After ``kill`` the engine stays HALTED until ``reset`` (``resume`` does not lift the kill switch).
 
 The engine is found through the token file in the data dir (``control.json``). Exit status: 0
 done; 2 when no engine is running or the request names something wrong (unknown strategy);
-1 when the engine refused or failed otherwise.
+1 when the engine refused (``resume`` while HALTED, ``reset`` when not) or failed otherwise.
 """
 
 from __future__ import annotations
@@ -54,13 +56,16 @@ def add_ctl_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argu
     actions.add_parser("metrics", parents=[late], help="the Prometheus metrics text")
     for name, text in (
         ("pause", "no new entries (exits and stops still work)"),
-        ("resume", "allow entries again"),
+        ("resume", "allow entries again after pause or reduce-only (not after kill: see reset)"),
         ("reduce-only", "only orders that shrink positions"),
     ):
         action = actions.add_parser(name, parents=[late], help=text)
         action.add_argument("--reason", dest="ctl_reason", metavar="TEXT", help="recorded with the state change")
     kill = actions.add_parser("kill", parents=[late], help="kill switch: halt and cancel every open order")
     kill.add_argument("--flatten", dest="ctl_flatten", action="store_true", help="also sell every position at market")
+    actions.add_parser(
+        "reset", parents=[late], help="lift the kill switch: HALTED -> RUNNING, saying what it re-enables"
+    )
     actions.add_parser("flatten", parents=[late], help="sell every position at market; keep running")
     strategy = actions.add_parser("strategy", parents=[late], help="enable or disable a strategy")
     strategy.add_argument("ctl_strategy", metavar="NAME")
@@ -104,6 +109,7 @@ def _act(client: ControlClient, args: argparse.Namespace, out: TextIO, as_json: 
         "resume": lambda: client.resume(reason),
         "reduce-only": lambda: client.reduce_only(reason),
         "kill": lambda: client.kill(flatten=bool(getattr(args, "ctl_flatten", False))),
+        "reset": client.reset,
         "flatten": client.flatten,
         "strategy": lambda: client.set_strategy_enabled(args.ctl_strategy, args.ctl_switch == "on"),
     }

@@ -79,6 +79,14 @@ class EngineControl(Protocol):
 
     def kill(self, *, flatten: bool = False) -> None: ...
 
+    def reset(self) -> str:
+        """Lift the kill switch (HALTED → RUNNING); returns what it re-enabled ('' if not halted)."""
+        ...
+
+    def reset_description(self) -> str:
+        """What :meth:`reset` would re-enable, for a confirmation before it is sent."""
+        ...
+
     def reduce_only(self, reason: str = ...) -> None: ...
 
     def flatten(self) -> None: ...
@@ -240,6 +248,12 @@ class EngineHandle:
 
     def kill(self, *, flatten: bool = False) -> None:
         self.engine.kill(flatten=flatten)
+
+    def reset(self) -> str:
+        return self.engine.reset()
+
+    def reset_description(self) -> str:
+        return self.engine.reset_description()
 
     def reduce_only(self, reason: str = "reduce-only set by the trader") -> None:
         self.engine.reduce_only(reason)

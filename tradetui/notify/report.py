@@ -15,8 +15,9 @@ from decimal import Decimal
 
 from tradetui.core.clock import DAY_MS, trading_day, trading_day_start_ms
 from tradetui.core.events import Severity
+from tradetui.core.notation import krw
 from tradetui.core.trades import ClosedTrade
-from tradetui.notify.alerts import Alert, AlertKind, krw
+from tradetui.notify.alerts import Alert, AlertKind
 
 
 @dataclass(frozen=True, slots=True)

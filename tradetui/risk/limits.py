@@ -1,11 +1,15 @@
 """Account-level limits and the engine's risk state (RUNNING, PAUSED, REDUCE_ONLY, HALTED).
 
+HALTED (the kill switch) is left only by an explicit :meth:`RiskGuard.reset`; ``resume`` lifts a
+pause or reduce-only, never the kill switch.
+
 Every change of state is returned as an event with its reason; nothing changes silently.
 The trading day rolls at 09:00 KST (00:00 UTC).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,6 +33,20 @@ class AccountLimits:
 
 
 _AUTO_DAILY = "daily loss limit"
+
+RESUME_REFUSED = (
+    "the kill switch is on: resume does not re-arm trading; reset it with `tradetui ctl reset`, "
+    "POST /reset or `p` in the TUI (each says what it re-enables)"
+)
+
+
+def reset_text(enabled: Mapping[str, Sequence[str]]) -> str:
+    """What lifting the kill switch re-enables, given the enabled strategies and their markets."""
+    kept = "exits and stops kept working while halted; orders the kill switch cancelled are not placed again"
+    if not enabled:
+        return f"kill switch reset: no strategy is enabled, so no new entries until one is turned on ({kept})"
+    parts = [f"{name} on {', '.join(markets) or 'no market'}" for name, markets in enabled.items()]
+    return f"kill switch reset: new entries allowed again for {'; '.join(parts)} ({kept})"
 
 
 @dataclass(slots=True)
@@ -76,6 +94,16 @@ class RiskGuard:
         return []
 
     def resume(self, ts_ms: int, reason: str = "resumed by the trader") -> list[Event]:
+        """PAUSED or REDUCE_ONLY → RUNNING. A HALTED engine stays halted (only :meth:`reset`
+        lifts the kill switch); the refusal is returned as a warning so the trader sees why."""
+        if self.state is EngineState.HALTED:
+            return [RiskEvent(ts_ms, "kill_switch", RESUME_REFUSED, level=Severity.WARNING)]
+        return self._set(EngineState.RUNNING, reason, ts_ms)
+
+    def reset(self, ts_ms: int, reason: str) -> list[Event]:
+        """Lift the kill switch: HALTED → RUNNING, the one way out of HALTED; nothing otherwise."""
+        if self.state is not EngineState.HALTED:
+            return []
         return self._set(EngineState.RUNNING, reason, ts_ms)
 
     def reduce_only(self, ts_ms: int, reason: str = "reduce-only set by the trader") -> list[Event]:
