@@ -210,7 +210,7 @@ class TradeTuiApp(App[int]):
         for active in self.active_bindings.values():
             binding = active.binding
             if binding.description and active.node is self:  # the app's keys, not a table's cursor
-                shown = (place.get(binding.id, len(place)), self.get_key_display(binding))
+                shown = (place.get(binding.id or "", len(place)), self.get_key_display(binding))
                 keys.setdefault((binding.action, binding.description), []).append(shown)
         order = {b.action: k for k, b in enumerate(self.BINDINGS) if isinstance(b, Binding)}
         ranked = sorted(keys.items(), key=lambda item: order.get(item[0][0], len(order)))
