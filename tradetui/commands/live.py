@@ -213,6 +213,7 @@ async def _compose(
         order_history=store.order_history,
         save_config=store.save_config,
         link=_link_status(engine, client),
+        time_scale=1.0 if bar_time else None,
     )
     return RunningSession(handle, journal, store)
 

@@ -194,6 +194,7 @@ def snapshot_to_dict(s: EngineSnapshot) -> JsonDict:
         "events": [event_to_dict(e) for e in s.events],
         "bars_processed": s.bars_processed,
         "trades_closed": s.trades_closed,
+        "time_scale": s.time_scale,
     }
 
 
@@ -219,7 +220,17 @@ def snapshot_from_dict(data: Any) -> EngineSnapshot:
         _many(f("events"), event_from_dict),
         _to_int(f("bars_processed")),
         _to_int(f("trades_closed")),
+        _time_scale(d.get("time_scale")),
     )
+
+
+def _time_scale(value: Any) -> float | None:
+    """Market time's speed over the wall clock; absent (an older engine) or null: the wall clock."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"status: 'time_scale' must be a positive number or null, not {value!r}")
+    return float(value)
 
 
 def market_to_dict(m: MarketView) -> JsonDict:

@@ -93,6 +93,9 @@ class EngineSnapshot:
     events: tuple[EventView, ...]
     bars_processed: int
     trades_closed: int
+    time_scale: float | None = None
+    """``ts_ms`` and every time shown are market time running this many times faster than the
+    wall clock (the demo: 60); None when the engine's clock is the wall clock (paper, live)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,9 @@ class ChartData:
     book: OrderBook | None
 
 
-def build_snapshot(engine: Engine, *, mode: str, exchange: str, max_events: int = 50) -> EngineSnapshot:
+def build_snapshot(
+    engine: Engine, *, mode: str, exchange: str, max_events: int = 50, time_scale: float | None = None
+) -> EngineSnapshot:
     now = engine.clock.now_ms()
     equity, exposure = engine.equity_and_exposure()
     positions = []
@@ -237,6 +242,7 @@ def build_snapshot(engine: Engine, *, mode: str, exchange: str, max_events: int 
         events,
         engine.bars_processed,
         len(engine.portfolio.closed),
+        time_scale,
     )
 
 

@@ -1,5 +1,6 @@
 """The top bar: mode badge, exchange, connection, equity, day PnL against the limit, engine
-state and the KST clock."""
+state and the KST clock: the wall clock in paper and live, the market's time in a simulated or
+sped-up run ("market 2026-11-02 14:05:03 KST ×60"), the one clock the whole view runs on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tradetui.core.clock import to_kst
 from tradetui.core.events import EngineState
 from tradetui.engine.read_model import EngineSnapshot
 from tradetui.ui.formatting import krw, kst_time
@@ -23,6 +25,8 @@ _MODE_STYLE = {
 def mode_style(mode: str) -> str:
     """The badge's colours: only LIVE (real money) is red; a rehearsal is SANDBOX, never LIVE."""
     return _MODE_STYLE.get(mode, "bold reverse")
+
+
 _STATE_STYLE = {
     EngineState.RUNNING: "bold black on green",
     EngineState.PAUSED: "bold black on yellow",
@@ -84,5 +88,17 @@ class StatusBar(Static):
             else:
                 limit = f" ({risk.daily_loss_used_pct:.0f}% of limit)"
             segments.append((limit, "dim", 5))
-        segments.append((f"  {kst_time(snap.ts_ms, seconds=wide)} KST", "dim", 8))
+        segments.append((clock_text(snap, wide=wide), "dim", 8))
         return fit(segments, width)
+
+
+def clock_text(snap: EngineSnapshot, *, wide: bool = True) -> str:
+    """The view's clock: wall-clock KST, or the market's time (and how much faster it runs)."""
+    if snap.time_scale is None:
+        return f"  {kst_time(snap.ts_ms, seconds=wide)} KST"
+    scale = snap.time_scale
+    if wide:
+        speed = "" if scale == 1 else f" ×{scale:,.0f}" if scale >= 10 else f" ×{scale:g}"
+        return f"  market {to_kst(snap.ts_ms).strftime('%Y-%m-%d %H:%M:%S')} KST{speed}"
+    speed = "" if scale == 1 else f"×{scale / 1000:.0f}k" if scale >= 1000 else f"×{scale:g}"
+    return f" mkt{speed} {kst_time(snap.ts_ms, seconds=False)} KST"
