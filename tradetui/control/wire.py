@@ -1,5 +1,7 @@
-"""The read model as JSON and back: Decimals travel as strings, enums as their values, tuples
-as lists. ``*_from_dict(*_to_dict(view)) == view`` for every view (tested).
+"""The read model as JSON and back: money (prices, volumes, KRW amounts) travels as strings,
+whether the view holds a Decimal or a float (a stop level, a turnover); percents, counts and
+times are numbers; enums their values, tuples lists. The chart's candle and marker series are
+plot data and stay numbers. ``*_from_dict(*_to_dict(view)) == view`` for every view (tested).
 
 The snapshot (positions, orders, risk, strategies, events), the market list and the chart (with
 its book) live here; the history (orders, closed trades, scores) in
@@ -17,11 +19,13 @@ from tradetui.control._wire_scalars import (
     _dec,
     _field,
     _many,
+    _money,
     _obj,
     _opt_dec,
     _to_dec,
     _to_float,
     _to_int,
+    _to_money,
     _to_opt_dec,
     _to_opt_float,
 )
@@ -48,9 +52,9 @@ def position_to_dict(p: PositionView) -> JsonDict:
         "last_price": _opt_dec(p.last_price),
         "pnl_krw": _dec(p.pnl_krw),
         "pnl_pct": p.pnl_pct,
-        "stop": p.stop,
-        "target": p.target,
-        "trailing": p.trailing,
+        "stop": _money(p.stop),
+        "target": _money(p.target),
+        "trailing": _money(p.trailing),
     }
 
 
@@ -68,9 +72,9 @@ def position_from_dict(data: Any) -> PositionView:
         _to_opt_dec(f("last_price")),
         _to_dec(f("pnl_krw")),
         _to_float(f("pnl_pct")),
-        _to_opt_float(f("stop")),
-        _to_opt_float(f("target")),
-        _to_opt_float(f("trailing")),
+        _to_money(f("stop")),
+        _to_money(f("target")),
+        _to_money(f("trailing")),
     )
 
 
@@ -238,7 +242,7 @@ def market_to_dict(m: MarketView) -> JsonDict:
         "market": m.market,
         "last": _opt_dec(m.last),
         "change_pct": m.change_pct,
-        "turnover_24h": m.turnover_24h,
+        "turnover_24h": _money(m.turnover_24h),
         "score": m.score,
         "signal": m.signal,
         "has_position": m.has_position,
@@ -251,11 +255,14 @@ def market_from_dict(data: Any) -> MarketView:
     def f(key: str) -> Any:
         return _field(d, key, "market")
 
+    turnover = _to_money(f("turnover_24h"))
+    if turnover is None:
+        raise ValueError("market: 'turnover_24h' must be an amount, not null")
     return MarketView(
         str(f("market")),
         _to_opt_dec(f("last")),
         _to_opt_float(f("change_pct")),
-        _to_float(f("turnover_24h")),
+        turnover,
         _to_opt_float(f("score")),
         str(f("signal")),
         bool(f("has_position")),
@@ -305,8 +312,8 @@ def chart_to_dict(c: ChartData) -> JsonDict:
         "volume": list(c.volume),
         "buys": [list(m) for m in c.buys],
         "sells": [list(m) for m in c.sells],
-        "stop": c.stop,
-        "target": c.target,
+        "stop": _money(c.stop),
+        "target": _money(c.target),
         "book": None if c.book is None else book_to_dict(c.book),
     }
 
@@ -329,8 +336,8 @@ def chart_from_dict(data: Any) -> ChartData:
         _many(f("volume"), _to_float),
         _many(f("buys"), _marker),
         _many(f("sells"), _marker),
-        _to_opt_float(f("stop")),
-        _to_opt_float(f("target")),
+        _to_money(f("stop")),
+        _to_money(f("target")),
         None if book is None else book_from_dict(book),
     )
 
