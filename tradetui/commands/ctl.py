@@ -27,6 +27,7 @@ from rich.table import Table
 from tradetui.control.client import ControlClient
 from tradetui.control.endpoint import ControlError, EngineNotRunning, token_file_path
 from tradetui.control.wire import snapshot_to_dict
+from tradetui.core.events import EngineState
 from tradetui.core.notation import krw, price, volume
 from tradetui.engine.read_model import EngineSnapshot
 
@@ -152,6 +153,8 @@ def _print_status(snap: EngineSnapshot, out: TextIO, *, width: int | None = None
     risk = snap.risk
     state = f"[bold]{snap.state.value}[/bold]" + (f" ({escape(risk.reason)})" if risk.reason else "")
     console.print(f"{snap.mode} on {snap.exchange}: {state}")
+    if snap.state is EngineState.HALTED:
+        console.print("the kill switch is on: `tradetui ctl reset` re-arms entries (resume does not)")
     limit = f" of {krw(-risk.daily_loss_limit_krw)} limit" if risk.daily_loss_limit_krw is not None else ""
     day = krw(risk.day_pnl, signed=True, unit=False)
     realized = krw(snap.realized_pnl, signed=True, unit=False)

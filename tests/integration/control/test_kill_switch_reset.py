@@ -62,6 +62,8 @@ def test_ctl_reset(headless: Headless, cli: Cli) -> None:
     out = cli.run("ctl", "--data-dir", d, "resume")
     assert out.returncode == 1 and "tradetui ctl reset" in out.stderr, out.stdout + out.stderr
     assert cli.ctl_json(headless.data_dir, "status")["state"] == "HALTED"
+    out = cli.run("ctl", "--data-dir", d, "status")
+    assert "`tradetui ctl reset` re-arms entries" in out.stdout, out.stdout
     out = cli.run("ctl", "--data-dir", d, "reset")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("engine RUNNING: kill switch reset: new entries allowed again for breakout")
