@@ -4,7 +4,7 @@ and it says what it re-enables."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 
 import pytest
@@ -22,7 +22,7 @@ from tradetui.risk.limits import AccountLimits, RiskGuard
 from tradetui.strategies.registry import create
 
 
-def _changes(events: list[object]) -> list[tuple[EngineState, EngineState]]:
+def _changes(events: Sequence[object]) -> list[tuple[EngineState, EngineState]]:
     return [(e.old, e.new) for e in events if isinstance(e, EngineStateChanged)]
 
 
