@@ -46,7 +46,7 @@ def add_ctl_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argu
     ctl: argparse.ArgumentParser = subparsers.add_parser(
         "ctl",
         parents=[common],
-        help="steer a running engine: status, pause, resume, kill, strategy on/off, metrics",
+        help="steer a running engine: status, pause, resume, kill, reset, strategy on/off, metrics",
         description="Talk to a running engine (TUI or headless) through its local control API.",
     )
     # the options also work after the action (`ctl status --json`); SUPPRESS keeps the earlier value
