@@ -51,6 +51,8 @@ async def test_ctrl_c_asks_when_positions_are_open_and_ctrl_q_does_not(tmp_path:
                 break
             await pilot.pause(0.1)
         assert app.handle.snapshot().positions
+        app.handle.request_stop()  # the feed stops here: the position stays open for the rest
+        await pilot.pause(0.1)
         await pilot.press("ctrl+c")
         await pilot.pause(0.1)
         assert isinstance(app.screen, ConfirmQuit) and app.is_running
@@ -76,6 +78,8 @@ async def test_ctrl_q_quits_at_once(tmp_path: Path) -> None:
             if app.handle.snapshot().positions:
                 break
             await pilot.pause(0.1)
+        assert app.handle.snapshot().positions
+        app.handle.request_stop()
         await pilot.press("ctrl+q")
         await pilot.pause(0.2)
         assert not app.is_running

@@ -69,7 +69,7 @@ class HistoryScreen(Screen[None]):
             )
         self.load_orders()
 
-    @work(exclusive=True, group="history")
+    @work(exclusive=True, group="history", exit_on_error=False)
     async def load_orders(self) -> None:
         rows = await self.handle.orders(500)
         table: DataTable[object] = self.query_one("#order-history", DataTable)
