@@ -66,7 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-bars", type=_positive_int, metavar="N", help="stop after N candles (demo/replay)")
     parser.add_argument("--data-dir", metavar="DIR", help="where the database lives (default: platform data dir)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text", help="headless log format")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="debug logging; -vv also the libraries' debug lines"
+    )
+    parser.add_argument(
+        "--log-file",
+        metavar="FILE",
+        help="headless: also write the log to FILE (rotated; the TUI always logs to a file)",
+    )
+    parser.add_argument(
+        "--log-max-mb", type=_positive_float, default=10.0, metavar="MB", help="rotate a log file at this size (10)"
+    )
+    parser.add_argument("--log-backups", type=_positive_int, default=5, metavar="N", help="rotated log files kept (5)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     bt = sub.add_parser("backtest", help="run a strategy over stored or CSV candles and report")
@@ -149,28 +160,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from tradetui.logging_setup import configure_logging
+    from tradetui.logging_setup import LogRotation, configure_logging, levels_for
 
-    level = logging.DEBUG if args.verbose else logging.INFO
+    def log_to_stderr(quiet_level: int = logging.INFO) -> None:
+        level, library_level = levels_for(args.verbose, quiet_level=quiet_level)
+        configure_logging(
+            fmt=args.log_format,
+            level=level,
+            library_level=library_level,
+            log_file=args.log_file,
+            rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
+        )
+
     if args.command == "backtest":
         from tradetui.commands.backtest import run_backtest_command
 
-        configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
+        log_to_stderr(logging.WARNING)
         return run_backtest_command(args)
     if args.command == "data":
         from tradetui.commands.data import run_data_command
 
-        configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
+        log_to_stderr(logging.WARNING)
         return run_data_command(args)
     if args.command == "sandbox":
         from tradetui.commands.sandbox import run_sandbox_command
 
-        configure_logging(fmt=args.log_format, level=level)
+        log_to_stderr()
         return run_sandbox_command(args)
     if args.command == "doctor":
         from tradetui.commands.doctor import run_doctor_command
 
-        configure_logging(fmt=args.log_format, level=logging.WARNING if not args.verbose else level)
+        log_to_stderr(logging.WARNING)
         return run_doctor_command(args)
     if args.command == "keys":
         from tradetui.commands.keys import run_keys_command
@@ -188,7 +208,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from tradetui.commands.listing import print_strategies
 
         return print_strategies()
-    configure_logging(fmt=args.log_format, level=level)
+    log_to_stderr()
     return _run_engine(args)
 
 
@@ -217,9 +237,15 @@ def _run_engine(args: argparse.Namespace) -> int:
     database = database_path(config, args.data_dir)
     log_file = database.parent / "tradetui.log"
     if not args.no_ui:
-        from tradetui.logging_setup import configure_file_logging
+        from tradetui.logging_setup import LogRotation, configure_file_logging, levels_for
 
-        configure_file_logging(log_file, level=logging.DEBUG if args.verbose else logging.INFO)
+        level, library_level = levels_for(args.verbose)
+        configure_file_logging(
+            log_file,
+            level=level,
+            library_level=library_level,
+            rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
+        )
 
     async def run_session() -> int:
         if config.feed.source == "exchange":

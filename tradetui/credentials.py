@@ -48,11 +48,32 @@ def _keyring() -> Any:
     return keyring
 
 
-def _no_keyring(exc: Exception, exchange: Exchange) -> ConfigError:
+def keyring_problem() -> str | None:
+    """Why no OS keyring can store keys on this machine (a Codespace, an SSH server without a
+    desktop session), or None when one can. Asks the keyring once, like a real read would."""
+    try:
+        _keyring().get_password(SERVICE, "probe")
+    except Exception as exc:  # keyring backends raise their own types
+        return type(exc).__name__
+    return None
+
+
+def no_keyring_help(exchange: Exchange, reason: str) -> str:
+    """What to do instead of ``keys set`` when there is no OS keyring: the environment."""
     access, secret = env_names(exchange)
-    return ConfigError(
-        f"no usable OS keyring ({type(exc).__name__}); set {access} and {secret} in the environment instead"
+    return (
+        f"no OS keyring on this machine ({reason}), so tradetui cannot store {exchange.value} keys here.\n"
+        f"Give them through the environment instead (it wins over the keyring): {access} and {secret}.\n"
+        "  - in a GitHub Codespace: add both as Codespaces secrets (github.com > Settings > Codespaces >\n"
+        "    Secrets, with this repository selected), then restart the codespace;\n"
+        "  - on a server: export them in the shell that starts tradetui, or put them in the service's\n"
+        "    environment file (e.g. systemd EnvironmentFile=, mode 0600), never in the config.\n"
+        f"`tradetui keys show {exchange.value}` then says where the keys come from."
     )
+
+
+def _no_keyring(exc: Exception, exchange: Exchange) -> ConfigError:
+    return ConfigError(no_keyring_help(exchange, type(exc).__name__))
 
 
 def load_keys(exchange: Exchange) -> ApiKeys | None:

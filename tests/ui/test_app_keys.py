@@ -103,7 +103,7 @@ async def test_keys_can_be_remapped_and_quit_asks_with_open_positions(tmp_path: 
         await pilot.press("question_mark")  # help shows the keys as they are now
         assert isinstance(app.screen, HelpScreen)
         assert ("x", "Kill switch") in app.screen.rows and ("k", "Kill switch") not in app.screen.rows
-        assert ("[", "Timeframe -") in app.screen.rows and ("^c, ^q", "Quit at once") in app.screen.rows
+        assert ("[", "Timeframe -") in app.screen.rows and ("^q", "Quit at once") in app.screen.rows
         await pilot.press("escape")
         for _ in range(150):  # run the demo until a position is open (bounded)
             if app.handle.snapshot().positions:

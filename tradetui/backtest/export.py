@@ -1,6 +1,7 @@
 """Write a finished backtest to a directory: ``trades.csv``, ``equity.csv`` and ``report.json``.
 
-Decimal amounts are written as exact plain strings (``format(value, "f")``, never through float),
+``report.json`` holds the run, the metrics and the positions still open at the end. Decimal
+amounts are written as exact plain strings (``format(value, "f")``, never through float),
 times as ISO-8601 UTC with a KST column beside them for trades. Each file is written to a
 temporary name and renamed into place, so a crash never leaves half a file behind.
 """
@@ -22,7 +23,7 @@ import numpy.typing as npt
 
 from tradetui.backtest.metrics import BacktestMetrics
 from tradetui.core.clock import KST
-from tradetui.core.trades import ClosedTrade
+from tradetui.core.trades import ClosedTrade, OpenPosition
 from tradetui.errors import ConfigError
 
 TRADES_FILE = "trades.csv"
@@ -46,6 +47,7 @@ TRADE_COLUMNS = (
     "return_pct",
     "holding_hours",
     "exit_reason",
+    "exit_fills",
 )
 EQUITY_COLUMNS = ("ts_utc", "ts_s", "equity_krw", "drawdown_pct")
 
@@ -59,6 +61,7 @@ def export_run(
     equity: npt.ArrayLike,
     drawdown: npt.ArrayLike,
     run_info: Mapping[str, object] | None = None,
+    open_positions: Sequence[OpenPosition] = (),
 ) -> dict[str, Path]:
     """Write the three files into ``directory`` (created if needed) and return their paths.
 
@@ -86,6 +89,7 @@ def export_run(
             **dict(run_info or {}),
         },
         "metrics": metrics.to_dict(),
+        "open_positions": [open_position_to_dict(p) for p in open_positions],
     }
     paths = {
         "trades": _write(target / TRADES_FILE, _trades_csv(trades)),
@@ -93,6 +97,21 @@ def export_run(
         "report": _write(target / REPORT_FILE, json.dumps(report, indent=2, default=str, allow_nan=False) + "\n"),
     }
     return paths
+
+
+def open_position_to_dict(position: OpenPosition) -> dict[str, object]:
+    """A position still held at the end, for JSON: amounts as exact strings."""
+    return {
+        "market": position.market,
+        "strategy": position.strategy,
+        "entry_time_utc": _iso_utc(position.entry_ms),
+        "entry_ms": position.entry_ms,
+        "volume": _exact(position.volume),
+        "avg_price": _exact(position.avg_price),
+        "last_price": _exact(position.last_price),
+        "unrealized_pnl_krw": _exact(position.unrealized_pnl),
+        "return_pct": position.return_pct,
+    }
 
 
 def _trades_csv(trades: Sequence[ClosedTrade]) -> str:
@@ -118,6 +137,7 @@ def _trades_csv(trades: Sequence[ClosedTrade]) -> str:
                 repr(trade.return_pct),
                 repr(trade.holding_ms / 3_600_000),
                 trade.exit_reason,
+                trade.exit_fills,
             )
         )
     return buffer.getvalue()

@@ -20,6 +20,12 @@ Conventions (they matter when comparing numbers with other tools):
   worst days; VaR is the best day of that tail and CVaR the tail's mean, both reported as a
   positive loss in percent (a negative number means even the tail days gained).
 - **CAGR** compounds the total return over elapsed calendar time with 365-day years.
+- **Drawdown** is negative everywhere, in the text, the JSON and the curves: the percent below
+  the running peak (``-10.0`` = 10 % down; ``0.0`` at a peak). The starting cash is the first peak.
+- **Money** in :meth:`BacktestMetrics.to_dict` is always a string (exact for Decimal amounts;
+  equity, which comes from the float curve, to the hundredth of a won).
+- **Open positions** at the end are marked at their market's last close; their
+  ``unrealized_pnl_krw`` plus the closed trades' ``net_pnl_krw`` is the equity change.
 - **Trades**: a win has ``pnl > 0``, a loss ``pnl < 0``; a break-even trade is neither and ends
   both winning and losing streaks. Streaks follow exit time.
 
@@ -37,7 +43,7 @@ from typing import TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from tradetui.core.trades import ClosedTrade
+from tradetui.core.trades import ClosedTrade, OpenPosition
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -71,7 +77,7 @@ class BacktestMetrics:
     """``(year, month)`` (UTC months) -> that month's return; months without bars count 0 %."""
     # Risk
     max_drawdown_pct: float
-    """Deepest fall from a running peak (starting cash included), as a positive percentage."""
+    """Deepest fall from a running peak (starting cash included), negative: ``-10.0`` = 10 % below it."""
     max_drawdown_peak_ts_s: int | None
     max_drawdown_trough_ts_s: int | None
     max_drawdown_recovery_ts_s: int | None
@@ -113,6 +119,10 @@ class BacktestMetrics:
     fees_paid_krw: Decimal
     net_pnl_krw: Decimal
     """Realised PnL: the sum of the closed trades' PnL (net of their fees)."""
+    open_positions: int = 0
+    """Positions still held at the end of the run."""
+    unrealized_pnl_krw: Decimal = Decimal(0)
+    """What the open positions add at the last close (see :class:`tradetui.core.trades.OpenPosition`)."""
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-safe dict: Decimal -> exact string, inf -> ``"inf"``, months -> ``"YYYY-MM"``."""
@@ -121,9 +131,16 @@ class BacktestMetrics:
             value = getattr(self, field.name)
             if field.name == "monthly_returns_pct":
                 result[field.name] = {f"{year:04d}-{month:02d}": pct for (year, month), pct in sorted(value.items())}
+            elif field.name.endswith("_krw") and isinstance(value, float):
+                result[field.name] = _money_text(value)
             else:
                 result[field.name] = _json_value(value)
         return result
+
+
+def _money_text(value: float) -> str:
+    """A KRW amount from the float curve as an exact string, to the hundredth of a won."""
+    return format(Decimal(repr(value)).quantize(Decimal("0.01")), "f")
 
 
 def _json_value(value: object) -> object:
@@ -190,6 +207,7 @@ def compute_metrics(
     starting_cash: Decimal,
     fees_paid: Decimal,
     bar_interval_s: int,
+    open_positions: Sequence[OpenPosition] = (),
 ) -> BacktestMetrics:
     """Measure a finished run. Arrays are per bar, oldest first; see the module docstring."""
     times = np.asarray(ts_s, dtype=np.int64)
@@ -235,11 +253,13 @@ def compute_metrics(
         annual_volatility_pct=volatility,
         sharpe=sharpe,
         sortino=sortino,
-        calmar=cagr / max_dd if cagr is not None and max_dd > 0 else None,
+        calmar=cagr / -max_dd if cagr is not None and max_dd < 0 else None,
         var_95_pct=var_95,
         cvar_95_pct=cvar_95,
         exposure_pct=float(in_market.mean() * 100.0) if n_bars else None,
         fees_paid_krw=fees_paid,
+        open_positions=len(open_positions),
+        unrealized_pnl_krw=sum((p.unrealized_pnl for p in open_positions), Decimal(0)),
         **trade_stats,
     )
 
@@ -277,7 +297,7 @@ def _drawdown_stats(marks: IntArray, curve: FloatArray) -> _Drawdown:
     last_high = np.maximum.accumulate(np.where(at_high, index, 0))
     depth = 1.0 - curve / peak
     trough = int(np.argmax(depth))
-    max_pct = float(depth[trough] * 100.0)
+    max_pct = -float(depth[trough] * 100.0) + 0.0  # negative below the peak; 0.0, never -0.0
 
     # A drawdown runs from its peak to the first new high, or to the end of the run.
     recovered = np.flatnonzero(at_high[1:] & ~at_high[:-1]) + 1
@@ -286,7 +306,7 @@ def _drawdown_stats(marks: IntArray, curve: FloatArray) -> _Drawdown:
     if not at_high[-1]:
         longest_s = max(longest_s, int(marks[-1] - marks[last_high[-1]]))
 
-    if max_pct <= 0:
+    if max_pct >= 0:
         return _Drawdown(0.0, None, None, None, longest_s / SECONDS_PER_DAY)
     later_highs = np.flatnonzero(at_high[trough:])
     return _Drawdown(

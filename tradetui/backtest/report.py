@@ -1,14 +1,17 @@
 """The terminal report of a backtest: header, grouped metrics, monthly returns, last trades, plots.
 
 Everything is a rich renderable, so the same report prints to a terminal, to a pipe or into a
-``Console(record=True)``. Plots are drawn with plotext into plain text (no TTY needed) after the
-curve is cut down to at most ``width`` points (the minimum and the maximum of each bucket), so a
-million-bar curve renders in well under a second. Times are shown in KST; months are UTC months,
-as in :mod:`tradetui.backtest.metrics`.
+``Console(record=True)``. Nothing is cut short: a part that does not fit ``width`` (80 columns,
+or a pipe) is stacked instead (the metric groups one under another, months down the side, each
+trade on two lines), so every key number appears in full. Plots are drawn with plotext into
+plain text (no TTY needed) after the curve is cut down to at most ``width`` points (the minimum
+and the maximum of each bucket), so a million-bar curve renders in well under a second. Times
+are shown in KST; months are UTC months, as in :mod:`tradetui.backtest.metrics`.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 from collections.abc import Sequence
@@ -17,14 +20,15 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 import plotext
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from tradetui.backtest.metrics import SECONDS_PER_DAY, BacktestMetrics, FloatArray, drawdown_pct
 from tradetui.core.clock import to_kst
-from tradetui.core.trades import ClosedTrade
+from tradetui.core.notation import krw, price, volume
+from tradetui.core.trades import ClosedTrade, OpenPosition
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MISSING = "—"
@@ -51,20 +55,25 @@ def render_report(
     markets: Sequence[str] | None = None,
     last_trades: int = 15,
     plot_height: int = 14,
+    open_positions: Sequence[OpenPosition] = (),
 ) -> Group:
-    """Build the whole report. ``strategy`` and ``markets`` default to those seen in ``trades``."""
+    """Build the whole report for a console ``width`` columns wide. ``strategy`` and ``markets``
+    default to those seen in ``trades`` (and ``open_positions``)."""
     times = np.asarray(ts_s, dtype=np.int64)
     values = np.asarray(equity, dtype=np.float64)
     if strategy is None:
-        strategy = ", ".join(sorted({trade.strategy for trade in trades})) or MISSING
+        seen = {trade.strategy for trade in trades} | {p.strategy for p in open_positions}
+        strategy = ", ".join(sorted(seen)) or MISSING
     if markets is None:
-        markets = sorted({trade.market for trade in trades})
+        markets = sorted({trade.market for trade in trades} | {p.market for p in open_positions})
     parts: list[RenderableType] = [
         header_panel(metrics, title=title, strategy=strategy, markets=markets),
-        metrics_table(metrics),
-        monthly_returns_table(metrics),
-        trades_table(trades, last=last_trades),
+        metrics_table(metrics, width=width),
+        monthly_returns_table(metrics, width=width),
     ]
+    if open_positions:
+        parts.append(open_positions_table(open_positions, width=width))
+    parts.append(trades_table(trades, last=last_trades, width=width))
     if len(values):
         parts.extend(plot_curves(metrics, times, values, width=width, height=plot_height))
     else:
@@ -72,9 +81,14 @@ def render_report(
     return Group(*parts)
 
 
+def fits(renderable: RenderableType, width: int) -> bool:
+    """Whether ``renderable`` shows in ``width`` columns without wrapping or cutting a cell."""
+    return Console(width=10_000, file=io.StringIO()).measure(renderable).maximum <= width
+
+
 def header_panel(metrics: BacktestMetrics, *, title: str, strategy: str, markets: Sequence[str]) -> Panel:
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
+    grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     grid.add_row("Strategy", strategy)
     grid.add_row("Markets", ", ".join(markets) or MISSING)
@@ -85,23 +99,38 @@ def header_panel(metrics: BacktestMetrics, *, title: str, strategy: str, markets
         grid.add_row("Period", "no bars")
     grid.add_row("Starting cash", _krw(metrics.starting_cash_krw))
     grid.add_row("Final equity", _krw(metrics.final_equity_krw))
+    if metrics.open_positions:
+        grid.add_row(
+            "Still open",
+            Text(
+                f"{metrics.open_positions} position(s) at the end, unrealised "
+                f"{_signed_amount(metrics.unrealized_pnl_krw)} at the last close (see below)",
+                style="bold yellow",
+            ),
+        )
     return Panel(grid, title=Text(title, style="bold"), title_align="left")
 
 
-def metrics_table(metrics: BacktestMetrics) -> Table:
-    """Returns, Risk and Trades side by side."""
+def metrics_table(metrics: BacktestMetrics, *, width: int = 120) -> Table:
+    """Returns, Risk and Trades side by side, or one under another when that does not fit."""
     m = metrics
     months = m.monthly_returns_pct.values()
+    unrealised = (
+        Text(f"{_signed_amount(m.unrealized_pnl_krw)} ({m.open_positions} open)", style=_style(m.unrealized_pnl_krw))
+        if m.open_positions
+        else Text("0 KRW (none open)", style="dim")
+    )
     returns: Rows = [
         ("Total return", _pct(m.total_return_pct)),
         ("CAGR", _pct(m.cagr_pct)),
         ("Net PnL (realised)", _signed_krw(m.net_pnl_krw)),
+        ("Unrealised PnL", unrealised),
         ("Fees paid", Text(_krw(m.fees_paid_krw))),
         ("Best month", _pct(max(months, default=None))),
         ("Worst month", _pct(min(months, default=None))),
     ]
     risk: Rows = [
-        ("Max drawdown", _pct(-m.max_drawdown_pct if m.max_drawdown_pct else 0.0)),
+        ("Max drawdown", _pct(m.max_drawdown_pct)),
         ("Drawdown peak", _date(m.max_drawdown_peak_ts_s)),
         ("Drawdown trough", _date(m.max_drawdown_trough_ts_s)),
         ("Longest drawdown", Text(f"{m.longest_drawdown_days:,.1f} days")),
@@ -125,61 +154,148 @@ def metrics_table(metrics: BacktestMetrics) -> Table:
         ("Trades per day", _number(m.trades_per_day)),
         ("Max consecutive", Text(f"{m.max_consecutive_wins} W / {m.max_consecutive_losses} L")),
     ]
-    outer = Table.grid(padding=(0, 2))
     groups = [
         _labelled_values("Returns", returns),
         _labelled_values("Risk", risk),
         _labelled_values("Trades", trade_rows),
     ]
+    side_by_side = Table.grid(padding=(0, 2))
     for _ in groups:
-        outer.add_column(vertical="top")
-    outer.add_row(*groups)
-    return outer
+        side_by_side.add_column(vertical="top")
+    side_by_side.add_row(*groups)
+    if fits(side_by_side, width):
+        return side_by_side
+    stacked = Table.grid()
+    stacked.add_column()
+    for group in groups:
+        stacked.add_row(group)
+    return stacked
 
 
-def monthly_returns_table(metrics: BacktestMetrics) -> Table:
-    """Years down, months across (UTC months), and the compounded year in the last column."""
+def monthly_returns_table(metrics: BacktestMetrics, *, width: int = 120) -> RenderableType:
+    """Years down, months across (UTC months), and the compounded year in the last column; when
+    that does not fit ``width``, months down and years across (as many years as fit a table)."""
     table = Table(title="Monthly returns % (UTC months)", title_style="bold", title_justify="left")
-    table.add_column("Year", style="bold")
+    table.add_column("Year", style="bold", no_wrap=True)
     for name in MONTH_NAMES:
-        table.add_column(name, justify="right")
-    table.add_column("Year", justify="right", style="bold")
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Year", justify="right", style="bold", no_wrap=True)
     years = sorted({year for year, _ in metrics.monthly_returns_pct})
     for year in years:
         cells: list[Text] = []
-        growth = 1.0
         for month in range(1, 13):
             pct = metrics.monthly_returns_pct.get((year, month))
             cells.append(_pct(pct, suffix="") if pct is not None else Text(""))
-            growth *= 1.0 + (pct or 0.0) / 100.0
-        table.add_row(str(year), *cells, _pct((growth - 1.0) * 100.0, suffix=""))
+        table.add_row(str(year), *cells, _pct(_year_return(metrics, year), suffix=""))
     if not years:
         table.add_row(MISSING, *([""] * 13))
-    return table
+    if fits(table, width) or not years:
+        return table
+    per_table = max(1, (width - 8) // 10)
+    parts: list[RenderableType] = []
+    for first in range(0, len(years), per_table):
+        chunk = years[first : first + per_table]
+        down = Table(title="Monthly returns % (UTC months)", title_style="bold", title_justify="left")
+        down.add_column("Month", style="bold", no_wrap=True)
+        for year in chunk:
+            down.add_column(str(year), justify="right", no_wrap=True)
+        for month in range(1, 13):
+            values = [metrics.monthly_returns_pct.get((year, month)) for year in chunk]
+            if all(value is None for value in values):
+                continue
+            down.add_row(MONTH_NAMES[month - 1], *(_pct(v, suffix="") if v is not None else Text("") for v in values))
+        down.add_row("Year", *(_pct(_year_return(metrics, year), suffix="") for year in chunk), style="bold")
+        parts.append(down)
+    return Group(*parts)
 
 
-def trades_table(trades: Sequence[ClosedTrade], *, last: int = 15) -> Table:
-    """The ``last`` trades to close, oldest first."""
+def _year_return(metrics: BacktestMetrics, year: int) -> float:
+    growth = 1.0
+    for month in range(1, 13):
+        growth *= 1.0 + (metrics.monthly_returns_pct.get((year, month)) or 0.0) / 100.0
+    return (growth - 1.0) * 100.0
+
+
+def open_positions_table(positions: Sequence[OpenPosition], *, width: int = 120) -> RenderableType:
+    """Positions still held at the end of the run, marked at the last close."""
+    title = f"Still open at the end: {len(positions)} position(s), marked at the last close (KST)"
+    table = Table(title=title, title_style="bold yellow", title_justify="left")
+    for name in ("Entry", "Market"):
+        table.add_column(name, no_wrap=True)
+    for name in ("Volume", "Avg entry", "Last close", "Unrealised KRW", "%"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for p in positions:
+        table.add_row(
+            _kst(p.entry_ms // 1000),
+            p.market,
+            _volume(p.volume),
+            _price(p.avg_price),
+            _price(p.last_price),
+            _signed_krw(p.unrealized_pnl, unit=""),
+            _pct(p.return_pct, suffix=""),
+        )
+    if fits(table, width):
+        return table
+    compact = Table(title=title, title_style="bold yellow", title_justify="left", show_lines=True)
+    compact.add_column("Entry (KST)\nMarket", no_wrap=True)
+    compact.add_column("Volume\nAvg entry", justify="right", no_wrap=True)
+    compact.add_column("Last close", justify="right", no_wrap=True)
+    compact.add_column("Unrealised KRW\n%", justify="right", no_wrap=True)
+    for p in positions:
+        compact.add_row(
+            f"{_kst(p.entry_ms // 1000)}\n{p.market}",
+            f"{_volume(p.volume)}\n{_price(p.avg_price)}",
+            _price(p.last_price),
+            Text.assemble(_signed_krw(p.unrealized_pnl, unit=""), "\n", _pct(p.return_pct, suffix="")),
+        )
+    return compact
+
+
+def trades_table(trades: Sequence[ClosedTrade], *, last: int = 15, width: int = 120) -> RenderableType:
+    """The ``last`` trades to close, oldest first; two lines a trade when one does not fit."""
     recent = sorted(trades, key=lambda trade: trade.exit_ms)[-last:] if last > 0 else []
     title = f"Last {len(recent)} of {len(trades)} trades (KST)"
-    table = Table(title=title, title_style="bold", title_justify="left")
+    caption = (
+        "avg: the average price of the trade's partial exits" if any(t.has_partial_exits for t in recent) else None
+    )
+    table = Table(title=title, title_style="bold", title_justify="left", caption=caption, caption_justify="left")
     for name in ("Entry", "Exit", "Market"):
         table.add_column(name, no_wrap=True)
     for name in ("Entry price", "Exit price", "Return %", "PnL KRW"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("Reason")
+    table.add_column("Reason", no_wrap=True)
     for trade in recent:
         table.add_row(
             _kst(trade.entry_ms // 1000),
             _kst(trade.exit_ms // 1000),
             trade.market,
             _price(trade.entry_price),
-            _price(trade.exit_price),
+            _exit_price(trade),
             _pct(trade.return_pct, suffix=""),
             _signed_krw(trade.pnl, unit=""),
             trade.exit_reason,
         )
-    return table
+    if fits(table, width):
+        return table
+    compact = Table(
+        title=title, title_style="bold", title_justify="left", caption=caption, caption_justify="left", show_lines=True
+    )
+    compact.add_column("Entry\nExit", no_wrap=True)
+    compact.add_column("Market\nReason", no_wrap=True)
+    compact.add_column("Entry price\nExit price", justify="right", no_wrap=True)
+    compact.add_column("PnL KRW\nReturn %", justify="right", no_wrap=True)
+    for trade in recent:
+        compact.add_row(
+            f"{_kst(trade.entry_ms // 1000)}\n{_kst(trade.exit_ms // 1000)}",
+            f"{trade.market}\n{trade.exit_reason}",
+            f"{_price(trade.entry_price)}\n{_exit_price(trade)}",
+            Text.assemble(_signed_krw(trade.pnl, unit=""), "\n", _pct(trade.return_pct, suffix="")),
+        )
+    return compact
+
+
+def _exit_price(trade: ClosedTrade) -> str:
+    return ("avg " if trade.has_partial_exits else "") + _price(trade.exit_price)
 
 
 def plot_curves(
@@ -244,8 +360,13 @@ def _line_plot(
     figure.title(title)
     low, high = float(ys.min()), float(ys.max())
     if high > low:
-        y_ticks = np.linspace(low, high, 5)
-        figure.ruler("y").ticks(y_ticks.tolist(), [_axis_number(value, high - low) for value in y_ticks])
+        # no more labels than the plot has rows (title, frame and x labels take 4), all of one
+        # width: plotext drops labels that collide and leaves a stray sign behind ("--3.71")
+        count = max(2, min(5, height - 4))
+        y_ticks = np.linspace(low, high, count)
+        labels = [_axis_number(value, high - low) for value in y_ticks]
+        size = max(len(label) for label in labels)
+        figure.ruler("y").ticks(y_ticks.tolist(), [label.rjust(size) for label in labels])
     span_days = float(days[-1])
     if span_days > 0:
         x_ticks = np.linspace(0.0, span_days, 5)
@@ -281,7 +402,7 @@ def _interval(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def _style(value: float) -> str:
+def _style(value: float | Decimal) -> str:
     return GAIN_STYLE if value > 0 else LOSS_STYLE if value < 0 else ""
 
 
@@ -300,11 +421,19 @@ def _number(value: float | None, *, suffix: str = "", digits: int = 2) -> Text:
 
 
 def _krw(value: Decimal | float) -> str:
-    return f"{value:,.0f} KRW"
+    return krw(value)
 
 
 def _signed_krw(value: Decimal, *, unit: str = " KRW") -> Text:
-    return Text(f"{value:+,.0f}{unit}", style=_style(float(value)))
+    return Text(krw(value, signed=True, unit=False) + unit, style=_style(float(value)))
+
+
+def _signed_amount(value: Decimal) -> str:
+    return krw(value, signed=True)
+
+
+def _volume(value: Decimal) -> str:
+    return volume(value)
 
 
 def _amount_and_pct(amount: Decimal | None, pct: float | None) -> Text:
@@ -315,10 +444,10 @@ def _amount_and_pct(amount: Decimal | None, pct: float | None) -> Text:
 
 def _price(value: Decimal) -> str:
     """Prices as traders read them: averages of partial fills are cut to a sensible precision."""
-    places = 2 if abs(value) >= 100 else 4 if abs(value) >= 1 else 8
-    return format(value.quantize(Decimal(1).scaleb(-places)).normalize(), ",f")
+    return price(value)
 
 
 def _axis_number(value: float, span: float) -> str:
     digits = 0 if span >= 50 else 2
-    return f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # never "-0.00"

@@ -15,8 +15,8 @@ from tradetui.core.clock import SimClock
 from tradetui.core.market import Exchange
 from tradetui.core.orders import Fill
 from tradetui.core.rules import RuleBook, rule_book, with_overrides
-from tradetui.core.trades import ClosedTrade
-from tradetui.core.types import Side
+from tradetui.core.trades import ClosedTrade, OpenPosition
+from tradetui.core.types import Side, decimal_from_float
 from tradetui.engine.engine import Engine, ProgressCallback
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
@@ -54,6 +54,8 @@ class BacktestResult:
     elapsed_s: float
     engine: Engine
     bar_seconds: int
+    open_positions: list[OpenPosition] = field(default_factory=list)
+    """Positions still held at the end, marked at their market's last close."""
 
     @property
     def bars_per_second(self) -> float:
@@ -69,6 +71,7 @@ class BacktestResult:
             starting_cash=self.setup.cash_krw,
             fees_paid=self.fees_paid,
             bar_interval_s=self.bar_seconds,
+            open_positions=self.open_positions,
         )
 
 
@@ -114,6 +117,19 @@ def run_backtest(
         engine.load_history(s)
     engine.run_history(progress)
     ts, equity, exposure = equity_curve(series, journal.fills, float(setup.cash_krw))
+    last_close = {s.market: decimal_from_float(float(s.close[-1])) for s in series}
+    held = [
+        OpenPosition(
+            market,
+            pos.strategy,
+            pos.entry_ms,
+            pos.volume,
+            pos.avg_price,
+            last_close[market],
+            pos.marked_pnl(last_close[market]),
+        )
+        for market, pos in engine.portfolio.positions.items()
+    ]
     elapsed = time.perf_counter() - started
     return BacktestResult(
         setup=setup,
@@ -130,6 +146,7 @@ def run_backtest(
         elapsed_s=elapsed,
         engine=engine,
         bar_seconds=series[0].timeframe.seconds,
+        open_positions=held,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -37,10 +36,16 @@ def add_attach_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.A
 
 def run_attach_command(args: argparse.Namespace) -> int:
     from tradetui.config import data_dir
-    from tradetui.logging_setup import configure_file_logging
+    from tradetui.logging_setup import LogRotation, configure_file_logging, levels_for
 
     directory = data_dir(getattr(args, "attach_data_dir", None) or getattr(args, "data_dir", None))
-    configure_file_logging(directory / "attach.log", level=logging.DEBUG if args.verbose else logging.INFO)
+    level, library_level = levels_for(args.verbose)
+    configure_file_logging(
+        directory / "attach.log",
+        level=level,
+        library_level=library_level,
+        rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
+    )
     try:
         return asyncio.run(_attach(token_file_path(directory), getattr(args, "attach_theme", None)))
     except EngineNotRunning as exc:

@@ -16,7 +16,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from tradetui.backtest.export import export_run
+from tradetui.backtest.export import export_run, open_position_to_dict
 from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
 from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
@@ -177,9 +177,16 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             equity=result.equity,
             drawdown=drawdown_pct(result.equity, float(cash)),
             run_info=info,
+            open_positions=result.open_positions,
         )
     if args.json:
-        json.dump({"run": info, "metrics": metrics.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
+        held = [open_position_to_dict(p) for p in result.open_positions]
+        json.dump(
+            {"run": info, "metrics": metrics.to_dict(), "open_positions": held},
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
         sys.stdout.write("\n")
         return 0
     console = Console()
@@ -193,6 +200,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             width=min(console.width, 140),
             strategy=strategy.name,
             markets=result.markets,
+            open_positions=result.open_positions,
         )
     )
     console.print(

@@ -1,16 +1,19 @@
 """`tradetui ctl`: steer a running engine (TUI or headless) through its local control API.
 
     tradetui ctl [--data-dir DIR] [--json] status | metrics | pause | resume | reduce-only
-                 | kill [--flatten] | flatten | strategy NAME on|off
+                 | kill [--flatten] | reset | flatten | strategy NAME on|off
+
+After ``kill`` the engine stays HALTED until ``reset`` (``resume`` does not lift the kill switch).
 
 The engine is found through the token file in the data dir (``control.json``). Exit status: 0
 done; 2 when no engine is running or the request names something wrong (unknown strategy);
-1 when the engine refused or failed otherwise.
+1 when the engine refused (``resume`` while HALTED, ``reset`` when not) or failed otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -18,11 +21,14 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tradetui.control.client import ControlClient
 from tradetui.control.endpoint import ControlError, EngineNotRunning, token_file_path
 from tradetui.control.wire import snapshot_to_dict
+from tradetui.core.events import EngineState
+from tradetui.core.notation import krw, price, volume
 from tradetui.engine.read_model import EngineSnapshot
 
 EXIT_OK = 0
@@ -40,7 +46,7 @@ def add_ctl_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argu
     ctl: argparse.ArgumentParser = subparsers.add_parser(
         "ctl",
         parents=[common],
-        help="steer a running engine: status, pause, resume, kill, strategy on/off, metrics",
+        help="steer a running engine: status, pause, resume, kill, reset, strategy on/off, metrics",
         description="Talk to a running engine (TUI or headless) through its local control API.",
     )
     # the options also work after the action (`ctl status --json`); SUPPRESS keeps the earlier value
@@ -54,13 +60,16 @@ def add_ctl_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argu
     actions.add_parser("metrics", parents=[late], help="the Prometheus metrics text")
     for name, text in (
         ("pause", "no new entries (exits and stops still work)"),
-        ("resume", "allow entries again"),
+        ("resume", "allow entries again after pause or reduce-only (not after kill: see reset)"),
         ("reduce-only", "only orders that shrink positions"),
     ):
         action = actions.add_parser(name, parents=[late], help=text)
         action.add_argument("--reason", dest="ctl_reason", metavar="TEXT", help="recorded with the state change")
     kill = actions.add_parser("kill", parents=[late], help="kill switch: halt and cancel every open order")
     kill.add_argument("--flatten", dest="ctl_flatten", action="store_true", help="also sell every position at market")
+    actions.add_parser(
+        "reset", parents=[late], help="lift the kill switch: HALTED -> RUNNING, saying what it re-enables"
+    )
     actions.add_parser("flatten", parents=[late], help="sell every position at market; keep running")
     strategy = actions.add_parser("strategy", parents=[late], help="enable or disable a strategy")
     strategy.add_argument("ctl_strategy", metavar="NAME")
@@ -104,6 +113,7 @@ def _act(client: ControlClient, args: argparse.Namespace, out: TextIO, as_json: 
         "resume": lambda: client.resume(reason),
         "reduce-only": lambda: client.reduce_only(reason),
         "kill": lambda: client.kill(flatten=bool(getattr(args, "ctl_flatten", False))),
+        "reset": client.reset,
         "flatten": client.flatten,
         "strategy": lambda: client.set_strategy_enabled(args.ctl_strategy, args.ctl_switch == "on"),
     }
@@ -127,19 +137,30 @@ def _print_json(data: dict[str, Any], out: TextIO) -> None:
     out.write("\n")
 
 
-def _krw(value: Decimal) -> str:
-    return f"{value:,.0f}"
+def _fits(renderable: Table, width: int) -> bool:
+    return Console(width=10_000, file=io.StringIO()).measure(renderable).maximum <= width
 
 
-def _print_status(snap: EngineSnapshot, out: TextIO) -> None:
-    console = Console(file=out, highlight=False, soft_wrap=True)
+def _stop(value: float | None) -> str:
+    return price(Decimal(repr(value)).quantize(Decimal(1))) if value is not None else "–"
+
+
+def _print_status(snap: EngineSnapshot, out: TextIO, *, width: int | None = None) -> None:
+    """The status for people, ``width`` columns wide (the terminal's, or 80 into a pipe): tables
+    when they fit, otherwise one block per position or order, so no number is ever cut short."""
+    console = Console(file=out, highlight=False, width=width)
+    columns = console.width
     risk = snap.risk
-    state = f"[bold]{snap.state.value}[/bold]" + (f" ({risk.reason})" if risk.reason else "")
+    state = f"[bold]{snap.state.value}[/bold]" + (f" ({escape(risk.reason)})" if risk.reason else "")
     console.print(f"{snap.mode} on {snap.exchange}: {state}")
-    limit = f" of -{_krw(risk.daily_loss_limit_krw)} limit" if risk.daily_loss_limit_krw is not None else ""
+    if snap.state is EngineState.HALTED:
+        console.print("the kill switch is on: `tradetui ctl reset` re-arms entries (resume does not)")
+    limit = f" of {krw(-risk.daily_loss_limit_krw)} limit" if risk.daily_loss_limit_krw is not None else ""
+    day = krw(risk.day_pnl, signed=True, unit=False)
+    realized = krw(snap.realized_pnl, signed=True, unit=False)
     console.print(
-        f"equity {_krw(snap.equity)} KRW · cash {_krw(snap.cash)} · day PnL {risk.day_pnl:+,.0f}{limit}"
-        f" · realized {snap.realized_pnl:+,.0f} · fees {_krw(snap.fees_paid)}"
+        f"equity {krw(snap.equity)} · cash {krw(snap.cash, unit=False)} · day PnL {day}{limit}"
+        f" · realized {realized} · fees {krw(snap.fees_paid, unit=False)}"
     )
     console.print(
         f"{len(snap.positions)}/{risk.max_positions} positions · {len(snap.orders)} open orders · "
@@ -150,27 +171,50 @@ def _print_status(snap: EngineSnapshot, out: TextIO) -> None:
         for p in snap.positions:
             table.add_row(
                 p.market,
-                f"{p.volume:.8g}",
-                f"{p.avg_price:,.0f}",
-                f"{p.last_price:,.0f}" if p.last_price is not None else "–",
-                f"{p.pnl_krw:+,.0f}",
+                volume(p.volume),
+                price(p.avg_price),
+                price(p.last_price) if p.last_price is not None else "–",
+                krw(p.pnl_krw, signed=True, unit=False),
                 f"{p.pnl_pct:+.2f}",
-                f"{p.stop:,.0f}" if p.stop is not None else "–",
+                _stop(p.stop),
             )
-        console.print(table)
+        if _fits(table, columns):
+            console.print(table)
+        else:
+            console.print("[bold]Positions[/bold]")
+            for p in snap.positions:
+                last = f" · last {price(p.last_price)}" if p.last_price is not None else ""
+                target = f" · target {_stop(p.target)}" if p.target is not None else ""
+                console.print(
+                    f"  {p.market} ({escape(p.strategy)}): {volume(p.volume)} @ {price(p.avg_price)}{last}\n"
+                    f"    PnL {krw(p.pnl_krw, signed=True)} ({p.pnl_pct:+.2f} %) · stop {_stop(p.stop)}{target}"
+                )
     if snap.orders:
-        table = Table("market", "side", "type", "price", "volume", "filled %", "state", "purpose", title="Open orders")
+        table = Table(
+            "market", "side", "type", "price", "volume", "filled %", "state", "purpose", "id", title="Open orders"
+        )
         for o in snap.orders:
             table.add_row(
                 o.market,
                 o.side,
                 o.ord_type,
-                f"{o.price:,.0f}" if o.price is not None else "–",
-                f"{o.volume:.8g}" if o.volume is not None else "–",
+                price(o.price) if o.price is not None else "–",
+                volume(o.volume) if o.volume is not None else "–",
                 f"{o.filled_pct:.0f}",
                 o.state,
                 o.purpose,
+                o.identifier,
             )
-        console.print(table)
+        if _fits(table, columns):
+            console.print(table)
+        else:
+            console.print("[bold]Open orders[/bold]")
+            for o in snap.orders:
+                amount = volume(o.volume) if o.volume is not None else "–"
+                at = f" @ {price(o.price)}" if o.price is not None else ""
+                console.print(
+                    f"  {o.market} {o.side} {o.ord_type} {amount}{at} · {o.filled_pct:.0f} % filled · {o.state}"
+                    f" · {o.purpose}\n    {o.identifier}"
+                )
     for s in snap.strategies:
         console.print(f"strategy {s.name}: {'on' if s.enabled else 'off'} · {', '.join(s.markets) or 'no markets'}")

@@ -7,7 +7,15 @@ import getpass
 import sys
 
 from tradetui.core.market import Exchange
-from tradetui.credentials import delete_keys, env_names, load_keys, mask, store_keys
+from tradetui.credentials import (
+    delete_keys,
+    env_names,
+    keyring_problem,
+    load_keys,
+    mask,
+    no_keyring_help,
+    store_keys,
+)
 from tradetui.errors import ConfigError
 
 
@@ -26,6 +34,9 @@ def _read_secret(prompt: str) -> str:
 def run_keys_command(args: argparse.Namespace) -> int:
     exchange = Exchange(args.exchange)
     if args.keys_command == "set":
+        problem = keyring_problem()
+        if problem is not None:  # said before any key is typed in vain
+            raise ConfigError(no_keyring_help(exchange, problem))
         access = _read_secret(f"{exchange.value} access key: ")
         secret = _read_secret(f"{exchange.value} secret key: ")
         store_keys(exchange, access, secret)
@@ -34,6 +45,10 @@ def run_keys_command(args: argparse.Namespace) -> int:
     if args.keys_command == "show":
         keys = load_keys(exchange)
         if keys is None:
+            problem = keyring_problem()
+            if problem is not None:
+                print(f"no {exchange.value} keys in the environment, and " + no_keyring_help(exchange, problem))
+                return 1
             access, secret = env_names(exchange)
             print(f"no {exchange.value} keys: run `tradetui keys set {exchange.value}` or set {access} and {secret}")
             return 1

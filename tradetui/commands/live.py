@@ -35,7 +35,8 @@ from tradetui.engine.read_model import LinkStatus
 from tradetui.engine.restore import restore_position
 from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
-from tradetui.errors import ConfigError
+from tradetui.errors import ConfigError, VenueError
+from tradetui.exchanges.errors import NetworkError
 from tradetui.exchanges.parse import with_local_fields
 from tradetui.exchanges.profiles import profile_for
 from tradetui.exchanges.rest import ExchangeClient
@@ -97,11 +98,30 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
     )
     try:
         return await _compose(config, client, feed, journal, clock=clock, bar_time=bar_time, database=database)
-    except BaseException:
+    except BaseException as exc:
         # a start that failed (the exchange did not answer, a bad config) leaves nothing open
         journal.close()
         await client.aclose()
+        if isinstance(exc, NetworkError):
+            raise VenueError(unreachable_message(config, profile.rest_url, exc)) from None
         raise
+
+
+def unreachable_message(config: AppConfig, url: str, exc: Exception) -> str:
+    """One line for a start the exchange did not answer: where, why, and what to run next."""
+    from urllib.parse import urlparse
+
+    cause = exc.__cause__ or exc
+    detail = str(cause) or type(cause).__name__
+    doctor = "tradetui doctor" + (f" --config {config.source_path}" if config.source_path else "")
+    if config.exchange_api.is_local:
+        port = urlparse(url).port
+        start = f"tradetui sandbox --exchange {config.exchange.value}" + (f" --port {port}" if port else "")
+        hint = f"is the sandbox running (`{start}`)?"
+    else:
+        hint = "is this machine online?"
+    what = f"{type(cause).__name__}: {detail}"
+    return f"cannot reach {config.exchange.value} at {url} ({what}): {hint} Check with `{doctor}`"
 
 
 async def _compose(
@@ -185,7 +205,7 @@ async def _compose(
         companions.append(writer.run)
     handle = EngineHandle(
         engine,
-        mode=config.mode.value.upper(),
+        mode=config.badge,
         exchange=config.exchange.value,
         feed=feed.bars(),
         on_stop=on_stop,
@@ -193,6 +213,7 @@ async def _compose(
         order_history=store.order_history,
         save_config=store.save_config,
         link=_link_status(engine, client),
+        time_scale=1.0 if bar_time else None,
     )
     return RunningSession(handle, journal, store)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.state import StateStore
 from tradetui.config import AppConfig, Mode
-from tradetui.core.clock import SimClock
+from tradetui.core.clock import ScaledClock, SimClock
 from tradetui.core.market import Bar
 from tradetui.data.csv_import import read_candles_csv
 from tradetui.data.synthetic import SyntheticFeed, generate_market, synthetic_book
 from tradetui.engine.engine import Engine
-from tradetui.engine.feeds import paced
+from tradetui.engine.feeds import not_before_close, paced
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 WARMUP_BARS = 300
 """Bars of history the demo loads before it starts trading, so indicators are warm at once."""
+DEMO_LEAD_S = 30 * 86_400
+"""How far before the wall clock the demo's synthetic market starts. Its market time runs faster
+(60× at one 1m candle a second), so it would date orders in the future; starting 30 days back, it
+reaches the wall clock after 12 hours at 60×, and from then on a candle is released only once it
+has closed on the wall clock (:func:`tradetui.engine.feeds.not_before_close`)."""
 
 
 @dataclass(slots=True)
@@ -76,7 +81,7 @@ def build_session(
     live_feeds: list[Iterable[Bar]] = []
     tf = feed_cfg.timeframe
     if feed_cfg.source == "synthetic":
-        start_s = tf.bucket_start(now_s) - warmup_bars * tf.seconds
+        start_s = tf.bucket_start(now_s - DEMO_LEAD_S) - warmup_bars * tf.seconds
         for k, market in enumerate(markets):
             seed = feed_cfg.seed + k
             price = float(feed_cfg.start_price_krw) / (1 + 3 * k)
@@ -122,14 +127,16 @@ def build_session(
         bars = _with_books(bars, engine)
     if max_bars is not None:
         bars = itertools.islice(bars, max_bars)
-    rate = (speed if speed is not None else feed_cfg.speed) * len(markets)
-    feed: AsyncIterator[Bar] = paced(bars, bars_per_second=rate)
+    per_market = speed if speed is not None else feed_cfg.speed
+    wall = ScaledClock(1.0, start_ms=now_s * 1000)  # the caller's wall clock, running on
+    feed: AsyncIterator[Bar] = not_before_close(paced(bars, bars_per_second=per_market * len(markets)), wall)
     store = StateStore(database)
     handle = EngineHandle(
         engine,
-        mode=config.mode.value.upper(),
+        mode=config.badge,
         exchange=config.exchange.value,
         feed=feed,
+        time_scale=per_market * tf.seconds,
         on_stop=store.save_engine,
         order_history=store.order_history,
         save_config=store.save_config,

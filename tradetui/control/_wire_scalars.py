@@ -35,6 +35,27 @@ def _to_opt_dec(value: Any) -> Decimal | None:
     return None if value is None else _to_dec(value)
 
 
+def _money(value: float | None) -> str | None:
+    """An amount held as a float in the read model (a stop level, a turnover), as JSON money: a
+    string (``repr``, so it reads back to the same float)."""
+    return None if value is None else repr(float(value))
+
+
+def _to_money(value: Any) -> float | None:
+    """The float behind a money string (a bare number from an older engine is taken too)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"not an amount: {value!r}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"not a finite amount: {value!r}")
+        return number
+    return _to_float(value)
+
+
 def _to_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")

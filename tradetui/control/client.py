@@ -260,6 +260,10 @@ class ControlClient:
     def kill(self, *, flatten: bool = False) -> EngineSnapshot:
         return self._must(_Api.command("/kill", {"flatten": flatten}))
 
+    def reset(self) -> EngineSnapshot:
+        """Lift the kill switch (409 when the engine is not halted)."""
+        return self._must(_Api.command("/reset"))
+
     def flatten(self) -> EngineSnapshot:
         return self._must(_Api.command("/flatten"))
 
@@ -348,6 +352,10 @@ class AsyncControlClient:
 
     async def kill(self, *, flatten: bool = False) -> EngineSnapshot:
         return await self._must(_Api.command("/kill", {"flatten": flatten}))
+
+    async def reset(self) -> EngineSnapshot:
+        """Lift the kill switch (409 when the engine is not halted)."""
+        return await self._must(_Api.command("/reset"))
 
     async def flatten(self) -> EngineSnapshot:
         return await self._must(_Api.command("/flatten"))

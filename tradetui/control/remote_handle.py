@@ -29,10 +29,11 @@ from tradetui.config import RiskConfig
 from tradetui.control.client import AsyncControlClient, MarketList
 from tradetui.control.endpoint import ControlError
 from tradetui.control.wire_history import Scores
+from tradetui.core.events import EngineState
 from tradetui.core.orders import Order
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, LinkStatus, MarketView
-from tradetui.risk.limits import AccountLimits
+from tradetui.risk.limits import AccountLimits, reset_text
 from tradetui.risk.sizing import SizingRules
 from tradetui.strategies import registry
 
@@ -280,6 +281,17 @@ class RemoteHandle:
 
     def kill(self, *, flatten: bool = False) -> None:
         self._queue("kill", lambda: self.client.kill(flatten=flatten))
+
+    def reset_description(self) -> str:
+        return reset_text({s.name: s.markets for s in self.snapshot().strategies if s.enabled})
+
+    def reset(self) -> str:
+        """Queued like every command; returns what the reset re-enables ('' when not halted)."""
+        if self.snapshot().state is not EngineState.HALTED:
+            return ""
+        text = self.reset_description()
+        self._queue("reset", self.client.reset)
+        return text
 
     def flatten(self) -> None:
         self._queue("flatten", self.client.flatten)

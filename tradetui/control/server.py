@@ -11,7 +11,8 @@ needs ``Authorization: Bearer <token>``.
 ``GET /markets``                         ``{"timeframe", "markets": [...]}`` (watchlist rows)
 ``GET /chart/{market}?bars=N``           candles, fills, stop/target and the book of one market
 ``GET /events?after=TS_MS[&limit=N]``    ``{"events": [...]}``, newer than ``after``, oldest first
-``POST /pause`` / ``/resume``            optional ``{"reason": str}``
+``POST /pause`` / ``/resume``            optional ``{"reason": str}``; 409 for ``/resume`` when HALTED
+``POST /reset``                          lift the kill switch (HALTED → RUNNING); 409 when not halted
 ``POST /reduce-only``                    optional ``{"reason": str}``
 ``POST /kill``                           ``{"flatten": bool}`` (default false)
 ``POST /flatten``                        sell every position at market, keep running
@@ -28,7 +29,7 @@ needs ``Authorization: Bearer <token>``.
 =======================================  ==========================================================
 
 Commands answer with the new status (the same document as ``GET /status``). Errors are JSON
-``{"error": "..."}`` with 400, 401, 404, 405 or 413. Handlers are short calls between two bars on
+``{"error": "..."}`` with 400, 401, 404, 405, 409 or 413. Handlers are short calls between two bars on
 the engine's own loop (order history and config history await the database), so the engine never
 waits for a client.
 """
@@ -65,8 +66,9 @@ from tradetui.control.endpoint import (
 from tradetui.control.metrics import CONTENT_TYPE, render_metrics
 from tradetui.control.wire import chart_to_dict, event_to_dict, markets_to_list, snapshot_to_dict
 from tradetui.control.wire_history import closed_trade_to_dict, history_order_to_dict, scores_to_dict
-from tradetui.core.events import Event
+from tradetui.core.events import EngineState, Event
 from tradetui.engine.handle import EngineHandle
+from tradetui.risk.limits import RESUME_REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +212,7 @@ class ControlServer:
                 web.post("/resume", self._resume),
                 web.post("/reduce-only", self._reduce_only),
                 web.post("/kill", self._kill),
+                web.post("/reset", self._reset),
                 web.post("/flatten", self._flatten),
                 web.post("/strategies/{name}", self._strategy_enabled),
                 web.post("/strategies/{name}/params", self._strategy_params),
@@ -367,6 +370,16 @@ class ControlServer:
 
     async def _resume(self, request: web.Request) -> web.Response:
         self.handle.resume(self._reason(await self._body(request), "resumed through the control API"))
+        if self.handle.snapshot(max_events=1).state is EngineState.HALTED:  # refused (and logged) by the engine
+            raise _ApiError(409, RESUME_REFUSED)
+        return self._status_response()
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        await self._body(request)
+        state = self.handle.snapshot(max_events=1).state
+        if state is not EngineState.HALTED:
+            raise _ApiError(409, f"nothing to reset: the engine is {state.value}, the kill switch is not on")
+        self.handle.reset()
         return self._status_response()
 
     async def _reduce_only(self, request: web.Request) -> web.Response:

@@ -1,5 +1,7 @@
-"""The read model as JSON and back: Decimals travel as strings, enums as their values, tuples
-as lists. ``*_from_dict(*_to_dict(view)) == view`` for every view (tested).
+"""The read model as JSON and back: money (prices, volumes, KRW amounts) travels as strings,
+whether the view holds a Decimal or a float (a stop level, a turnover); percents, counts and
+times are numbers; enums their values, tuples lists. The chart's candle and marker series are
+plot data and stay numbers. ``*_from_dict(*_to_dict(view)) == view`` for every view (tested).
 
 The snapshot (positions, orders, risk, strategies, events), the market list and the chart (with
 its book) live here; the history (orders, closed trades, scores) in
@@ -17,11 +19,13 @@ from tradetui.control._wire_scalars import (
     _dec,
     _field,
     _many,
+    _money,
     _obj,
     _opt_dec,
     _to_dec,
     _to_float,
     _to_int,
+    _to_money,
     _to_opt_dec,
     _to_opt_float,
 )
@@ -49,9 +53,9 @@ def position_to_dict(p: PositionView) -> JsonDict:
         "last_price": _opt_dec(p.last_price),
         "pnl_krw": _dec(p.pnl_krw),
         "pnl_pct": p.pnl_pct,
-        "stop": p.stop,
-        "target": p.target,
-        "trailing": p.trailing,
+        "stop": _money(p.stop),
+        "target": _money(p.target),
+        "trailing": _money(p.trailing),
     }
 
 
@@ -69,9 +73,9 @@ def position_from_dict(data: Any) -> PositionView:
         _to_opt_dec(f("last_price")),
         _to_dec(f("pnl_krw")),
         _to_float(f("pnl_pct")),
-        _to_opt_float(f("stop")),
-        _to_opt_float(f("target")),
-        _to_opt_float(f("trailing")),
+        _to_money(f("stop")),
+        _to_money(f("target")),
+        _to_money(f("trailing")),
     )
 
 
@@ -195,6 +199,7 @@ def snapshot_to_dict(s: EngineSnapshot) -> JsonDict:
         "events": [event_to_dict(e) for e in s.events],
         "bars_processed": s.bars_processed,
         "trades_closed": s.trades_closed,
+        "time_scale": s.time_scale,
     }
 
 
@@ -220,7 +225,17 @@ def snapshot_from_dict(data: Any) -> EngineSnapshot:
         _many(f("events"), event_from_dict),
         _to_int(f("bars_processed")),
         _to_int(f("trades_closed")),
+        _time_scale(d.get("time_scale")),
     )
+
+
+def _time_scale(value: Any) -> float | None:
+    """Market time's speed over the wall clock; absent (an older engine) or null: the wall clock."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"status: 'time_scale' must be a positive number or null, not {value!r}")
+    return float(value)
 
 
 def market_to_dict(m: MarketView) -> JsonDict:
@@ -228,7 +243,7 @@ def market_to_dict(m: MarketView) -> JsonDict:
         "market": m.market,
         "last": _opt_dec(m.last),
         "change_pct": m.change_pct,
-        "turnover_24h": m.turnover_24h,
+        "turnover_24h": _money(m.turnover_24h),
         "score": m.score,
         "signal": m.signal,
         "has_position": m.has_position,
@@ -241,11 +256,14 @@ def market_from_dict(data: Any) -> MarketView:
     def f(key: str) -> Any:
         return _field(d, key, "market")
 
+    turnover = _to_money(f("turnover_24h"))
+    if turnover is None:
+        raise ValueError("market: 'turnover_24h' must be an amount, not null")
     return MarketView(
         str(f("market")),
         _to_opt_dec(f("last")),
         _to_opt_float(f("change_pct")),
-        _to_float(f("turnover_24h")),
+        turnover,
         _to_opt_float(f("score")),
         str(f("signal")),
         bool(f("has_position")),
@@ -295,8 +313,8 @@ def chart_to_dict(c: ChartData) -> JsonDict:
         "volume": list(c.volume),
         "buys": [list(m) for m in c.buys],
         "sells": [list(m) for m in c.sells],
-        "stop": c.stop,
-        "target": c.target,
+        "stop": _money(c.stop),
+        "target": _money(c.target),
         "book": None if c.book is None else book_to_dict(c.book),
         "partial_exits": [list(m) for m in c.partial_exits],
         "overlays": [
@@ -332,8 +350,8 @@ def chart_from_dict(data: Any) -> ChartData:
         _many(f("volume"), _to_float),
         _many(f("buys"), _marker),
         _many(f("sells"), _marker),
-        _to_opt_float(f("stop")),
-        _to_opt_float(f("target")),
+        _to_money(f("stop")),
+        _to_money(f("target")),
         None if book is None else book_from_dict(book),
         _many(d.get("partial_exits", []), _marker),  # absent from engines older than the field
         _many(d.get("overlays", []), _overlay),

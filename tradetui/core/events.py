@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
-from tradetui.core.orders import Fill, Order
+from tradetui.core.notation import krw, price, volume
+from tradetui.core.orders import Fill, Order, OrdType
+from tradetui.core.types import Side
 
 
 class EngineState(StrEnum):
@@ -40,6 +42,24 @@ class Event:
         return type(self).__name__
 
 
+def order_summary(order: Order) -> str:
+    """What an order does, as a trader says it: ``market buy 2,500,000 KRW of KRW-BTC``,
+    ``market sell 0.05185538 KRW-BTC``, ``limit buy 0.01 KRW-BTC @ 48,211,000``."""
+    verb = "buy" if order.side is Side.BID else "sell"
+    if order.ord_type is OrdType.PRICE and order.price is not None:
+        return f"market {verb} {krw(order.price)} of {order.market}"
+    amount = volume(order.volume) if order.volume is not None else "?"
+    if order.ord_type is OrdType.MARKET:
+        return f"market {verb} {amount} {order.market}"
+    at = f" @ {price(order.price)}" if order.price is not None else ""
+    return f"{order.ord_type.value} {verb} {amount} {order.market}{at}"
+
+
+def krw_cents(value: Decimal) -> str:
+    """A fee: ``1,250.00 KRW`` (fees are charged to fractions of a won)."""
+    return f"{value.quantize(Decimal('0.01')):,} KRW"
+
+
 @dataclass(frozen=True, slots=True)
 class SignalRaised(Event):
     market: str
@@ -49,7 +69,7 @@ class SignalRaised(Event):
     note: str = ""
 
     def describe(self) -> str:
-        return f"signal {self.action} {self.market} by {self.strategy} at {self.price} {self.note}".rstrip()
+        return f"signal {self.action} {self.market} by {self.strategy} at {price(self.price)} {self.note}".rstrip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +90,8 @@ class OrderUpdated(Event):
 
     def describe(self) -> str:
         o = self.order
-        what = f"{o.side.value} {o.ord_type.value} {o.market}"
-        amount = f"price={o.price}" if o.volume is None else f"vol={o.volume}" + (f" @ {o.price}" if o.price else "")
         reason = f" ({o.reason})" if o.reason else ""
-        return f"order {o.identifier} {o.state.value}: {what} {amount} [{o.purpose}]{reason}"
+        return f"order {o.identifier} {o.state.value}: {order_summary(o)} [{o.purpose}]{reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +101,10 @@ class OrderFilled(Event):
 
     def describe(self) -> str:
         f = self.fill
+        verb = "bought" if f.side is Side.BID else "sold"
         return (
-            f"fill {f.identifier}: {f.side.value} {f.volume} {f.market} @ {f.price} "
-            f"fee {f.fee.quantize(Decimal('0.01'))} [{self.purpose}]"
+            f"fill {f.identifier}: {verb} {volume(f.volume)} {f.market} @ {price(f.price)} "
+            f"= {krw(f.funds)}, fee {krw_cents(f.fee)} [{self.purpose}]"
         )
 
 
@@ -97,7 +116,8 @@ class PositionOpened(Event):
     stop_price: Decimal | None
 
     def describe(self) -> str:
-        return f"position opened {self.market}: {self.volume} @ {self.avg_price} stop {self.stop_price}"
+        stop = f", stop {price(self.stop_price)}" if self.stop_price is not None else ", no stop"
+        return f"position opened {self.market}: {volume(self.volume)} @ {price(self.avg_price)}{stop}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +129,7 @@ class PositionClosed(Event):
 
     def describe(self) -> str:
         return (
-            f"position closed {self.market}: PnL {self.realized_pnl.quantize(Decimal('1'))} KRW "
+            f"position closed {self.market}: PnL {krw(self.realized_pnl, signed=True)} "
             f"({self.return_pct:+.2f} %) by {self.exit_reason}"
         )
 
@@ -124,7 +144,7 @@ class ExitTriggered(Event):
     fraction: float
 
     def describe(self) -> str:
-        return f"{self.kind} triggered on {self.market} at {self.trigger_price} (sell {self.fraction:.0%})"
+        return f"{self.kind} triggered on {self.market} at {price(self.trigger_price)} (sell {self.fraction:.0%})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tradetui.core.clock import Clock
-from tradetui.core.events import Event, Notice, Severity, StrategyChanged
+from tradetui.core.events import EngineState, Event, Notice, Severity, StrategyChanged
 from tradetui.engine.market_state import MarketState
 from tradetui.engine.settings import EngineSettings
 from tradetui.execution.order_manager import OrderManager
-from tradetui.risk.limits import AccountLimits, RiskGuard
+from tradetui.risk.limits import AccountLimits, RiskGuard, reset_text
 from tradetui.risk.sizing import SizingRules
 from tradetui.strategies.base import Strategy
 
@@ -26,6 +26,7 @@ class EngineCommands:
     markets: dict[str, MarketState]
     strategies: dict[str, Strategy]
     enabled: dict[str, bool]
+    assignments: dict[str, list[str]]
     settings: EngineSettings
 
     def _emit(self, events: Iterable[Event]) -> None:  # pragma: no cover - provided by Engine
@@ -42,6 +43,24 @@ class EngineCommands:
 
     def resume(self, reason: str = "resumed by the trader") -> None:
         self._emit(self.risk.resume(self.clock.now_ms(), reason))
+
+    def reset_description(self) -> str:
+        """What :meth:`reset` re-enables: the enabled strategies and their markets."""
+        enabled = {
+            name: [market for market, names in self.assignments.items() if name in names]
+            for name in self.strategies
+            if self.enabled[name]
+        }
+        return reset_text(enabled)
+
+    def reset(self) -> str:
+        """Lift the kill switch (HALTED → RUNNING) and return what that re-enabled; '' when the
+        engine was not halted. ``resume`` never does this."""
+        if self.risk.state is not EngineState.HALTED:
+            return ""
+        text = self.reset_description()
+        self._emit(self.risk.reset(self.clock.now_ms(), text))
+        return text
 
     def pause_for_feed(self, reason: str) -> None:
         self._emit(self.risk.pause_for_feed(self.clock.now_ms(), reason))

@@ -79,6 +79,14 @@ class EngineControl(Protocol):
 
     def kill(self, *, flatten: bool = False) -> None: ...
 
+    def reset(self) -> str:
+        """Lift the kill switch (HALTED → RUNNING); returns what it re-enabled ('' if not halted)."""
+        ...
+
+    def reset_description(self) -> str:
+        """What :meth:`reset` would re-enable, for a confirmation before it is sent."""
+        ...
+
     def reduce_only(self, reason: str = ...) -> None: ...
 
     def flatten(self) -> None: ...
@@ -116,9 +124,12 @@ class EngineHandle:
         order_history: Callable[[int], Awaitable[list[Order]]] | None = None,
         save_config: Callable[[str, str], Awaitable[None]] | None = None,
         link: Callable[[], LinkStatus] | None = None,
+        time_scale: float | None = None,
     ) -> None:
         """``companions`` run beside the feed for as long as it runs (a stream, a venue's
-        order polling); they are cancelled when the engine stops."""
+        order polling); they are cancelled when the engine stops. ``time_scale``: the engine
+        lives on market time running that many times faster than the wall clock (the demo,
+        a replay, paper on candle time); None when its clock is the wall clock."""
         self.engine = engine
         self.mode = mode
         self.exchange = exchange
@@ -132,6 +143,7 @@ class EngineHandle:
         self._order_history = order_history
         self._save_config = save_config
         self._link = link
+        self.time_scale = time_scale
         engine.listeners.append(self._fan_out)
 
     # --- events --------------------------------------------------------------------------------
@@ -251,6 +263,12 @@ class EngineHandle:
     def kill(self, *, flatten: bool = False) -> None:
         self.engine.kill(flatten=flatten)
 
+    def reset(self) -> str:
+        return self.engine.reset()
+
+    def reset_description(self) -> str:
+        return self.engine.reset_description()
+
     def reduce_only(self, reason: str = "reduce-only set by the trader") -> None:
         self.engine.reduce_only(reason)
 
@@ -312,7 +330,9 @@ class EngineHandle:
         return True
 
     def snapshot(self, *, max_events: int = 50) -> EngineSnapshot:
-        return build_snapshot(self.engine, mode=self.mode, exchange=self.exchange, max_events=max_events)
+        return build_snapshot(
+            self.engine, mode=self.mode, exchange=self.exchange, max_events=max_events, time_scale=self.time_scale
+        )
 
     def markets(self) -> tuple[MarketView, ...]:
         return market_views(self.engine)

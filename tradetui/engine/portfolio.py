@@ -23,6 +23,7 @@ class Position:
     sold_volume: Decimal = ZERO
     sold_funds: Decimal = ZERO
     sell_fees: Decimal = ZERO
+    sell_fills: int = 0
     tracker: ExitTracker | None = None
     exit_reason: str = ""
 
@@ -35,6 +36,11 @@ class Position:
         if not self.volume:
             return ZERO
         return (mark - self.avg_price) * self.volume
+
+    def marked_pnl(self, mark: Decimal) -> Decimal:
+        """What the position adds to equity at ``mark``: the held volume's value plus its sells so
+        far, minus all it cost and every fee paid (not the fee of selling the rest)."""
+        return self.volume * mark + self.sold_funds - self.sell_fees - self.bought_funds - self.buy_fees
 
     def realized(self) -> Decimal:
         """PnL of what was sold so far, net of sell fees and the matching share of buy fees."""
@@ -75,6 +81,7 @@ class Portfolio:
         pos.sold_volume += fill.volume
         pos.sold_funds += funds
         pos.sell_fees += fill.fee
+        pos.sell_fills += 1
         if pos.volume > 0:
             return pos, None
         del self.positions[fill.market]
@@ -91,6 +98,7 @@ class Portfolio:
             pnl=pnl,
             fees=pos.buy_fees + pos.sell_fees,
             exit_reason=pos.exit_reason or "exit",
+            exit_fills=pos.sell_fills,
         )
         self.closed.append(trade)
         return pos, trade

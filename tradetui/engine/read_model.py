@@ -96,6 +96,9 @@ class EngineSnapshot:
     events: tuple[EventView, ...]
     bars_processed: int
     trades_closed: int
+    time_scale: float | None = None
+    """``ts_ms`` and every time shown are market time running this many times faster than the
+    wall clock (the demo: 60); None when the engine's clock is the wall clock (paper, live)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,9 @@ class ChartData:
     """The assigned strategies' levels (e.g. breakout's N-bar high), aligned with ``ts_s``."""
 
 
-def build_snapshot(engine: Engine, *, mode: str, exchange: str, max_events: int = 50) -> EngineSnapshot:
+def build_snapshot(
+    engine: Engine, *, mode: str, exchange: str, max_events: int = 50, time_scale: float | None = None
+) -> EngineSnapshot:
     now = engine.clock.now_ms()
     equity, exposure = engine.equity_and_exposure()
     positions = []
@@ -253,6 +258,7 @@ def build_snapshot(engine: Engine, *, mode: str, exchange: str, max_events: int 
         events,
         engine.bars_processed,
         len(engine.portfolio.closed),
+        time_scale,
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 
+from tradetui.core.clock import format_kst
 from tradetui.engine.handle import EngineHandle
 from tradetui.headless.sinks import log_events
 
@@ -25,12 +26,17 @@ async def run_headless(handle: EngineHandle, *, handle_signals: bool = True) -> 
                 pass
     handle.engine.listeners.append(log_events)
     snap = handle.snapshot()
+    clock = ""
+    if snap.time_scale is not None:  # the events' times are the market's, not the log's wall clock
+        speed = f", {snap.time_scale:,.4g}× the wall clock" if snap.time_scale != 1 else ""
+        clock = f"; market time from {format_kst(snap.ts_ms)}{speed}"
     log.info(
-        "engine started: %s on %s, equity %s KRW, strategies %s",
+        "engine started: %s on %s, equity %s KRW, strategies %s%s",
         handle.mode,
         handle.exchange,
         f"{snap.equity:,.0f}",
         ", ".join(s.name for s in snap.strategies),
+        clock,
     )
     try:
         await handle.run()

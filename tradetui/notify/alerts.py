@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 
 from tradetui.core.events import (
@@ -26,6 +25,7 @@ from tradetui.core.events import (
     SignalRaised,
     StrategyChanged,
 )
+from tradetui.core.notation import krw, number
 from tradetui.core.orders import OrderState
 from tradetui.core.types import Side
 
@@ -117,19 +117,6 @@ class ChannelRules:
 
 
 # --- events → alerts -------------------------------------------------------------------------------
-
-
-def number(value: Decimal) -> str:
-    """``50,000,000`` / ``0.00123``: grouped digits, no exponent, no trailing zeros."""
-    normal = value.normalize()
-    if normal == normal.to_integral_value():
-        normal = normal.quantize(Decimal(1))
-    return format(normal, ",f")
-
-
-def krw(value: Decimal, *, signed: bool = False) -> str:
-    whole = value.quantize(Decimal(1))
-    return (format(whole, "+,") if signed else format(whole, ",")) + " KRW"
 
 
 _EXIT_LABELS = {

@@ -15,8 +15,9 @@ from decimal import Decimal
 
 from tradetui.core.clock import DAY_MS, trading_day, trading_day_start_ms
 from tradetui.core.events import Severity
+from tradetui.core.notation import krw
 from tradetui.core.trades import ClosedTrade
-from tradetui.notify.alerts import Alert, AlertKind, krw
+from tradetui.notify.alerts import Alert, AlertKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ class DailyReport:
             ("Trades", f"{self.trades} ({self.wins} won, {self.trades - self.wins} lost)"),
             ("Win rate", win_rate),
             ("Realised PnL", krw(self.realized_pnl, signed=True)),
-            ("Max drawdown", f"{self.max_drawdown_pct:.2f} %"),
+            ("Max drawdown", f"{-self.max_drawdown_pct + 0.0:.2f} %"),  # below the peak: negative, as in backtests
             ("Equity", krw(self.end_equity)),
         )
         return Alert(AlertKind.REPORT, Severity.INFO, f"Daily report {self.day.isoformat()}", "", self.end_ms, lines)

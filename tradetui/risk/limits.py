@@ -1,16 +1,21 @@
 """Account-level limits and the engine's risk state (RUNNING, PAUSED, REDUCE_ONLY, HALTED).
 
+HALTED (the kill switch) is left only by an explicit :meth:`RiskGuard.reset`; ``resume`` lifts a
+pause or reduce-only, never the kill switch.
+
 Every change of state is returned as an event with its reason; nothing changes silently.
 The trading day rolls at 09:00 KST (00:00 UTC).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from tradetui.core.clock import trading_day_start_ms
 from tradetui.core.events import EngineState, EngineStateChanged, Event, RiskEvent, Severity
+from tradetui.core.notation import krw
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,20 @@ class AccountLimits:
 
 
 _AUTO_DAILY = "daily loss limit"
+
+RESUME_REFUSED = (
+    "the kill switch is on: resume does not re-arm trading; reset it with `tradetui ctl reset`, "
+    "POST /reset or `p` in the TUI (each says what it re-enables)"
+)
+
+
+def reset_text(enabled: Mapping[str, Sequence[str]]) -> str:
+    """What lifting the kill switch re-enables, given the enabled strategies and their markets."""
+    kept = "exits and stops kept working while halted; orders the kill switch cancelled are not placed again"
+    if not enabled:
+        return f"kill switch reset: no strategy is enabled, so no new entries until one is turned on ({kept})"
+    parts = [f"{name} on {', '.join(markets) or 'no market'}" for name, markets in enabled.items()]
+    return f"kill switch reset: new entries allowed again for {'; '.join(parts)} ({kept})"
 
 
 @dataclass(slots=True)
@@ -75,6 +94,16 @@ class RiskGuard:
         return []
 
     def resume(self, ts_ms: int, reason: str = "resumed by the trader") -> list[Event]:
+        """PAUSED or REDUCE_ONLY → RUNNING. A HALTED engine stays halted (only :meth:`reset`
+        lifts the kill switch); the refusal is returned as a warning so the trader sees why."""
+        if self.state is EngineState.HALTED:
+            return [RiskEvent(ts_ms, "kill_switch", RESUME_REFUSED, level=Severity.WARNING)]
+        return self._set(EngineState.RUNNING, reason, ts_ms)
+
+    def reset(self, ts_ms: int, reason: str) -> list[Event]:
+        """Lift the kill switch: HALTED → RUNNING, the one way out of HALTED; nothing otherwise."""
+        if self.state is not EngineState.HALTED:
+            return []
         return self._set(EngineState.RUNNING, reason, ts_ms)
 
     def reduce_only(self, ts_ms: int, reason: str = "reduce-only set by the trader") -> list[Event]:
@@ -110,7 +139,7 @@ class RiskGuard:
     def _daily_breach(self, day_pnl: Decimal) -> str:
         limits = self.limits
         if limits.daily_loss_krw is not None and day_pnl <= -limits.daily_loss_krw:
-            return f"day PnL {day_pnl:.0f} KRW reached the limit of -{limits.daily_loss_krw} KRW"
+            return f"day PnL {krw(day_pnl)} reached the limit of {krw(-limits.daily_loss_krw)}"
         if limits.daily_loss_pct is not None and self.day_start_equity > 0:
             pct = float(day_pnl / self.day_start_equity * 100)
             if pct <= -limits.daily_loss_pct:

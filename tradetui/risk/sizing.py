@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
+from tradetui.core.notation import krw
 from tradetui.core.rules import MarketRules
 
 
@@ -92,9 +93,9 @@ def size_entry(
     if amount < minimum:
         if affordable >= minimum and cap >= float(minimum):
             amount = minimum
-            why += f", raised to the {minimum} KRW minimum"
+            why += f", raised to the {krw(minimum)} minimum"
         else:
-            return SizeDecision(Decimal(0), f"size {amount} KRW is below the {minimum} KRW minimum ({why})")
+            return SizeDecision(Decimal(0), f"size {krw(amount)} is below the {krw(minimum)} minimum ({why})")
     problem = market_rules.check_total(amount)
     if problem is not None:
         amount = min(amount, market_rules.max_total_krw)

@@ -24,7 +24,7 @@ from tradetui.ui.containment import failures, teardown_races
 from tradetui.ui.refusal import refusals
 from tradetui.ui.screens.dashboard import Dashboard
 from tradetui.ui.screens.help_screen import HelpScreen
-from tradetui.ui.screens.kill_dialog import ConfirmQuit, KillDialog
+from tradetui.ui.screens.kill_dialog import ConfirmQuit, KillDialog, ResetDialog
 from tradetui.ui.themes import load_themes
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ class TradeTuiApp(App[int]):
         Binding("l", "open('logs')", "Logs", id="screen_logs"),
         Binding("h", "open('history')", "History", id="screen_history"),
         Binding("q", "quit_app", "Quit", id="quit"),
-        Binding("ctrl+c,ctrl+q", "force_quit", "Quit at once", show=False, priority=True, id="force_quit"),
+        # ctrl+c asks like q (a second ctrl+c answers yes); ctrl+q is the quit that never asks
+        Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True, id="quit_ctrl_c"),
+        Binding("ctrl+q", "force_quit", "Quit at once", show=False, priority=True, id="force_quit"),
     ]
 
     def __init__(
@@ -197,8 +199,18 @@ class TradeTuiApp(App[int]):
             elif state is EngineState.PAUSED:
                 self.handle.resume()
                 self.notify("resumed")
+            elif state is EngineState.HALTED:  # resume never lifts the kill switch: an explicit reset does
+                self.push_screen(ResetDialog(self.handle.reset_description()), self._reset_answered)
             else:
                 self.notify(f"engine is {state.value}; pause/resume does not apply", severity="warning")
+
+    def _reset_answered(self, yes: bool | None) -> None:
+        if not yes:
+            self.notify("kill switch left on: the engine stays HALTED", timeout=3)
+            return
+        with refusals(self, "reset"):
+            text = self.handle.reset()
+            self.notify(text or "the engine was not halted: nothing to reset", timeout=8)
 
     def action_toggle_strategy(self, name: str | None = None) -> None:
         strategies = self.handle.snapshot().strategies
@@ -262,18 +274,26 @@ class TradeTuiApp(App[int]):
             board.refresh_views()
 
     def action_help(self) -> None:
-        keys: dict[tuple[str, str], list[str]] = {}  # the live bindings: remapped keys show as they are
+        keys: dict[tuple[str, str], list[tuple[int, str]]] = {}  # the live bindings: remapped keys show as they are
+        place = {b.id: k for k, b in enumerate(self.BINDINGS) if isinstance(b, Binding) and b.id}
         for active in self.active_bindings.values():
             binding = active.binding
             if binding.description and active.node is self:  # the app's keys, not a table's cursor
-                keys.setdefault((binding.action, binding.description), []).append(self.get_key_display(binding))
+                shown = (place.get(binding.id or "", len(place)), self.get_key_display(binding))
+                keys.setdefault((binding.action, binding.description), []).append(shown)
         order = {b.action: k for k, b in enumerate(self.BINDINGS) if isinstance(b, Binding)}
         ranked = sorted(keys.items(), key=lambda item: order.get(item[0][0], len(order)))
-        rows = [(", ".join(dict.fromkeys(shown)), description) for (_, description), shown in ranked]
+        rows = [
+            (", ".join(dict.fromkeys(key for _, key in sorted(shown))), description)
+            for (_, description), shown in ranked
+        ]
         rows.append(("esc", "close a dialog, go back"))
         self.push_screen(HelpScreen(rows))
 
     async def action_quit_app(self) -> None:
+        if isinstance(self.screen, ConfirmQuit):  # ctrl+c pressed again while asked: that is a yes
+            self.screen.dismiss(True)
+            return
         snap = self.handle.snapshot()
         if (snap.positions or snap.orders) and not self.handle.is_remote:  # detaching stops nothing
 

@@ -225,7 +225,10 @@ def test_backtest_portfolio_of_two_real_markets(shared_data: Path, tmp_path: Pat
 
 
 def test_live_without_keys_is_refused(tmp_path: Path) -> None:
-    env = {"TRADETUI_UPBIT_ACCESS_KEY": "", "TRADETUI_UPBIT_SECRET_KEY": "", "PYTHON_KEYRING_BACKEND":
-           "keyring.backends.fail.Keyring"}
+    env = {
+        "TRADETUI_UPBIT_ACCESS_KEY": "",
+        "TRADETUI_UPBIT_SECRET_KEY": "",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
     line = _one_line_error(_run("--no-ui", "--config", "sample_configs/upbit-live.toml", "--live", env=env))
     assert "live trading needs upbit API keys" in line and "tradetui keys set upbit" in line

@@ -80,7 +80,7 @@ async def test_report_fires_once_at_0900_kst_with_the_days_figures(start_router:
     assert "*Trades:* 3 (2 won, 1 lost)" in text
     assert "*Win rate:* 66.7 %" in text
     assert "*Realised PnL:* +150,000 KRW" in text
-    assert "*Max drawdown:* 2.00 %" in text
+    assert "*Max drawdown:* -2.00 %" in text
     assert "*Equity:* 10,150,000 KRW" in text
     assert h.slack.bodies[0]["blocks"][1]["elements"][0]["text"] == "2025-09-02 09:00:00 KST"
 

@@ -108,7 +108,7 @@ def test_returns_of_the_worked_example(example: BacktestMetrics) -> None:
 
 
 def test_risk_of_the_worked_example(example: BacktestMetrics) -> None:
-    assert example.max_drawdown_pct == pytest.approx(10.0)
+    assert example.max_drawdown_pct == pytest.approx(-10.0)  # below the peak: negative
     assert example.max_drawdown_peak_ts_s == T0 + DAY
     assert example.max_drawdown_trough_ts_s == T0 + 2 * DAY
     assert example.max_drawdown_recovery_ts_s == T0 + 4 * DAY
@@ -154,6 +154,9 @@ def test_to_dict_is_json_with_exact_decimals(example: BacktestMetrics) -> None:
     assert data["starting_cash_krw"] == "1000000"
     assert data["avg_loss_krw"] == "-15000"
     assert data["monthly_returns_pct"] == {"2024-01": pytest.approx(9.725)}
+    assert data["final_equity_krw"] == "1097250.00"  # money is a string, the float curve's too
+    assert data["max_drawdown_pct"] == pytest.approx(-10.0)  # the sign of the text and the curves
+    assert all(isinstance(v, str) for k, v in data.items() if k.endswith("_krw") and v is not None)
     assert set(data) == {name for name in BacktestMetrics.__dataclass_fields__}
 
 
@@ -226,7 +229,7 @@ def test_var_and_cvar_use_the_worst_five_percent_of_days() -> None:
 
 def test_starting_cash_is_the_first_peak() -> None:
     metrics = run([90.0, 95.0, 100.0], start=Decimal(100))
-    assert metrics.max_drawdown_pct == pytest.approx(10.0)
+    assert metrics.max_drawdown_pct == pytest.approx(-10.0)
     assert metrics.max_drawdown_peak_ts_s == T0  # the start of the run
     assert metrics.max_drawdown_trough_ts_s == T0 + DAY
     assert metrics.max_drawdown_recovery_ts_s == T0 + 3 * DAY
@@ -235,7 +238,7 @@ def test_starting_cash_is_the_first_peak() -> None:
 
 def test_an_unrecovered_drawdown_lasts_until_the_end() -> None:
     metrics = run([110.0, 90.0, 80.0, 100.0], start=Decimal(100))
-    assert metrics.max_drawdown_pct == pytest.approx(100 * (1 - 80 / 110))
+    assert metrics.max_drawdown_pct == pytest.approx(-100 * (1 - 80 / 110))
     assert metrics.max_drawdown_recovery_ts_s is None
     assert metrics.longest_drawdown_days == 3.0  # day 1 close -> end of day 4
 
@@ -354,7 +357,7 @@ def test_wipe_out() -> None:
     metrics = run([500_000.0, 0.0, 0.0])
     assert metrics.total_return_pct == -100.0
     assert metrics.cagr_pct == -100.0
-    assert metrics.max_drawdown_pct == 100.0
+    assert metrics.max_drawdown_pct == -100.0
     assert_json_safe(metrics)
 
 
@@ -405,7 +408,7 @@ def test_property_drawdown_is_a_percentage_and_cagr_has_the_sign_of_the_return(
     equity: list[float], start: Decimal, interval_s: int
 ) -> None:
     metrics = run(equity, start=start, interval_s=interval_s)
-    assert 0.0 <= metrics.max_drawdown_pct <= 100.0
+    assert -100.0 <= metrics.max_drawdown_pct <= 0.0
     if metrics.cagr_pct is not None:
         assert np.sign(metrics.cagr_pct) == np.sign(metrics.total_return_pct)
     assert_json_safe(metrics)

@@ -11,8 +11,9 @@ import pytest
 from tradetui.config import parse_config
 from tradetui.core.clock import KST
 from tradetui.core.events import Severity
+from tradetui.core.notation import krw, number
 from tradetui.errors import ConfigError
-from tradetui.notify.alerts import DEFAULT_KINDS, Alert, AlertKind, ChannelRules, krw, number
+from tradetui.notify.alerts import DEFAULT_KINDS, Alert, AlertKind, ChannelRules
 from tradetui.notify.channels import slack_escape, slack_payload, telegram_html
 from tradetui.notify.dedup import Deduplicator
 from tradetui.notify.masking import SecretFilter, mask_text, protect

@@ -65,17 +65,17 @@ def test_daily_loss_krw() -> None:
     assert g.observe_equity(DAY1_NOON, D("950001")) == []
     events = g.observe_equity(DAY1_NOON, D("950000"))
     assert [e.message for e in events if isinstance(e, RiskEvent)] == [
-        "day PnL -50000 KRW reached the limit of -50000 KRW"
+        "day PnL -50,000 KRW reached the limit of -50,000 KRW"
     ]
     assert g.state is EngineState.PAUSED
-    assert "daily loss limit: day PnL -50000 KRW" in g.state_reason
+    assert "daily loss limit: day PnL -50,000 KRW" in g.state_reason
 
 
 def test_krw_limit_reported_when_it_is_hit_before_the_percentage() -> None:
     g = _guard(daily_loss_pct=10.0, daily_loss_krw=D("20000"))
     g.observe_equity(DAY1, D("1000000"))
     events = g.observe_equity(DAY1_NOON, D("975000"))  # −25,000 KRW = −2.5 %
-    assert "KRW reached the limit of -20000 KRW" in _states(events)[0][2]
+    assert "KRW reached the limit of -20,000 KRW" in _states(events)[0][2]
 
 
 def test_daily_limit_pause_resumes_at_the_next_trading_day_at_00_utc() -> None:

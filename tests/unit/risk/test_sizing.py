@@ -80,7 +80,7 @@ def test_free_krw_cap_leaves_room_for_the_fee() -> None:
 
 def test_small_size_raised_to_the_minimum() -> None:
     tiny = SizingRules(method=SizingMethod.FIXED_FRACTION, fraction_pct=0.3)  # 3,000 KRW
-    assert _size(tiny) == SizeDecision(D("5000"), "0.3 % of equity, raised to the 5000 KRW minimum")
+    assert _size(tiny) == SizeDecision(D("5000"), "0.3 % of equity, raised to the 5,000 KRW minimum")
     bot_min = SizingRules(method=SizingMethod.FIXED_FRACTION, fraction_pct=0.3, min_order_krw=D("10000"))
     assert _size(bot_min).amount_krw == D("10000")
     exch_min = with_overrides(UPBIT_RULES, min_total_krw=D("8000")).current()
@@ -91,17 +91,17 @@ def test_denied_below_minimum_when_free_krw_is_short() -> None:
     got = _size(FIXED10, free="4000")
     assert not got.approved
     assert got.amount_krw == 0
-    assert got.reason == "size 3998 KRW is below the 5000 KRW minimum (10 % of equity, limited by free KRW)"
+    assert got.reason == "size 3,998 KRW is below the 5,000 KRW minimum (10 % of equity, limited by free KRW)"
 
 
 def test_denied_below_minimum_when_the_weight_cap_leaves_too_little() -> None:
     got = _size(FIXED10, held="248000")  # room 2,000 KRW
     assert got == SizeDecision(
-        D("0"), "size 2000 KRW is below the 5000 KRW minimum (10 % of equity, capped at 25 % weight)"
+        D("0"), "size 2,000 KRW is below the 5,000 KRW minimum (10 % of equity, capped at 25 % weight)"
     )
     over = _size(FIXED10, held="300000")  # already above the cap
     assert not over.approved
-    assert "below the 5000 KRW minimum" in over.reason
+    assert "below the 5,000 KRW minimum" in over.reason
 
 
 def test_exchange_maximum_total_caps_the_amount() -> None:

@@ -177,9 +177,10 @@ class BacktestScreen(Screen[None]):
             trades=result.trades,
             ts_s=result.ts_s,
             equity=result.equity,
-            width=110,
+            width=max(60, min(self.app.size.width - 4, 110)),  # stacked, not cut, in a narrow terminal
             strategy=strategy_name,
             markets=result.markets,
+            open_positions=result.open_positions,
         )
         chart = render_candles(trades_chart(series, result, strategy=strategy), 110, 18)
         self.app.call_from_thread(

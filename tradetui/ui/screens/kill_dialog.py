@@ -1,4 +1,5 @@
-"""The kill switch's confirmation: cancel orders only, or cancel and flatten, or back out."""
+"""The kill switch's confirmation (cancel orders only, or cancel and flatten, or back out), its
+reset (the one way out of HALTED), and the quit confirmation."""
 
 from __future__ import annotations
 
@@ -60,6 +61,30 @@ class ConfirmQuit(ModalScreen[bool]):
             with Horizontal():
                 yield Button("Quit \\[y]", id="yes", variant="error")
                 yield Button("Stay \\[esc]", id="no")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class ResetDialog(ModalScreen[bool]):
+    """Lift the kill switch: says what it re-enables; ``y`` confirms, esc keeps the engine halted."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(False)", "Stay halted", id="reset.stay"),
+        Binding("y", "dismiss(True)", "Reset", id="reset.yes"),
+    ]
+
+    def __init__(self, description: str) -> None:
+        super().__init__()
+        self.description = description
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reset-box"):
+            yield Label("[b]RESET THE KILL SWITCH?[/b] The engine is HALTED; resume alone does not re-arm it.")
+            yield Label(self.description, markup=False)
+            with Horizontal():
+                yield Button("Reset \\[y]", id="yes", variant="warning")
+                yield Button("Stay halted \\[esc]", id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -1,17 +1,32 @@
 """The top bar: mode badge, exchange, connection, equity, day PnL against the limit, engine
-state and the KST clock."""
+state and the KST clock: the wall clock in paper and live, the market's time in a simulated or
+sped-up run ("market 2026-11-02 14:05:03 KST ×60"), the one clock the whole view runs on."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
 
+from tradetui.core.clock import to_kst
 from tradetui.core.events import EngineState
 from tradetui.engine.read_model import EngineSnapshot
 from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import krw, kst_time
 
-_MODE_STYLE = {"DEMO": "bold black on cyan", "PAPER": "bold black on yellow", "LIVE": "bold white on red"}
+_MODE_STYLE = {
+    "DEMO": "bold black on cyan",
+    "REPLAY": "bold black on cyan",
+    "SANDBOX": "bold black on magenta",
+    "PAPER": "bold black on yellow",
+    "LIVE": "bold white on red",
+}
+
+
+def mode_style(mode: str) -> str:
+    """The badge's colours: only LIVE (real money) is red; a rehearsal is SANDBOX, never LIVE."""
+    return _MODE_STYLE.get(mode, "bold reverse")
+
+
 _STATE_STYLE = {
     EngineState.RUNNING: "bold black on green",
     EngineState.PAUSED: "bold black on yellow",
@@ -58,7 +73,7 @@ class StatusBar(SafeStatic):
         risk = snap.risk
         day_style = "green" if risk.day_pnl > 0 else "red" if risk.day_pnl < 0 else ""
         segments: list[Segment] = [
-            (f" {snap.mode} ", _MODE_STYLE.get(snap.mode, "bold reverse"), 9),
+            (f" {snap.mode} ", mode_style(snap.mode), 9),
             (f" {snap.state.value} ", _STATE_STYLE[snap.state], 10),
             (f" {snap.exchange} ", "bold", 4),
             (f"● {link} ", "green" if healthy else "yellow", 6),
@@ -73,5 +88,17 @@ class StatusBar(SafeStatic):
             else:
                 limit = f" ({risk.daily_loss_used_pct:.0f}% of limit)"
             segments.append((limit, "dim", 5))
-        segments.append((f"  {kst_time(snap.ts_ms, seconds=wide)} KST", "dim", 8))
+        segments.append((clock_text(snap, wide=wide), "dim", 8))
         return fit(segments, width)
+
+
+def clock_text(snap: EngineSnapshot, *, wide: bool = True) -> str:
+    """The view's clock: wall-clock KST, or the market's time (and how much faster it runs)."""
+    if snap.time_scale is None:
+        return f"  {kst_time(snap.ts_ms, seconds=wide)} KST"
+    scale = snap.time_scale
+    if wide:
+        speed = "" if scale == 1 else f" ×{scale:,.0f}" if scale >= 10 else f" ×{scale:g}"
+        return f"  market {to_kst(snap.ts_ms).strftime('%Y-%m-%d %H:%M:%S')} KST{speed}"
+    speed = "" if scale == 1 else f"×{scale / 1000:.0f}k" if scale >= 1000 else f"×{scale:g}"
+    return f" mkt{speed} {kst_time(snap.ts_ms, seconds=False)} KST"
