@@ -96,7 +96,7 @@ def is_multiple(value: Decimal, step: Decimal) -> bool:
         return (v % s) * pow(10, shift, s) % s == 0
     if -shift > v.bit_length():  # 10**-shift alone exceeds v: only 0 is a multiple
         return v == 0
-    return v % (s * pow(10, -shift)) == 0
+    return bool(v % (s * 10**-shift) == 0)
 
 
 @dataclass(frozen=True, slots=True)
