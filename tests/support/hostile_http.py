@@ -6,6 +6,7 @@ Shared by the control API and sandbox tests (``pythonpath`` puts this directory 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -106,13 +107,52 @@ async def send_raw(port: int, data: bytes, *, timeout_s: float = 15.0) -> RawAns
         return RawAnswer(status, headers, body)
     finally:
         writer.close()
-        try:
+        with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 5)
-        except (OSError, TimeoutError):
-            pass
 
 
 def assert_no_error_logged(caplog: pytest.LogCaptureFixture) -> None:
     """Nothing at ERROR or above, and no traceback at any level: hostile input is not our bug."""
     bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert not bad, [f"{r.levelname} {r.name}: {r.getMessage()}" for r in bad]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What a server did to a connection that stopped mid-request: what it sent, and when it closed."""
+
+    data: bytes
+    after_s: float
+
+    @property
+    def status(self) -> int | None:
+        if not self.data.startswith(b"HTTP/1.1 "):
+            return None
+        return int(self.data.split()[1])
+
+    @property
+    def body(self) -> bytes:
+        return self.data.partition(b"\r\n\r\n")[2]
+
+
+async def stall(port: int, sent: bytes, *, limit_s: float = 30.0) -> Cut:
+    """Connect, send ``sent`` (possibly nothing), then send no more: wait (at most ``limit_s``) for
+    the server to close the connection. Fails if it is still open after ``limit_s``."""
+    loop = asyncio.get_running_loop()
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
+    started = loop.time()
+    try:
+        if sent:
+            writer.write(sent)
+            await writer.drain()
+        chunks = []
+        async with asyncio.timeout(limit_s):
+            while chunk := await reader.read(65536):
+                chunks.append(chunk)
+        return Cut(b"".join(chunks), loop.time() - started)
+    except TimeoutError:
+        raise AssertionError(f"the server kept a stalled connection open for {limit_s} s") from None
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, TimeoutError):
+            await asyncio.wait_for(writer.wait_closed(), 5)
