@@ -38,6 +38,9 @@ class Body:
     content_type: str
     headers: dict[str, str]
     why: str
+    parameters: bool = False
+    """A well-formed parameter body (a form, or a JSON object): endpoints that ignore unknown
+    parameters may accept it."""
 
     @property
     def data(self) -> bytes:
@@ -56,7 +59,9 @@ def bodies() -> list[Any]:
     data = tomllib.loads((CORPUS / "bodies.toml").read_text())
     out = []
     for row in data["body"]:
-        body = Body(row["file"], row["content_type"], dict(row.get("headers", {})), row["why"])
+        body = Body(
+            row["file"], row["content_type"], dict(row.get("headers", {})), row["why"], row.get("parameters", False)
+        )
         out.append(pytest.param(body, id=body.id))
     return out
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,10 @@ CAUTION_FLAGS = (
 )
 
 
+_SEQUENTIAL_ID = re.compile(r"[0-9]{1,30}")
+_CLOCK_TIME = re.compile(r"(?P<h>[0-9]{2}):?(?P<m>[0-9]{2}):?(?P<s>[0-9]{2})")
+
+
 def _missing(name: str) -> ApiError:
     return ApiError(400, 400, f"Missing request parameter error. Check the required parameters! ({name})")
 
@@ -36,9 +41,10 @@ def _market(ctx: Ctx, code: str | None) -> MarketSim:
 
 def _markets(ctx: Ctx) -> list[MarketSim]:
     text = ctx.params.get("markets")
-    if not text:
+    codes = [code.strip() for code in (text or "").split(",") if code.strip()]
+    if not codes:
         raise _missing("markets")
-    return [_market(ctx, code.strip()) for code in text.split(",") if code.strip()]
+    return [_market(ctx, code) for code in codes]
 
 
 def _flag(text: str | None) -> bool:
@@ -72,7 +78,8 @@ def parse_to(ctx: Ctx, text: str) -> int:
     try:
         moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, 400, f"Type mismatch error. 'to' must be yyyy-MM-ddTHH:mm:ss, got {text!r}") from None
+        shown = text if len(text) <= 40 else f"{text[:25]}... ({len(text)} characters)"
+        raise ApiError(400, 400, f"Type mismatch error. 'to' must be yyyy-MM-ddTHH:mm:ss, got {shown!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC if ctx.state.is_upbit else KST)
     elif not ctx.state.is_upbit:
@@ -248,15 +255,19 @@ def trades_ticks(ctx: Ctx) -> Reply:
     days_ago = ctx.params.int_in("days_ago" if ctx.state.is_upbit else "daysAgo", 0, 0, 7, numeric=True)
     zone = UTC if ctx.state.is_upbit else KST
     cursor_text = ctx.params.get("cursor")
-    cursor = int(cursor_text) if cursor_text and cursor_text.isdigit() else None
+    cursor: int | None = None
+    if cursor_text:
+        if not _SEQUENTIAL_ID.fullmatch(cursor_text):
+            raise ApiError(400, 400, "Type mismatch error. 'cursor' must be a sequential_id (digits)")
+        cursor = int(cursor_text)
     day = datetime.fromtimestamp(ctx.now_ms / 1000, zone).date() - timedelta(days=days_ago)
     upper: int | None = None
     to_text = ctx.params.get("to")
     if to_text:
-        digits = to_text.replace(":", "")
-        if len(digits) != 6 or not digits.isdigit():
-            raise ApiError(400, 400, "Type mismatch error. 'to' must be HHmmss or HH:mm:ss")
-        clock_time = datetime.strptime(digits, "%H%M%S").time()
+        clock = _CLOCK_TIME.fullmatch(to_text)
+        if clock is None or int(clock["h"]) > 23 or int(clock["m"]) > 59 or int(clock["s"]) > 59:
+            raise ApiError(400, 400, "Type mismatch error. 'to' must be HHmmss or HH:mm:ss (00:00:00 to 23:59:59)")
+        clock_time = time(int(clock["h"]), int(clock["m"]), int(clock["s"]))
         upper = int(datetime.combine(day, clock_time, zone).timestamp() * 1000)
     elif days_ago:
         upper = int(datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).timestamp() * 1000)
