@@ -13,7 +13,7 @@ import pytest
 from hostile_http import stall
 
 from tradetui.commands.run import RunningSession
-from tradetui.control.server import ControlServer
+from tradetui.control.server import ControlServer, start_control_server
 from tradetui.core.events import EngineState
 from tradetui.http_guard import DEFAULT_REQUEST_TIMEOUT_S
 
@@ -103,3 +103,15 @@ async def test_a_slow_but_complete_request_is_served(position_session: RunningSe
         finally:
             writer.close()
         assert server.handle.snapshot().state is EngineState.PAUSED
+
+
+async def test_start_control_server_takes_the_configured_timeout(
+    position_session: RunningSession, tmp_path: Path
+) -> None:
+    server = await start_control_server(position_session.handle, data_dir=tmp_path, request_timeout_s=TIMEOUT_S)
+    assert server is not None
+    try:
+        cut = await stall(server.port, b"GET /health HTTP/1.1\r\n")
+        assert cut.status == 408 and cut.after_s < 20
+    finally:
+        await server.stop()
