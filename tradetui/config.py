@@ -232,7 +232,7 @@ class ControlConfig(_Model):
     """[control]: the local control API that `tradetui ctl` and `tradetui attach` talk to."""
 
     request_timeout_s: float = Field(10.0, gt=0, le=3600)
-    """Seconds a client has to send a whole request (head and body); a slower one is cut with 408."""
+    """Seconds a client has to send a request's head, and again its body; a slower one is cut (408)."""
 
 
 class AppConfig(_Model):

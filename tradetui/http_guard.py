@@ -3,11 +3,11 @@
 Both are aiohttp apps on loopback; a client may still be broken or hostile. :class:`RequestGuard`
 gives each of them the same protection, so a route added later gets it for free:
 
-* **Deadline.** A client has ``timeout_s`` (default :data:`DEFAULT_REQUEST_TIMEOUT_S`) from the
-  first byte of a request (or from connecting) to deliver the whole request, head and body. A
-  slow-loris client (half the headers, or a ``Content-Length`` body that never arrives) is cut
-  then: 408 if it sent something, closed either way. An idle keep-alive connection is closed
-  after ``keepalive_s``.
+* **Deadlines.** A client has ``timeout_s`` (default :data:`DEFAULT_REQUEST_TIMEOUT_S`) from the
+  first byte of a request (or from connecting) to deliver its head, and ``timeout_s`` more for
+  its body. A slow-loris client (half the headers, or a ``Content-Length`` body that never
+  arrives) is cut then: 408 if it sent something, closed either way. An idle keep-alive
+  connection is closed after ``keepalive_s``.
 * **Body.** The guard reads the whole body (within the deadline) before the handler runs; too
   large is 413, an unknown ``Content-Encoding`` 415, a broken one or a truncated body 400 (and
   the connection is closed). Handlers then read the cached bytes (``await request.read()``).
@@ -151,6 +151,9 @@ class _Connection(asyncio.Protocol):
     States: *receiving* (a deadline runs: since connecting, or since the first byte after the
     last answer), *handling* (the head is in and a handler runs; the guard's middleware bounds
     the body) and *idle* (between requests; aiohttp's keep-alive timeout applies).
+
+    The end of the head (an empty line) is also spotted in the bytes themselves, so a complete
+    head is never cut when a busy event loop runs the deadline before the handler.
     """
 
     def __init__(self, inner: asyncio.Protocol, guard: RequestGuard) -> None:
@@ -161,6 +164,8 @@ class _Connection(asyncio.Protocol):
         self._started = 0.0
         self._handling = False
         self._got_bytes = False
+        self._head_seen = False
+        self._tail = b""
         self._bytes_while_handling = False
 
     # asyncio.Protocol, forwarded to aiohttp's protocol
@@ -174,8 +179,13 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._handling:
             self._bytes_while_handling = True
-        elif self._timer is None:
-            self._arm()
+        else:
+            if self._timer is None:
+                self._arm()
+            if not self._head_seen:
+                window = self._tail + data
+                self._head_seen = b"\r\n\r\n" in window or b"\n\n" in window
+                self._tail = window[-3:]
         self._got_bytes = True
         self._inner.data_received(data)
 
@@ -199,6 +209,8 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._started = loop.time()
         self._got_bytes = False
+        self._head_seen = False
+        self._tail = b""
         self._timer = loop.call_at(self._started + self._guard.timeout_s, self._expire)
 
     def _disarm(self) -> None:
@@ -206,15 +218,11 @@ class _Connection(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
 
-    def remaining_s(self) -> float:
-        return self._started + self._guard.timeout_s - asyncio.get_running_loop().time()
-
-    def head_received(self) -> float:
-        """The head is in: stop the head deadline; the seconds left for the body."""
+    def head_received(self) -> None:
+        """The head is in and a handler runs: stop the head deadline."""
         self._disarm()
         self._handling = True
         self._bytes_while_handling = False
-        return self.remaining_s()
 
     def request_done(self) -> None:
         self._handling = False
@@ -225,8 +233,8 @@ class _Connection(asyncio.Protocol):
     def _expire(self) -> None:
         self._timer = None
         transport = self._transport
-        if transport is None or transport.is_closing():
-            return
+        if transport is None or transport.is_closing() or self._head_seen:
+            return  # gone, or the head is complete and on its way to the guard's middleware
         peer = transport.get_extra_info("peername")
         log.info(
             "closed a connection from %s: no complete request within %.3g s of its %s",
@@ -307,16 +315,17 @@ class RequestGuard:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """First middleware of the app: reads the body within the deadline, then runs the rest."""
+        """First middleware of the app: reads the body within ``timeout_s``, then runs the rest."""
         connection = self.connections.get(request.transport) if request.transport is not None else None
-        remaining = connection.head_received() if connection is not None else self.timeout_s
+        if connection is not None:
+            connection.head_received()
         try:
             encoding = request.headers.get("Content-Encoding", "").strip().lower()
             if request.body_exists and encoding not in _DECODED_ENCODINGS:
                 message = f"Content-Encoding {encoding[:30]!r} is not supported: send the body plain or gzip"
                 return await self._answer_and_close(request, 415, message)
             try:
-                async with asyncio.timeout(max(remaining, 0.0)):
+                async with asyncio.timeout(self.timeout_s):
                     await request.read()
             except TimeoutError:
                 message = f"the request body did not arrive within {self.timeout_s:g} s; send it whole and promptly"

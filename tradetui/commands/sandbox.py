@@ -85,7 +85,7 @@ def add_sandbox_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.
         type=float,
         default=DEFAULT_REQUEST_TIMEOUT_S,
         metavar="S",
-        help=f"seconds a client has to send a whole request, else it is cut (default {DEFAULT_REQUEST_TIMEOUT_S:g})",
+        help=f"seconds a client has to send a request's head, and its body (default {DEFAULT_REQUEST_TIMEOUT_S:g})",
     )
     return sandbox
 

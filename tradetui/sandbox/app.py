@@ -8,8 +8,8 @@ Start it programmatically::
     ...
     await runner.cleanup()
 
-Each request first passes the :class:`~tradetui.http_guard.RequestGuard` (it must arrive whole
-within ``request_timeout_s``; its body is read before anything else), then lets the state catch
+Each request first passes the :class:`~tradetui.http_guard.RequestGuard` (head and body must each
+arrive within ``request_timeout_s``; the body is read before anything else), then lets the state catch
 up with the clock, counts against its rate group, (private endpoints) verifies the JWT, and runs
 the handler. Errors use the exchanges' ``{"error": {"name", "message"}}`` envelope, whatever a
 client sends: an unexpected failure is logged and answered as a 500 in the envelope too.

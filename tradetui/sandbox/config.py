@@ -53,8 +53,8 @@ class SandboxConfig:
     tick_interval_ms: int = 50
     """Wall-clock period of the server task that plays the clock (market data flows without REST)."""
     request_timeout_s: float = 10.0
-    """A client has this long from a request's first byte to send all of it (head and body); a
-    slower one (a slow-loris) is cut with a 408 and the connection closed (``--request-timeout``)."""
+    """A client has this long from a request's first byte to send its head, and as long again for
+    its body; a slower one (a slow-loris) is cut with a 408 and closed (``--request-timeout``)."""
     faults: FaultSpec = FaultSpec()
     """Injected transport faults (``--faults``); they change answers, never the state."""
 

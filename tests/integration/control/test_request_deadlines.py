@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -115,3 +116,17 @@ async def test_start_control_server_takes_the_configured_timeout(
         assert cut.status == 408 and cut.after_s < 20
     finally:
         await server.stop()
+
+
+async def test_a_complete_request_is_not_cut_when_the_loop_was_too_busy_to_read_it(server: ControlServer) -> None:
+    """The deadline fires late on a blocked loop; the head already in the socket must still be served."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        await asyncio.sleep(0.1)  # the server has accepted: its deadline runs
+        writer.write(_head(server, "GET", "/health"))
+        time.sleep(TIMEOUT_S * 2)  # block the loop (server included) past the deadline
+        async with asyncio.timeout(10):
+            answer = await reader.readuntil(b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+    finally:
+        writer.close()
