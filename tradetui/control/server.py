@@ -28,14 +28,15 @@ needs ``Authorization: Bearer <token>``.
 =======================================  ==========================================================
 
 Commands answer with the new status (the same document as ``GET /status``). Errors are JSON
-``{"error": "..."}`` with 400, 401, 404, 405, 408 or 413, never a 500 for anything a client
+``{"error": "..."}`` with 400, 401, 404, 405, 408, 413 or 415, never a 500 for anything a client
 sends. Handlers are short calls between two bars on the engine's own loop (order history and
 config history await the database), so the engine never waits for a client.
 
 Every request passes the :class:`~tradetui.http_guard.RequestGuard` first: its head must arrive
 within ``request_timeout_s`` of its first byte and its body within as long again (408 and closed
-otherwise), and the body is read before a handler runs. A command body must be a strict JSON object (UTF-8, no NaN, no duplicate keys, bounded
-nesting; see :func:`~tradetui.http_guard.json_document`) with only the fields the command takes.
+otherwise), and the body is read before a handler runs. A command body must be a strict JSON
+object (UTF-8, no NaN, no duplicate keys, bounded nesting; see
+:func:`~tradetui.http_guard.json_document`) with only the fields the command takes.
 """
 
 from __future__ import annotations
