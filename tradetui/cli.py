@@ -268,7 +268,9 @@ def _run_engine(args: argparse.Namespace) -> int:
         from tradetui.config import data_dir
         from tradetui.control.server import start_control_server
 
-        control = await start_control_server(session.handle, data_dir=data_dir(args.data_dir))
+        control = await start_control_server(
+            session.handle, data_dir=data_dir(args.data_dir), request_timeout_s=config.control.request_timeout_s
+        )
         from tradetui.commands.alerts import build_alerts
 
         alerts = build_alerts(config, session.handle)

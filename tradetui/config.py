@@ -228,6 +228,13 @@ class AlertsConfig(_Model):
     """How long one send may take before it counts as failed."""
 
 
+class ControlConfig(_Model):
+    """[control]: the local control API that `tradetui ctl` and `tradetui attach` talk to."""
+
+    request_timeout_s: float = Field(10.0, gt=0, le=3600)
+    """Seconds a client has to send a request's head, and again its body; a slower one is cut (408)."""
+
+
 class AppConfig(_Model):
     mode: Mode = Mode.DEMO
     exchange: Exchange = Exchange.UPBIT
@@ -244,6 +251,8 @@ class AppConfig(_Model):
     ui: UiConfig = UiConfig()
     alerts: AlertsConfig = AlertsConfig()
     """[alerts]: Slack / Telegram notifications."""
+    control: ControlConfig = ControlConfig()
+    """[control]: the local control API."""
     source_path: str | None = Field(None, exclude=True)
     """Where this config was read from (set by the loader)."""
 

@@ -19,6 +19,15 @@ class StrategyError(TradetuiError):
     """A strategy failed; only that strategy is disabled."""
 
 
+class RequestError(TradetuiError):
+    """A client's HTTP request to one of our servers (control API, sandbox) cannot be served as
+    sent. ``status`` is the HTTP status to answer with; the message names what is wrong and the fix."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class VenueError(TradetuiError):
     """Anything an exchange or venue answered with, or failed to answer."""
 

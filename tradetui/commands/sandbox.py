@@ -2,7 +2,7 @@
 
     tradetui sandbox [--exchange upbit|bithumb] [--port 8765] [--data FILE | --synthetic] [--seed N]
                      [--speed X] [--faults SPEC] [--cash KRW] [--access-key K] [--secret-key S]
-                     [--markets KRW-BTC,KRW-ETH]
+                     [--markets KRW-BTC,KRW-ETH] [--request-timeout S]
 
 It prints one line on stdout with the REST and WebSocket URLs and the keys to use, logs every
 request at debug level, and stops cleanly (exit 0) on Ctrl-C / SIGTERM.
@@ -24,6 +24,7 @@ from typing import Any
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.data.csv_import import parse_candle_file_name
 from tradetui.errors import ConfigError
+from tradetui.http_guard import DEFAULT_REQUEST_TIMEOUT_S
 from tradetui.sandbox import DEFAULT_MARKETS, FaultSpec, MarketSpec, SandboxConfig, SandboxServer, SandboxState
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,14 @@ def add_sandbox_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.
         metavar="CODES",
         help="comma-separated market codes (default KRW-BTC,KRW-ETH,KRW-XRP; with --data: the file's market)",
     )
+    sandbox.add_argument(
+        "--request-timeout",
+        dest="sandbox_request_timeout",
+        type=float,
+        default=DEFAULT_REQUEST_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds a client has to send a request's head, and its body (default {DEFAULT_REQUEST_TIMEOUT_S:g})",
+    )
     return sandbox
 
 
@@ -125,10 +134,17 @@ def _build_state(args: argparse.Namespace) -> SandboxState:
         raise ConfigError("--speed must be greater than 0")
     if not 0 <= args.sandbox_port <= 65535:
         raise ConfigError("--port must be between 0 and 65535")
+    if not 0 < args.sandbox_request_timeout <= 3600:
+        raise ConfigError("--request-timeout must be between 0 and 3600 seconds, e.g. 10")
     faults = FaultSpec.parse(args.sandbox_faults)
     # market time runs --speed candles (minutes) per second; rate windows and token freshness
     # stay in real time, as clients measure them
-    config = SandboxConfig(profile=args.sandbox_exchange, speed=1 / 60, faults=faults)
+    config = SandboxConfig(
+        profile=args.sandbox_exchange,
+        speed=1 / 60,
+        faults=faults,
+        request_timeout_s=args.sandbox_request_timeout,
+    )
     try:
         state = SandboxState(
             config,

@@ -29,9 +29,15 @@ needs ``Authorization: Bearer <token>``.
 =======================================  ==========================================================
 
 Commands answer with the new status (the same document as ``GET /status``). Errors are JSON
-``{"error": "..."}`` with 400, 401, 404, 405, 409 or 413. Handlers are short calls between two bars on
-the engine's own loop (order history and config history await the database), so the engine never
-waits for a client.
+``{"error": "..."}`` with 400, 401, 404, 405, 408, 409, 413 or 415, never a 500 for anything a
+client sends. Handlers are short calls between two bars on the engine's own loop (order history and
+config history await the database), so the engine never waits for a client.
+
+Every request passes the :class:`~tradetui.http_guard.RequestGuard` first: its head must arrive
+within ``request_timeout_s`` of its first byte and its body within as long again (408 and closed
+otherwise), and the body is read before a handler runs. A command body must be a strict JSON
+object (UTF-8, no NaN, no duplicate keys, bounded nesting; see
+:func:`~tradetui.http_guard.json_document`) with only the fields the command takes.
 """
 
 from __future__ import annotations
@@ -42,10 +48,11 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +75,8 @@ from tradetui.control.wire import chart_to_dict, event_to_dict, markets_to_list,
 from tradetui.control.wire_history import closed_trade_to_dict, history_order_to_dict, scores_to_dict
 from tradetui.core.events import EngineState, Event
 from tradetui.engine.handle import EngineHandle
+from tradetui.errors import RequestError
+from tradetui.http_guard import DEFAULT_REQUEST_TIMEOUT_S, GuardedSite, RequestGuard, json_document
 from tradetui.risk.limits import RESUME_REFUSED
 
 log = logging.getLogger(__name__)
@@ -79,6 +88,8 @@ MAX_HISTORY = 5000
 MAX_SCORE_BARS = 1000
 MAX_CONFIG_TEXT_BYTES = 32 * 1024
 MAX_NOTE_CHARS = 1000
+MAX_ERROR_CHARS = 300
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -102,8 +113,18 @@ class _ApiError(Exception):
         self.message = message
 
 
+def _clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """One line of at most ``limit`` characters: an error never echoes a whole hostile input."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _error_document(status: int, message: str) -> bytes:
+    return json.dumps({"error": _clip(message)}).encode()
+
+
 def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+    return web.json_response({"error": _clip(message)}, status=status)
 
 
 class ControlServer:
@@ -117,6 +138,7 @@ class ControlServer:
         port: int = 0,
         unix_socket: Path | None = None,
         token_file: Path,
+        request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
     ) -> None:
         self.handle = handle
         self.unix_socket = unix_socket
@@ -127,6 +149,7 @@ class ControlServer:
         self.endpoint: Endpoint | None = None
         self._runner: web.AppRunner | None = None
         self._events: Counter[str] = Counter()
+        self._guard = RequestGuard(_error_document, timeout_s=request_timeout_s)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -148,22 +171,21 @@ class ControlServer:
         if self._runner is not None:
             raise RuntimeError("the control server is already running")
         self.token = secrets.token_urlsafe(32)
-        runner = web.AppRunner(self._build_app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(self._build_app(), access_log=None, handle_signals=False, **self._guard.runner_options())
         await runner.setup()
         try:
-            site: web.BaseSite
             if self.unix_socket is not None:
                 self.unix_socket.parent.mkdir(parents=True, exist_ok=True)
                 if self.unix_socket.is_socket():  # left over by a process that died
                     self.unix_socket.unlink()
-                site = web.UnixSite(runner, str(self.unix_socket))
+                site = GuardedSite(runner, self._guard, path=self.unix_socket)
                 await site.start()
                 os.chmod(self.unix_socket, 0o600)
             else:
                 assert self.host is not None
-                site = web.TCPSite(runner, self.host, self.port)
+                site = GuardedSite(runner, self._guard, host=self.host, port=self.port)
                 await site.start()
-                self.port = next(int(a[1]) for a in runner.addresses if isinstance(a, tuple))
+                self.port = site.port
             self.endpoint = Endpoint(
                 pid=os.getpid(),
                 url=self.url,
@@ -192,6 +214,11 @@ class ControlServer:
             with contextlib.suppress(FileNotFoundError):
                 self.unix_socket.unlink()
 
+    def routes(self) -> list[tuple[str, str]]:
+        """``(method, path template)`` of every route, e.g. ``("POST", "/strategies/{name}")``."""
+        app = self._runner.app if self._runner is not None else self._build_app()
+        return [(r.method, r.resource.canonical) for r in app.router.routes() if r.resource is not None]
+
     def _count_events(self, events: Sequence[Event]) -> None:
         for event in events:
             self._events[event.severity.name.lower()] += 1
@@ -199,7 +226,9 @@ class ControlServer:
     # --- app -----------------------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors, self._auth], client_max_size=MAX_BODY_BYTES)
+        app = web.Application(
+            middlewares=[self._guard.middleware, self._errors, self._auth], client_max_size=MAX_BODY_BYTES
+        )
         app.add_routes(
             [
                 web.get("/health", self._health),
@@ -232,6 +261,8 @@ class ControlServer:
             return await handler(request)
         except _ApiError as exc:
             return _error(exc.status, exc.message)
+        except RequestError as exc:
+            return _error(exc.status, str(exc))
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
@@ -245,7 +276,9 @@ class ControlServer:
         header = request.headers.get("Authorization", "")
         scheme, _, presented = header.partition(" ")
         expected = self.token.encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected):
+        # header bytes that are not UTF-8 arrive as lone surrogates: compare them as the bytes they were
+        offered = presented.strip().encode("utf-8", "surrogateescape")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(offered, expected):
             response = _error(401, "missing or wrong bearer token (see the token file)")
             response.headers["WWW-Authenticate"] = 'Bearer realm="tradetui"'
             return response
@@ -253,17 +286,19 @@ class ControlServer:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    async def _body(self, request: web.Request) -> dict[str, Any]:
-        if not request.can_read_body:
+    async def _body(self, request: web.Request, fields: Collection[str] | None = None) -> dict[str, Any]:
+        """The request's JSON object ({} without a body). ``fields``: the only keys it may have."""
+        raw = await request.read()  # already read, within the deadline, by the guard
+        if not raw:
             return {}
-        try:
-            data = json.loads(await request.text() or "{}")
-        except web.HTTPRequestEntityTooLarge:
-            raise _ApiError(413, f"the body is larger than {MAX_BODY_BYTES // 1024} KiB") from None
-        except json.JSONDecodeError as exc:
-            raise _ApiError(400, f"the body is not JSON ({exc.msg})") from None
+        data = json_document(raw, charset=request.charset or None)
         if not isinstance(data, dict):
-            raise _ApiError(400, "the body must be a JSON object")
+            raise _ApiError(400, f"the body must be a JSON object, not {type(data).__name__}")
+        if fields is not None:
+            unknown = sorted(set(data) - set(fields))
+            if unknown:
+                takes = ", ".join(repr(f) for f in fields) if fields else "no fields"
+                raise _ApiError(400, f"unknown field {unknown[0]!r} for {request.path}; it takes {takes}")
         return data
 
     @staticmethod
@@ -271,10 +306,9 @@ class ControlServer:
         text = request.query.get(key)
         if text is None:
             return default
-        try:
-            value = int(text)
-        except ValueError:
-            raise _ApiError(400, f"{key} must be a whole number, not {text!r}") from None
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise _ApiError(400, f"{key} must be a whole number (ASCII digits), not {_clip(repr(text), 40)}")
+        value = int(text)
         if not low <= value <= high:
             raise _ApiError(400, f"{key} must be between {low} and {high}")
         return value
@@ -365,17 +399,17 @@ class ControlServer:
     # --- commands ------------------------------------------------------------------------------
 
     async def _pause(self, request: web.Request) -> web.Response:
-        self.handle.pause(self._reason(await self._body(request), "paused through the control API"))
+        self.handle.pause(self._reason(await self._body(request, ("reason",)), "paused through the control API"))
         return self._status_response()
 
     async def _resume(self, request: web.Request) -> web.Response:
-        self.handle.resume(self._reason(await self._body(request), "resumed through the control API"))
+        self.handle.resume(self._reason(await self._body(request, ("reason",)), "resumed through the control API"))
         if self.handle.snapshot(max_events=1).state is EngineState.HALTED:  # refused (and logged) by the engine
             raise _ApiError(409, RESUME_REFUSED)
         return self._status_response()
 
     async def _reset(self, request: web.Request) -> web.Response:
-        await self._body(request)
+        await self._body(request, ())
         state = self.handle.snapshot(max_events=1).state
         if state is not EngineState.HALTED:
             raise _ApiError(409, f"nothing to reset: the engine is {state.value}, the kill switch is not on")
@@ -383,21 +417,23 @@ class ControlServer:
         return self._status_response()
 
     async def _reduce_only(self, request: web.Request) -> web.Response:
-        self.handle.reduce_only(self._reason(await self._body(request), "reduce-only set through the control API"))
+        body = await self._body(request, ("reason",))
+        self.handle.reduce_only(self._reason(body, "reduce-only set through the control API"))
         return self._status_response()
 
     async def _kill(self, request: web.Request) -> web.Response:
-        flatten = self._flag(await self._body(request), "flatten", False)
+        flatten = self._flag(await self._body(request, ("flatten",)), "flatten", False)
         self.handle.kill(flatten=flatten)
         return self._status_response()
 
     async def _flatten(self, request: web.Request) -> web.Response:
+        await self._body(request, ())
         self.handle.flatten()
         return self._status_response()
 
     async def _strategy_enabled(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        enabled = self._flag(await self._body(request), "enabled", None)
+        enabled = self._flag(await self._body(request, ("enabled",)), "enabled", None)
         try:
             self.handle.set_strategy_enabled(name, enabled)
         except KeyError as exc:
@@ -416,7 +452,7 @@ class ControlServer:
         return self._status_response()
 
     async def _set_risk(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
+        body = await self._body(request, ("risk", "note"))
         changes = body.get("risk")
         if not isinstance(changes, dict):
             raise _ApiError(400, "'risk' must be an object of [risk] fields, e.g. {\"max_open_positions\": 2}")
@@ -431,7 +467,7 @@ class ControlServer:
         return self._status_response()
 
     async def _config_history(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
+        body = await self._body(request, ("text", "note"))
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise _ApiError(400, "'text' must be the config text (a non-empty string)")
@@ -445,7 +481,9 @@ class ControlServer:
         return web.json_response({"stored": await self.handle.save_config_change(text, note)})
 
 
-async def start_control_server(handle: EngineHandle, *, data_dir: Path) -> ControlServer | None:
+async def start_control_server(
+    handle: EngineHandle, *, data_dir: Path, request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+) -> ControlServer | None:
     """The control API of a session (headless or TUI) on 127.0.0.1, its token file in ``data_dir``.
 
     None (with a warning) when another live engine already owns that token file or the server
@@ -460,7 +498,7 @@ async def start_control_server(handle: EngineHandle, *, data_dir: Path) -> Contr
             "another engine (pid %d) serves the control API from %s; this one runs without it", other.pid, token_file
         )
         return None
-    server = ControlServer(handle, token_file=token_file)
+    server = ControlServer(handle, token_file=token_file, request_timeout_s=request_timeout_s)
     try:
         await server.start()
     except OSError as exc:

@@ -7,6 +7,11 @@ configuration, since the exchanges change them by notice.
 
 Rounding lives here and nowhere else: :meth:`TickTable.round_price` and
 :meth:`MarketRules.truncate_volume`.
+
+Every function takes any ``Decimal``: an absurd number (``1e400``, 32 digits, NaN) gets a named
+reason (:meth:`MarketRules.limit_price_problem`, :meth:`~MarketRules.volume_problem`,
+:meth:`~MarketRules.check_total`) or a ``ValueError``, never a ``decimal.InvalidOperation`` from
+the context's 28-digit precision. The sandbox and the engine's simulated venue share this code.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from tradetui.core.market import Exchange
@@ -43,6 +48,55 @@ _ROUNDING = {
 
 def _d(text: str) -> Decimal:
     return Decimal(text)
+
+
+PRICE_CEILING = Decimal("1e20")
+"""Prices above this are broken numbers, not prices: :meth:`TickTable.round_price` refuses them."""
+VOLUME_CEILING = Decimal("1e20")
+"""Volumes above this are broken numbers: :meth:`MarketRules.truncate_volume` refuses them."""
+_EXACT = 64
+"""Digits of the local context the rounding runs in: enough for any value under the ceilings."""
+
+
+def brief(value: Decimal) -> str:
+    """``value`` for a one-line message: as written when short, else in scientific notation."""
+    text = str(value)
+    if len(text) <= 24 or not value.is_finite():
+        return text
+    return format(value, ".6E")
+
+
+def decimal_places(value: Decimal) -> int:
+    """Digits after the point once trailing zeros are dropped (``1.500`` → 1), exactly at any size."""
+    if not value.is_finite():
+        raise ValueError(f"{value} has no decimal places (not a finite number)")
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    trailing = 0
+    while trailing < len(digits) - 1 and digits[-1 - trailing] == 0:
+        trailing += 1
+    return max(0, -(exponent + trailing))
+
+
+def _coefficient(value: Decimal) -> tuple[int, int]:
+    """``(n, e)`` with ``value == n * 10**e``; exact, no context precision involved."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    return int(Decimal((0, digits, 0))), exponent
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    """``value`` is a whole multiple of ``step`` (> 0), exactly, however large or fine either is."""
+    if not (value.is_finite() and step.is_finite()) or step <= 0:
+        return False
+    v, v_exp = _coefficient(value)
+    s, s_exp = _coefficient(step)
+    shift = v_exp - s_exp
+    if shift >= 0:
+        return (v % s) * pow(10, shift, s) % s == 0
+    if -shift > v.bit_length():  # 10**-shift alone exceeds v: only 0 is a multiple
+        return v == 0
+    return bool(v % (s * 10**-shift) == 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,32 +129,43 @@ class TickTable:
         parsed = sorted((_d(lower), _d(tick)) for lower, tick in rows)
         return cls(tuple(parsed))
 
+    @property
+    def finest_tick(self) -> Decimal:
+        return min(tick for _, tick in self.bands)
+
     def tick_for(self, price: Decimal) -> Decimal:
+        if not price.is_finite():
+            raise ValueError(f"price must be a finite number for a tick lookup, got {price}")
         if price <= 0:
-            raise ValueError(f"price must be > 0 for a tick lookup, got {price}")
+            raise ValueError(f"price must be > 0 for a tick lookup, got {brief(price)}")
         return self.bands[bisect_right(self._lowers, price) - 1][1]
 
     def is_on_grid(self, price: Decimal) -> bool:
-        return price > 0 and price % self.tick_for(price) == 0
+        """``price`` is a multiple of the tick of its band (False for NaN, infinities and ≤ 0)."""
+        return price.is_finite() and price > 0 and is_multiple(price, self.tick_for(price))
 
     def round_price(self, price: Decimal, mode: PriceRounding) -> Price:
         """Snap ``price`` onto the grid. Re-checks the band after rounding: a price that moved
-        into another band must be on that band's grid too."""
-        if price <= 0:
-            raise ValueError(f"price must be > 0 to round, got {price}")
+        into another band must be on that band's grid too. ``ValueError`` for a price that is
+        not a finite number above 0 and at most :data:`PRICE_CEILING`."""
+        self.tick_for(price)  # finite and > 0, or ValueError
+        if price > PRICE_CEILING:
+            raise ValueError(f"price {brief(price)} is out of range (at most {PRICE_CEILING:E} KRW)")
         rounding = _ROUNDING[mode]
         result = price
-        for _ in range(4):
-            tick = self.tick_for(result)
-            snapped = (result / tick).to_integral_value(rounding=rounding) * tick
-            if snapped <= 0:  # rounding down below the lowest tick
-                snapped = tick
-            if snapped == result and self.is_on_grid(snapped):
-                break
-            result = snapped
-            if self.is_on_grid(result):
-                break
-        return Price(_normalize(result, self.tick_for(result)))
+        with localcontext() as context:
+            context.prec = _EXACT
+            for _ in range(4):
+                tick = self.tick_for(result)
+                snapped = (result / tick).to_integral_value(rounding=rounding) * tick
+                if snapped <= 0:  # rounding down below the lowest tick
+                    snapped = tick
+                if snapped == result and self.is_on_grid(snapped):
+                    break
+                result = snapped
+                if self.is_on_grid(result):
+                    break
+            return Price(_normalize(result, self.tick_for(result)))
 
     def ticks_between(self, low: Decimal, high: Decimal) -> int:
         """Number of ticks from ``low`` up to ``high`` inside one band (used by simulators)."""
@@ -141,19 +206,71 @@ class MarketRules:
         return self.table_for(market).round_price(price, mode)
 
     def truncate_volume(self, volume: Decimal) -> Volume:
-        """Cut (never round up) to the allowed number of decimals."""
+        """Cut (never round up) to the allowed number of decimals. ``ValueError`` for a volume
+        that is not a finite number or is above :data:`VOLUME_CEILING`."""
+        if not volume.is_finite():
+            raise ValueError(f"volume must be a finite number, got {volume}")
+        if abs(volume) > VOLUME_CEILING:
+            raise ValueError(f"volume {brief(volume)} is out of range (at most {VOLUME_CEILING:E})")
         step = Decimal(1).scaleb(-self.volume_decimals)
-        return Volume(volume.quantize(step, rounding=ROUND_DOWN))
+        with localcontext() as context:
+            context.prec = _EXACT
+            return Volume(volume.quantize(step, rounding=ROUND_DOWN))
 
     def fee_rate(self, *, is_maker: bool) -> Decimal:
         return self.maker_fee if is_maker else self.taker_fee
 
+    @property
+    def max_limit_price(self) -> Decimal:
+        """Above this no order stays within the maximum total, even with the smallest volume."""
+        return self.max_total_krw.scaleb(self.volume_decimals)
+
+    @property
+    def max_volume(self) -> Decimal:
+        """Above this no order stays within the maximum total, even at the finest tick."""
+        finest = min((table.finest_tick for _, table in self.market_ticks), default=self.tick_table.finest_tick)
+        finest = min(finest, self.tick_table.finest_tick)
+        with localcontext() as context:
+            context.prec = _EXACT
+            return self.max_total_krw / finest
+
+    def limit_price_problem(self, market: str, price: Decimal) -> str | None:
+        """Why ``price`` cannot be a limit price on ``market`` (one line), or None when it can."""
+        if not price.is_finite():
+            return f"price {price} is not a finite number"
+        if price <= 0:
+            return f"price {brief(price)} must be above 0"
+        if price > self.max_limit_price:
+            return (
+                f"price {brief(price)} KRW is out of range: above {self.max_limit_price:,f} KRW no order "
+                f"stays within the {self.max_total_krw:,f} KRW maximum total"
+            )
+        table = self.table_for(market)
+        if not table.is_on_grid(price):
+            return f"price {brief(price)} is not on the tick grid (the tick is {table.tick_for(price)} KRW there)"
+        return None
+
+    def volume_problem(self, volume: Decimal) -> str | None:
+        """Why ``volume`` cannot be an order volume (one line), or None when it can."""
+        if not volume.is_finite():
+            return f"volume {volume} is not a finite number"
+        if volume <= 0:
+            return f"volume {brief(volume)} must be above 0"
+        if volume > self.max_volume:
+            return f"volume {brief(volume)} is out of range (at most {self.max_volume:,f})"
+        places = decimal_places(volume)
+        if places > self.volume_decimals:
+            return f"volume {brief(volume)} has {places} decimals; at most {self.volume_decimals} are allowed"
+        return None
+
     def check_total(self, total_krw: Decimal) -> str | None:
         """Why an order of this KRW total would be refused, or None if it passes."""
+        if not total_krw.is_finite():
+            return f"order total {total_krw} KRW is not a finite number"
         if total_krw < self.min_total_krw:
-            return f"order total {total_krw} KRW is below the exchange minimum of {self.min_total_krw} KRW"
+            return f"order total {brief(total_krw)} KRW is below the exchange minimum of {self.min_total_krw} KRW"
         if total_krw > self.max_total_krw:
-            return f"order total {total_krw} KRW is above the exchange maximum of {self.max_total_krw} KRW"
+            return f"order total {brief(total_krw)} KRW is above the exchange maximum of {self.max_total_krw} KRW"
         return None
 
     def with_fees(self, *, maker: Decimal, taker: Decimal) -> MarketRules:

@@ -235,9 +235,9 @@ class SimulatedVenue:
             return "duplicated_identifier"
         suffix = "bid" if order.side is Side.BID else "ask"
         limit_price = order.price if order.ord_type is OrdType.LIMIT else None
-        if limit_price is not None and not rules.table_for(order.market).is_on_grid(limit_price):
+        if limit_price is not None and rules.limit_price_problem(order.market, limit_price) is not None:
             return f"invalid_price_{suffix}"
-        if order.volume is not None and rules.truncate_volume(order.volume) != order.volume:
+        if order.volume is not None and rules.volume_problem(order.volume) is not None:
             return f"invalid_volume_{suffix}"
         if order.ord_type is OrdType.PRICE:
             total = order.price or ZERO

@@ -8,15 +8,17 @@ A nonce is remembered only once the request passed every check.
 from __future__ import annotations
 
 import hashlib
+import math
 import warnings
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote, unquote_plus, urlencode
 
 import jwt
 
 from tradetui.sandbox.accounts import Account
+from tradetui.sandbox.context import SentBody
 from tradetui.sandbox.wire import ApiError
 
 UPBIT_ALGORITHMS = ("HS256", "HS512")
@@ -29,7 +31,7 @@ def _fail(name: str, message: str) -> ApiError:
 
 def unverified_access_key(authorization: str | None) -> str | None:
     """The access key a request claims to be (for per-pocket rate limits), without verifying it."""
-    if not authorization or not authorization.startswith("Bearer "):
+    if not authorization or not authorization.startswith("Bearer ") or not authorization.isascii():
         return None
     try:
         claims = jwt.decode(authorization[7:].strip(), options={"verify_signature": False})
@@ -39,22 +41,37 @@ def unverified_access_key(authorization: str | None) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def hash_inputs(profile: str, raw_query: str, body_pairs: Sequence[tuple[str, str]] | None) -> list[str]:
+def _as_sent(profile: str, text: str) -> list[str]:
+    """A query string or form body as transmitted: Upbit hashes the unencoded form (``+`` may
+    stand for a space); Bithumb's samples hash the encoded one, so for Bithumb that too."""
+    forms = [unquote(text), unquote_plus(text)]
+    if profile != "upbit":
+        forms.append(text)
+    return list(dict.fromkeys(forms))
+
+
+def hash_inputs(profile: str, raw_query: str, body: SentBody | None) -> list[str]:
     """The canonical strings a valid ``query_hash`` may be computed from; empty when no parameters.
 
-    Query: as received without the ``?``, URL-decoded (Upbit hashes the unencoded form). Body: the
-    JSON fields in body order as ``k=v&...`` (arrays as ``k[]=v``). Bithumb's samples URL-encode,
-    so for Bithumb the encoded forms are accepted too (reference B2, unverified which one it checks).
+    Query: as received without the ``?`` (A2). Form body (GET/DELETE): likewise, as sent. JSON
+    body: the fields in body order as ``k=v&...`` (arrays as ``k[]=v``); Bithumb's samples
+    URL-encode, so for Bithumb the encoded forms are accepted too (reference B2, unverified which
+    one it checks). A request with both a query and a body hashes ``query&body``.
     """
-    if body_pairs is not None:
-        if not body_pairs:
-            return []
-        plain = "&".join(f"{k}={v}" for k, v in body_pairs)
-        return [plain] if profile == "upbit" else [plain, urlencode(list(body_pairs))]
-    if not raw_query:
+    parts: list[list[str]] = []
+    if raw_query:
+        parts.append(_as_sent(profile, raw_query))
+    if body is not None and body.pairs:
+        if body.form_text is not None:
+            parts.append(_as_sent(profile, body.form_text))
+        else:
+            plain = "&".join(f"{k}={v}" for k, v in body.pairs)
+            parts.append([plain] if profile == "upbit" else list(dict.fromkeys([plain, urlencode(list(body.pairs))])))
+    if not parts:
         return []
-    decoded = unquote(raw_query)
-    return [decoded] if profile == "upbit" else list(dict.fromkeys([decoded, raw_query]))
+    if len(parts) == 1:
+        return parts[0]
+    return [f"{query}&{sent}" for query in parts[0] for sent in parts[1]]
 
 
 @dataclass(slots=True)
@@ -102,6 +119,8 @@ def authenticate(
     if scheme != "Bearer" or not token.strip():
         raise _fail("jwt_verification", "Authorization must be 'Bearer <JWT>'")
     token = token.strip()
+    if not token.isascii():  # header bytes that are not UTF-8 arrive as lone surrogates
+        raise _fail("jwt_verification", "the token cannot be read: a JWT is ASCII")
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -130,7 +149,7 @@ def authenticate(
         raise _fail("jwt_verification", "the nonce claim is missing")
     if profile == "bithumb":
         timestamp = claims.get("timestamp")
-        if isinstance(timestamp, bool) or not isinstance(timestamp, int | float):
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int | float) or not math.isfinite(timestamp):
             raise _fail("jwt_verification", "the timestamp claim (epoch ms) is missing")
         if abs(now_ms - timestamp) > max_age_ms:
             raise _fail(

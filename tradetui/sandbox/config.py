@@ -52,6 +52,9 @@ class SandboxConfig:
     """Events buffered per WebSocket; a slow reader loses the oldest (the server never blocks)."""
     tick_interval_ms: int = 50
     """Wall-clock period of the server task that plays the clock (market data flows without REST)."""
+    request_timeout_s: float = 10.0
+    """A client has this long from a request's first byte to send its head, and as long again for
+    its body; a slower one (a slow-loris) is cut with a 408 and closed (``--request-timeout``)."""
     faults: FaultSpec = FaultSpec()
     """Injected transport faults (``--faults``); they change answers, never the state."""
 
@@ -64,6 +67,8 @@ class SandboxConfig:
             raise ValueError("speed must be > 0")
         if self.ws_idle_timeout_s <= 0 or self.tick_interval_ms <= 0 or self.ws_queue_size <= 0:
             raise ValueError("ws_idle_timeout_s, tick_interval_ms and ws_queue_size must be > 0")
+        if not self.request_timeout_s > 0:
+            raise ValueError(f"request_timeout_s must be > 0 seconds, got {self.request_timeout_s}")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from tradetui.core.clock import KST
-from tradetui.sandbox.candles import DAY_MS, MINUTE_MS, MINUTE_UNITS, Candle
+from tradetui.sandbox.candles import DAY_MS, MINUTE_MS, MINUTE_UNITS, SECOND_MS, Calendar, Candle, Period, period_end
 from tradetui.sandbox.context import Ctx, Endpoint, Reply
 from tradetui.sandbox.market import MarketSim
 from tradetui.sandbox.wire import ApiError, json_number, naive_kst, naive_utc
@@ -19,6 +20,10 @@ CAUTION_FLAGS = (
     "GLOBAL_PRICE_DIFFERENCES",
     "CONCENTRATION_OF_SMALL_ACCOUNTS",
 )
+
+
+_SEQUENTIAL_ID = re.compile(r"[0-9]{1,30}")
+_CLOCK_TIME = re.compile(r"(?P<h>[0-9]{2}):?(?P<m>[0-9]{2}):?(?P<s>[0-9]{2})")
 
 
 def _missing(name: str) -> ApiError:
@@ -36,9 +41,10 @@ def _market(ctx: Ctx, code: str | None) -> MarketSim:
 
 def _markets(ctx: Ctx) -> list[MarketSim]:
     text = ctx.params.get("markets")
-    if not text:
+    codes = [code.strip() for code in (text or "").split(",") if code.strip()]
+    if not codes:
         raise _missing("markets")
-    return [_market(ctx, code.strip()) for code in text.split(",") if code.strip()]
+    return [_market(ctx, code) for code in codes]
 
 
 def _flag(text: str | None) -> bool:
@@ -72,7 +78,8 @@ def parse_to(ctx: Ctx, text: str) -> int:
     try:
         moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, 400, f"Type mismatch error. 'to' must be yyyy-MM-ddTHH:mm:ss, got {text!r}") from None
+        shown = text if len(text) <= 40 else f"{text[:25]}... ({len(text)} characters)"
+        raise ApiError(400, 400, f"Type mismatch error. 'to' must be yyyy-MM-ddTHH:mm:ss, got {shown!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC if ctx.state.is_upbit else KST)
     elif not ctx.state.is_upbit:
@@ -80,8 +87,9 @@ def parse_to(ctx: Ctx, text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _candle_json(ctx: Ctx, market: MarketSim, candle: Candle, period_ms: int) -> dict[str, Any]:
-    end_ms = candle.start_ms + period_ms
+def _candle_json(ctx: Ctx, market: MarketSim, candle: Candle, period: Period) -> dict[str, Any]:
+    """One candle with the fields of its unit (A3.2, B3): ``unit`` on minutes, the change on
+    days, ``first_day_of_period`` on weeks, months and years; seconds have neither."""
     data: dict[str, Any] = {
         "market": market.code,
         "candle_date_time_utc": naive_utc(candle.start_ms),
@@ -91,36 +99,40 @@ def _candle_json(ctx: Ctx, market: MarketSim, candle: Candle, period_ms: int) ->
         "low_price": json_number(candle.low),
         "trade_price": json_number(candle.close),
         # Upbit: time of the last trade; Bithumb documents the candle's end time (B3).
-        "timestamp": candle.last_trade_ms if ctx.state.is_upbit else end_ms,
+        "timestamp": candle.last_trade_ms if ctx.state.is_upbit else period_end(period, candle.start_ms),
         "candle_acc_trade_price": float(candle.turnover),
         "candle_acc_trade_volume": float(candle.volume),
     }
-    if period_ms < DAY_MS:
-        data["unit"] = period_ms // MINUTE_MS
-    else:
+    if isinstance(period, Calendar):
+        data["first_day_of_period"] = naive_utc(candle.start_ms)[:10]
+    elif period == DAY_MS:
         previous = market.candles.previous(DAY_MS, candle.start_ms)
         prev_close = previous.close if previous is not None else candle.open
         change = candle.close - prev_close
         data["prev_closing_price"] = json_number(prev_close)
         data["change_price"] = json_number(change)
         data["change_rate"] = float((change / prev_close).quantize(Decimal("1e-10")))
+    elif period >= MINUTE_MS:
+        data["unit"] = period // MINUTE_MS
     return data
 
 
-def _candles(ctx: Ctx, period_ms: int) -> Reply:
+def _candles(ctx: Ctx, period: Period) -> Reply:
     market = _market(ctx, ctx.params.get("market"))
     count = ctx.params.int_in("count", 1, 1, 200, numeric=True)
     to_text = ctx.params.get("to")
     before = parse_to(ctx, to_text) if to_text else None
-    rows = market.candles.newest_first(period_ms, before_ms=before, count=count)
-    return 200, [_candle_json(ctx, market, candle, period_ms) for candle in rows]
+    rows = market.candles.newest_first(period, before_ms=before, count=count)
+    return 200, [_candle_json(ctx, market, candle, period) for candle in rows]
+
+
+def candles_seconds(ctx: Ctx) -> Reply:
+    return _candles(ctx, SECOND_MS)
 
 
 def candles_minutes(ctx: Ctx) -> Reply:
-    try:
-        unit = int(ctx.path["unit"])
-    except ValueError:
-        unit = 0
+    text = ctx.path["unit"]
+    unit = int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else 0
     if unit not in MINUTE_UNITS:
         raise ApiError(400, 400, f"unit must be one of {', '.join(map(str, MINUTE_UNITS))}")
     return _candles(ctx, unit * MINUTE_MS)
@@ -128,6 +140,18 @@ def candles_minutes(ctx: Ctx) -> Reply:
 
 def candles_days(ctx: Ctx) -> Reply:
     return _candles(ctx, DAY_MS)
+
+
+def candles_weeks(ctx: Ctx) -> Reply:
+    return _candles(ctx, Calendar.WEEKS)
+
+
+def candles_months(ctx: Ctx) -> Reply:
+    return _candles(ctx, Calendar.MONTHS)
+
+
+def candles_years(ctx: Ctx) -> Reply:
+    return _candles(ctx, Calendar.YEARS)
 
 
 # -- ticker, book, trades -------------------------------------------------------------------------
@@ -248,15 +272,19 @@ def trades_ticks(ctx: Ctx) -> Reply:
     days_ago = ctx.params.int_in("days_ago" if ctx.state.is_upbit else "daysAgo", 0, 0, 7, numeric=True)
     zone = UTC if ctx.state.is_upbit else KST
     cursor_text = ctx.params.get("cursor")
-    cursor = int(cursor_text) if cursor_text and cursor_text.isdigit() else None
+    cursor: int | None = None
+    if cursor_text:
+        if not _SEQUENTIAL_ID.fullmatch(cursor_text):
+            raise ApiError(400, 400, "Type mismatch error. 'cursor' must be a sequential_id (digits)")
+        cursor = int(cursor_text)
     day = datetime.fromtimestamp(ctx.now_ms / 1000, zone).date() - timedelta(days=days_ago)
     upper: int | None = None
     to_text = ctx.params.get("to")
     if to_text:
-        digits = to_text.replace(":", "")
-        if len(digits) != 6 or not digits.isdigit():
-            raise ApiError(400, 400, "Type mismatch error. 'to' must be HHmmss or HH:mm:ss")
-        clock_time = datetime.strptime(digits, "%H%M%S").time()
+        clock = _CLOCK_TIME.fullmatch(to_text)
+        if clock is None or int(clock["h"]) > 23 or int(clock["m"]) > 59 or int(clock["s"]) > 59:
+            raise ApiError(400, 400, "Type mismatch error. 'to' must be HHmmss or HH:mm:ss (00:00:00 to 23:59:59)")
+        clock_time = time(int(clock["h"]), int(clock["m"]), int(clock["s"]))
         upper = int(datetime.combine(day, clock_time, zone).timestamp() * 1000)
     elif days_ago:
         upper = int(datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).timestamp() * 1000)
@@ -288,8 +316,12 @@ def trades_ticks(ctx: Ctx) -> Reply:
 
 ENDPOINTS = (
     Endpoint("GET", "/v1/market/all", market_all, "market", "public-other"),
+    Endpoint("GET", "/v1/candles/seconds", candles_seconds, "candle", "public-candle", profiles=("upbit",)),
     Endpoint("GET", "/v1/candles/minutes/{unit}", candles_minutes, "candle", "public-candle"),
     Endpoint("GET", "/v1/candles/days", candles_days, "candle", "public-candle"),
+    Endpoint("GET", "/v1/candles/weeks", candles_weeks, "candle", "public-candle"),
+    Endpoint("GET", "/v1/candles/months", candles_months, "candle", "public-candle"),
+    Endpoint("GET", "/v1/candles/years", candles_years, "candle", "public-candle", profiles=("upbit",)),
     Endpoint("GET", "/v1/ticker", ticker, "ticker", "public-ticker"),
     Endpoint("GET", "/v1/ticker/all", ticker_all, "ticker", "public-ticker", profiles=("upbit",)),
     Endpoint("GET", "/v1/orderbook", orderbook, "orderbook", "public-orderbook"),

@@ -34,11 +34,6 @@ class OrderRequest:
         return self.side == "bid" and self.ord_type in ("price", "best")
 
 
-def _places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
-
-
 class OrderValidator:
     def __init__(self, *, is_upbit: bool, rules: RuleBook, markets: Mapping[str, MarketSim]) -> None:
         self.is_upbit = is_upbit
@@ -87,8 +82,9 @@ class OrderValidator:
                 0 < len(identifier) <= 36 and all(c.isascii() and (c.isalnum() or c in "_-") for c in identifier)
             ):
                 raise self._bad("client_order_id must be 1 to 36 characters of A-Z a-z 0-9 _ -")
-        price = None if price_text is None else parse_decimal(price_text, "price")
-        volume = None if volume_text is None else parse_decimal(volume_text, "volume")
+        bad = "validation_error" if self.is_upbit else "invalid_parameter"
+        price = None if price_text is None else parse_decimal(price_text, "price", error_name=bad)
+        volume = None if volume_text is None else parse_decimal(volume_text, "volume", error_name=bad)
         return OrderRequest(market, side, ord_type, price, volume, tif, smp, identifier)
 
     def check(self, request: OrderRequest, account: Account, now_ms: int) -> tuple[MarketSim, Decimal, Decimal]:
@@ -101,20 +97,16 @@ class OrderValidator:
             raise ApiError(403, "market_offline", f"market {request.market} is suspended")
         rules = self.rules.at(now_ms // 1000)
         price, volume = request.price, request.volume
-        if (
-            request.ord_type == "limit"
-            and price is not None
-            and (price <= 0 or not market.table(now_ms).is_on_grid(price))
-        ):
-            raise ApiError(400, f"invalid_price_{side}", f"price {price} is not on the tick grid (wrong price unit)")
+        if request.ord_type == "limit" and price is not None:
+            problem = rules.limit_price_problem(request.market, price)
+            if problem is not None:
+                raise ApiError(400, f"invalid_price_{side}", f"{problem} (wrong price unit)")
         if request.is_amount_bid and price is not None and price <= 0:
             raise ApiError(400, "invalid_price_bid", "the amount must be > 0")
-        if volume is not None and (volume <= 0 or _places(volume) > rules.volume_decimals):
-            raise ApiError(
-                400,
-                f"invalid_volume_{side}",
-                f"volume {volume} must be > 0 with at most {rules.volume_decimals} decimals",
-            )
+        if volume is not None:
+            problem = rules.volume_problem(volume)
+            if problem is not None:
+                raise ApiError(400, f"invalid_volume_{side}", problem)
         if request.ord_type == "limit":
             assert price is not None and volume is not None
             total = price * volume

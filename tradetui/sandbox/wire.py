@@ -7,6 +7,7 @@ numbers; order times carry an explicit ``+09:00`` offset; candle times are naive
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from tradetui.core.clock import KST
 
 EIGHT_PLACES = Decimal("0.00000001")
+MAX_NUMBER_CHARS = 40
+MAX_MESSAGE_CHARS = 300
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class ApiError(Exception):
@@ -23,6 +27,8 @@ class ApiError(Exception):
     """
 
     def __init__(self, status: int, name: str | int, message: str, *, headers: dict[str, str] | None = None) -> None:
+        if len(message) > MAX_MESSAGE_CHARS:  # never echo a whole hostile input back
+            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
         super().__init__(f"{status} {name}: {message}")
         self.status = status
         self.name = name
@@ -65,14 +71,22 @@ def naive_kst(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, KST).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def parse_decimal(value: object, field: str) -> Decimal:
-    """A request number (string or JSON number) as a finite Decimal, else a 400 ``validation_error``."""
+def parse_decimal(value: object, field: str, *, error_name: str | int = "validation_error") -> Decimal:
+    """A request number as a finite Decimal, else a 400 ``error_name`` naming the field.
+
+    The text must be a plain decimal as the exchanges read one (``"0.01"``, ``"1e3"``): no
+    underscores, spaces, non-ASCII digits, NaN or infinities, at most :data:`MAX_NUMBER_CHARS`.
+    Its size is the order rules' business (:meth:`~tradetui.core.rules.MarketRules.limit_price_problem`).
+    """
     if isinstance(value, bool) or value is None:
-        raise ApiError(400, "validation_error", f"{field} must be a number")
+        raise ApiError(400, error_name, f"{field} must be a number")
+    text = str(value)
+    shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+    if len(text) > MAX_NUMBER_CHARS or not _DECIMAL.fullmatch(text):
+        raise ApiError(
+            400, error_name, f"{field} must be a decimal number of at most {MAX_NUMBER_CHARS} characters, got {shown!r}"
+        )
     try:
-        result = Decimal(str(value))
-    except ArithmeticError:
-        raise ApiError(400, "validation_error", f"{field} is not a number: {value!r}") from None
-    if not result.is_finite():
-        raise ApiError(400, "validation_error", f"{field} must be finite")
-    return result
+        return Decimal(text)
+    except ArithmeticError:  # an exponent beyond what a Decimal holds
+        raise ApiError(400, error_name, f"{field} {shown} is out of range") from None

@@ -38,6 +38,8 @@ def test_parser_defaults() -> None:
     assert (args.sandbox_exchange, args.sandbox_port, args.sandbox_speed) == ("upbit", 8765, 1.0)
     assert (args.sandbox_access_key, args.sandbox_secret_key) == ("sandbox-access", "sandbox-secret")
     assert args.sandbox_data is None and args.sandbox_faults is None
+    assert args.sandbox_request_timeout == 10.0
+    assert _parser().parse_args(["sandbox", "--request-timeout", "2.5"]).sandbox_request_timeout == 2.5
 
 
 def test_data_and_synthetic_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,6 +56,8 @@ def test_data_and_synthetic_exclude_each_other(capsys: pytest.CaptureFixture[str
         ["sandbox", "--markets", "btc"],
         ["sandbox", "--cash", "lots"],
         ["sandbox", "--data", "/nonexistent/upbit_KRW-BTC_1m.csv"],
+        ["sandbox", "--request-timeout", "0"],
+        ["sandbox", "--request-timeout", "nan"],
     ],
 )
 def test_bad_arguments_raise_config_errors_before_serving(argv: list[str]) -> None:
