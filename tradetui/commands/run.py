@@ -105,6 +105,7 @@ def build_session(
         settings=EngineSettings(
             sizing=sizing_rules(config),
             limits=account_limits(config),
+            atr_period=config.risk.atr_period,
             id_prefix="demo",
             live_history_bars=config.feed.keep_bars,
         ),
