@@ -13,7 +13,7 @@ from tradetui.commands.state import StateStore
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import SimClock
 from tradetui.core.market import Bar
-from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.candle_file import load_candle_file
 from tradetui.data.synthetic import SyntheticFeed, generate_market, synthetic_book
 from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import paced
@@ -85,7 +85,8 @@ def build_session(
             live_feeds.append(itertools.islice(endless, WARMUP_BARS, None))
     else:
         assert feed_cfg.file is not None
-        series = read_candles_csv(feed_cfg.file, market=markets[0] if len(markets) == 1 else None, timeframe=tf)
+        market = markets[0] if len(markets) == 1 else None
+        series = load_candle_file(feed_cfg.file, market=market, timeframe=tf).series
         if series.market not in markets:
             raise ConfigError(f"{feed_cfg.file} holds {series.market}, but [feed] markets = {markets}")
         markets = [series.market]

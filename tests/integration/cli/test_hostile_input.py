@@ -171,3 +171,19 @@ def test_a_market_code_that_is_not_one_is_refused(tmp_path: Path, capsys: pytest
     assert code == 2
     (line,) = [line for line in err.splitlines() if line.strip()]
     assert "--market 'bitcoin'" in line and "KRW-BTC" in line
+
+
+def test_a_replay_of_a_broken_file_is_refused_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`[feed] source = "file"` (the replay) loads its file like the backtest does."""
+    (candles,) = list((CANDLES / "unsorted").iterdir())
+    config = tmp_path / "replay.toml"
+    config.write_text(
+        f'[feed]\nsource = "file"\nfile = "{candles}"\nmarkets = ["KRW-BTC"]\nspeed = 1000\n', encoding="utf-8"
+    )
+    code = _run_main(["--no-ui", "--config", str(config), "--data-dir", str(tmp_path), "--max-bars", "5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    assert candles.name in line and "line 23" in line and "earlier than line 22" in line
