@@ -138,8 +138,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         raise ConfigError("--cash must be more than 0 KRW")
     fee = _decimal_arg(args.fee, "--fee", fraction=True) if args.fee else base.fees.taker
     slippage = args.slippage_bps if args.slippage_bps is not None else base.execution.slippage_bps
-    if slippage < 0:
-        raise ConfigError("--slippage-bps must be ≥ 0")
+    if not 0 <= slippage <= 1000:  # NaN fails this too
+        raise ConfigError(f"--slippage-bps {slippage:g} is out of range; give 0 to 1000 basis points (5 = 0.05 %)")
     params = _parse_params(args.param)
     series = load_series(args, config)
     if args.strategy:

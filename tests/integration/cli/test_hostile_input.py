@@ -187,3 +187,13 @@ def test_a_replay_of_a_broken_file_is_refused_before_it_starts(
     assert code == 2 and "Traceback" not in err
     (line,) = [line for line in err.splitlines() if line.strip()]
     assert candles.name in line and "line 23" in line and "earlier than line 22" in line
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "5000"])
+def test_slippage_out_of_range_is_one_line(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """NaN slippage used to reach the tick rounding as decimal.InvalidOperation on the first fill."""
+    code = _run_main(["backtest", "--data", str(VALID_CSV), "--no-store", "--slippage-bps", value])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    assert "--slippage-bps" in line and "0 to 1000 basis points" in line
