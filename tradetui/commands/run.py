@@ -85,8 +85,8 @@ def build_session(
             live_feeds.append(itertools.islice(endless, WARMUP_BARS, None))
     else:
         assert feed_cfg.file is not None
-        market = markets[0] if len(markets) == 1 else None
-        series = load_candle_file(feed_cfg.file, market=market, timeframe=tf).series
+        only = markets[0] if len(markets) == 1 else None
+        series = load_candle_file(feed_cfg.file, market=only, timeframe=tf).series
         if series.market not in markets:
             raise ConfigError(f"{feed_cfg.file} holds {series.market}, but [feed] markets = {markets}")
         markets = [series.market]
