@@ -78,8 +78,8 @@ def read_candle_file(
         series = read_upbit_candles_json(path, timeframe=timeframe)
         if market is not None and market != series.market:
             raise DataError(f"{Path(path).name} holds {series.market}, not {market}")
-        return series
-    series = read_candles_csv(path, market=market, timeframe=timeframe)
+    else:
+        series = read_candles_csv(path, market=market, timeframe=timeframe)
     try:
         Market(series.market)
     except ValueError as exc:

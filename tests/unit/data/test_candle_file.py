@@ -91,3 +91,20 @@ def test_what_load_refuses_is_what_data_check_calls_an_error() -> None:
         issue = report.issue(kind)
         shown = [f.row for f in issue.examples] if issue is not None else []
         assert shown == found[kind].tolist(), kind
+
+
+def test_a_market_that_is_no_market_code_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "upbit_KRW-BTC_1m_20250901_20250901.json"
+    item = {
+        "market": "bitcoin",
+        "candle_date_time_utc": "2025-09-01T00:00:00",
+        "opening_price": 1,
+        "high_price": 1,
+        "low_price": 1,
+        "trade_price": 1,
+        "candle_acc_trade_volume": 1,
+        "unit": 1,
+    }
+    path.write_text(json.dumps([item]), encoding="utf-8")
+    with pytest.raises(DataError, match=r"\.json: market code 'bitcoin' is not of the form QUOTE-BASE"):
+        load_candle_file(path)
