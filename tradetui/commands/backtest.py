@@ -242,6 +242,7 @@ def _check_can_trade(files: list[str], series: list[BarSeries], strategy: Any, s
         limits=setup.limits,
         rules=build_rules(setup).at(min(int(s.ts_s[0]) for s in series)),
         exit_plans={strategy.name: strategy.exit_plan()},
+        more_cash="--cash, or [account] cash_krw",
     )
     if check.errors:
         raise ConfigError(check.errors[0])

@@ -278,6 +278,7 @@ class Engine(EngineCommands):
             limits=self.settings.limits,
             rules=rules,
             exit_plans={name: strategy.exit_plan() for name, strategy in self.strategies.items()},
+            more_cash="[account] cash_krw" if self._sim is not None else "a KRW deposit on the exchange",
         )
 
     def announce_entry_check(self) -> EntryCheck:

@@ -49,8 +49,11 @@ def check_entries(
     limits: AccountLimits,
     rules: MarketRules,
     exit_plans: Mapping[str, ExitPlan],
+    more_cash: str = "[account] cash_krw",
 ) -> EntryCheck:
-    """What makes every entry (or every entry of some strategy) a denial, given ``exit_plans`` by strategy name."""
+    """What makes every entry (or every entry of some strategy) a denial, given ``exit_plans`` by strategy name.
+
+    ``more_cash`` says where more cash comes from (``--cash`` in a backtest, a deposit when live)."""
     minimum = max(sizing.min_order_krw, rules.min_total_krw)
     bot_minimum = sizing.min_order_krw > rules.min_total_krw
     which = "the bot's [risk] min_order_krw" if bot_minimum else f"the {rules.exchange.value} minimum"
@@ -61,7 +64,7 @@ def check_entries(
         errors.append(
             f"{_krw(cash_krw)} of cash cannot pay the smallest order: the minimum order is {_krw(minimum)} "
             f"({which}) plus the {(rules.taker_fee * 100).normalize():f} % fee; "
-            f"start with more cash (--cash, [account] cash_krw){lower}"
+            f"start with more cash ({more_cash}){lower}"
         )
     weight_cap = cash_krw * Decimal(repr(sizing.max_weight_pct)) / 100
     if not errors and weight_cap < minimum:

@@ -48,7 +48,8 @@ def test_cash_must_pay_the_exchange_minimum_plus_the_fee(cash: str, ok: bool) ->
     assert bool(errors) is not ok
     if errors:
         assert f"{int(cash):,} KRW of cash cannot pay the smallest order" in errors[0]
-        assert "5,000 KRW (the upbit minimum) plus the 0.05 % fee" in errors[0] and "--cash" in errors[0]
+        assert "5,000 KRW (the upbit minimum) plus the 0.05 % fee" in errors[0]
+        assert "start with more cash ([account] cash_krw)" in errors[0]
 
 
 def test_the_bot_minimum_counts_and_its_fix_is_named() -> None:
