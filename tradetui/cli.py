@@ -82,7 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     bt = sub.add_parser("backtest", help="run a strategy over stored or CSV candles and report")
     bt.add_argument("--config", dest="bt_config", metavar="FILE", help='backtest config (mode = "backtest")')
-    bt.add_argument("--data", action="append", metavar="FILE", help="candle CSV(.gz); repeat for a portfolio")
+    bt.add_argument(
+        "--data", action="append", metavar="FILE", help="candle CSV(.gz) or Upbit JSON; repeat for a portfolio"
+    )
+    bt.add_argument(
+        "--repair",
+        action="store_true",
+        help="sort rows that are out of time order and drop exact duplicate rows (says how many) instead of refusing",
+    )
     bt.add_argument("--strategy", metavar="NAME", help="strategy name (default: breakout, or the config's)")
     bt.add_argument("--param", action="append", metavar="KEY=VALUE", help="strategy parameter, e.g. lookback=30")
     bt.add_argument("--from", dest="start", metavar="DATE", help="first moment (UTC), e.g. 2025-09-01")
@@ -100,8 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     imp = data_sub.add_parser("import", help="import a candle CSV(.gz) or Upbit candle JSON into the database")
     imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
-    imp.add_argument("--market", help="market code when the file name does not tell, e.g. KRW-BTC")
+    imp.add_argument(
+        "--exchange", choices=("upbit", "bithumb"), help="whose candles these are (default: the file name's, or upbit)"
+    )
+    imp.add_argument(
+        "--market", help="market code when the file name does not tell, or to store a non-KRW file as a KRW market"
+    )
+    imp.add_argument(
+        "--repair",
+        action="store_true",
+        help="sort rows that are out of time order and drop exact duplicate rows (says how many) instead of refusing",
+    )
     imp.add_argument("--timeframe", help="1m, 5m, 60m, 1d … when the file name does not tell")
     imp.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
     fetch = data_sub.add_parser("fetch", help="download candles from the exchange into the database (resumable)")

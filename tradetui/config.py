@@ -21,16 +21,24 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from tradetui.core.market import Exchange, Market, Timeframe
 from tradetui.errors import ConfigError
 
+MAX_KRW = Decimal("1e15")
+"""The largest amount a config or command line may give (a quadrillion KRW): anything above is a typo."""
+
+MAX_NESTING = 32
+"""How deep tables and arrays of a config may nest (real configs use three or four levels)."""
+
 
 def _money(value: Any) -> Decimal:
     if isinstance(value, (bool, float)):
         raise ValueError(f'write money as a string, e.g. "{value}" (floats are not exact)')
     try:
         result = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{str(value)[:40]!r} is not a number") from None
     if not result.is_finite() or result < 0:
         raise ValueError(f"{value!r} must be a finite amount ≥ 0")
+    if result > MAX_KRW:
+        raise ValueError(f"{str(value)[:40]!r} is too large; write an amount of at most {MAX_KRW:,f} KRW")
     return result
 
 
@@ -159,6 +167,8 @@ class RiskConfig(_Model):
     fraction_pct: float = Field(10.0, gt=0, le=100)
     risk_pct: float = Field(1.0, gt=0, le=20)
     atr_mult: float = Field(2.0, gt=0, le=20)
+    atr_period: int = Field(14, ge=1, le=1000)
+    """Bars of the ATR the engine computes for sizing = "atr" and ATR stops when a strategy supplies none."""
     min_order_krw: Money = Decimal("10000")
     """The bot's minimum order; the exchange minimum (5,000 KRW) applies as well."""
     max_weight_pct: float = Field(25.0, gt=0, le=100)
@@ -328,7 +338,30 @@ def format_validation_error(exc: ValidationError, source: str, model: type[BaseM
     return f"config {source}: " + "; ".join(problems)
 
 
+def _deepest(data: Any) -> tuple[int, str]:
+    """The nesting depth of ``data`` and the path to its deepest value (iterative: any depth is safe)."""
+    deepest, where = 0, ""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > deepest:
+            deepest, where = depth, path
+        if depth > MAX_NESTING:  # far enough to refuse; the rest need not be walked
+            break
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in items:
+            stack.append((child, depth + 1, f"{path}.{key}" if path else str(key)))
+    return deepest, where
+
+
 def parse_config(data: dict[str, Any], source: str = "<config>") -> AppConfig:
+    depth, where = _deepest(data)
+    if depth > MAX_NESTING:
+        shown = where if len(where) <= 60 else where[:60] + "…"
+        raise ConfigError(
+            f"config {source}: '{shown}' is nested more than {MAX_NESTING} levels deep; "
+            "a tradetui config nests a few tables: check the brackets and dotted keys"
+        )
     try:
         config = AppConfig.model_validate(data)
     except ValidationError as exc:
@@ -338,14 +371,27 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> AppConfig:
 
 def load_config(path: str | Path) -> AppConfig:
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"config file {file} does not exist; see sample_configs/ for examples")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        if file.is_dir():
+            raise ConfigError(f"config {file} is a directory; give a TOML file (see sample_configs/ for examples)")
+        if not file.is_file():
+            raise ConfigError(f"config file {file} does not exist; see sample_configs/ for examples")
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {file}: byte {exc.start} is not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"config {file}: cannot read it ({exc.strerror or exc}); check its permissions") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {file}: not valid TOML ({exc}); check quotes and brackets") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config {file}: not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(
+            f"config {file}: arrays or inline tables are nested too deeply to read; check the brackets"
+        ) from None
+    except ValueError as exc:  # tomllib's own int(): more than 4300 digits
+        reason = "an integer has more than 4300 digits" if "digits" in str(exc) else str(exc)
+        raise ConfigError(f"config {file}: not valid TOML ({reason}); check the numbers") from None
     return parse_config(data, str(file))
 
 

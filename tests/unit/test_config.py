@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +94,31 @@ def test_keep_bars_reaches_the_engine_and_is_checked(tmp_path: Path) -> None:
         session.journal.close()
     with pytest.raises(ConfigError, match=r"feed\.keep_bars: .*500"):
         parse_config({"feed": {"keep_bars": 10}})
+
+
+def test_any_nesting_depth_is_refused_in_one_line_without_recursing() -> None:
+    """The control API feeds parse_config JSON too: depth is measured without recursion."""
+    deep: dict[str, Any] = {"x": 1}
+    for _ in range(20_000):
+        deep = {"a": deep}
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"strategies": [{"name": "breakout", "params": deep}]}, "deep.toml")
+    message = str(caught.value)
+    assert message.startswith("config deep.toml: 'strategies.0.params.a.a.a")
+    assert "nested more than 32 levels deep" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("amount", "ok"), [("1000000000000000", True), ("1000000000000001", False), ("1e400", False)])
+def test_money_has_an_upper_bound(amount: str, ok: bool) -> None:
+    if ok:
+        assert parse_config({"account": {"cash_krw": amount}}).account.cash_krw == Decimal(amount)
+        return
+    with pytest.raises(ConfigError, match=r"account\.cash_krw: .* is too large; write an amount of at most"):
+        parse_config({"account": {"cash_krw": amount}})
+
+
+def test_the_engine_atr_period_is_configurable() -> None:
+    assert parse_config({}).risk.atr_period == 14
+    assert parse_config({"risk": {"atr_period": 20}}).risk.atr_period == 20
+    with pytest.raises(ConfigError, match=r"risk\.atr_period"):
+        parse_config({"risk": {"atr_period": 0}})

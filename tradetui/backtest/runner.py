@@ -36,6 +36,8 @@ class BacktestSetup:
     slippage_bps: float = 5.0
     sizing: SizingRules = field(default_factory=SizingRules)
     limits: AccountLimits = field(default_factory=AccountLimits)
+    atr_period: int = 14
+    """The engine's ATR (sizing = "atr", ATR stops) when a strategy supplies none."""
 
 
 @dataclass(slots=True)
@@ -109,7 +111,12 @@ def run_backtest(
         rule_book=book,
         assignments=[Assignment(strategy, markets) for strategy in strategies],
         settings=EngineSettings(
-            sizing=setup.sizing, limits=setup.limits, id_prefix="bt", deterministic_ids=True, event_capacity=500
+            sizing=setup.sizing,
+            limits=setup.limits,
+            atr_period=setup.atr_period,
+            id_prefix="bt",
+            deterministic_ids=True,
+            event_capacity=500,
         ),
         journal=journal,
     )

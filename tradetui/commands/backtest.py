@@ -19,15 +19,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from tradetui.backtest.export import export_run, open_position_to_dict
 from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
 from tradetui.backtest.report import render_report
-from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
+from tradetui.backtest.runner import BacktestResult, BacktestSetup, build_rules, run_backtest
 from tradetui.commands.compose import account_limits, build_strategy, sizing_rules
-from tradetui.config import AppConfig, data_dir, demo_config, load_config
+from tradetui.config import MAX_KRW, AppConfig, data_dir, demo_config, load_config
 from tradetui.core.clock import parse_utc
 from tradetui.core.market import Exchange
 from tradetui.data.aggregate import resample
-from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.candle_file import load_candle_file
 from tradetui.errors import ConfigError, DataError
 from tradetui.indicators.series import BarSeries
+from tradetui.risk.preflight import check_entries
+from tradetui.risk.sizing import SizingMethod
 from tradetui.storage.repository import SqliteRepository
 
 _PROGRESS_MIN_BARS = 200_000
@@ -38,9 +40,9 @@ def _decimal_arg(text: str, what: str, *, fraction: bool = False) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:
         raise ConfigError(f"{what} {text!r} is not a number") from None
-    if not value.is_finite() or value < 0 or (fraction and value >= 1):
-        hint = "a fraction such as 0.0005 for 0.05 %" if fraction else "a positive amount"
-        raise ConfigError(f"{what} {text!r} is out of range; give {hint}")
+    if not value.is_finite() or value < 0 or (fraction and value >= 1) or value > MAX_KRW:
+        hint = "a fraction such as 0.0005 for 0.05 %" if fraction else f"a positive amount of at most {MAX_KRW:,f} KRW"
+        raise ConfigError(f"{what} {text[:40]!r} is out of range; give {hint}")
     return value
 
 
@@ -54,6 +56,9 @@ def _parse_params(items: Sequence[str] | None) -> dict[str, Any]:
             params[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
             params[key.strip()] = raw
+        except (RecursionError, ValueError) as exc:  # nesting, or an integer of more than 4300 digits
+            why = "is nested too deeply" if isinstance(exc, RecursionError) else "holds a number of over 4300 digits"
+            raise ConfigError(f"--param {key.strip()!r} {why}; give a plain value, e.g. --param lookback=30") from None
     return params
 
 
@@ -94,7 +99,16 @@ def load_series(args: argparse.Namespace, config: AppConfig | None) -> list[BarS
         raise ConfigError("--to must be after --from")
     series = []
     for f in files:
-        s = read_candles_csv(_resolve(f, config))
+        candles = load_candle_file(_resolve(f, config), repair=getattr(args, "repair", False))
+        if candles.repaired:
+            print(f"warning: {candles.path.name}: --repair {candles.repaired}", file=sys.stderr)
+        if candles.foreign_market:
+            print(
+                f"warning: {candles.foreign_market}; tested as if its prices were KRW "
+                "(with Upbit/Bithumb tick sizes, minimum order and fees)",
+                file=sys.stderr,
+            )
+        s = candles.series
         w = _window(s, start_s, end_s)
         if len(w) == 0:
             raise DataError(
@@ -124,8 +138,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         raise ConfigError("--cash must be more than 0 KRW")
     fee = _decimal_arg(args.fee, "--fee", fraction=True) if args.fee else base.fees.taker
     slippage = args.slippage_bps if args.slippage_bps is not None else base.execution.slippage_bps
-    if slippage < 0:
-        raise ConfigError("--slippage-bps must be ≥ 0")
+    if not 0 <= slippage <= 1000:  # NaN fails this too
+        raise ConfigError(f"--slippage-bps {slippage:g} is out of range; give 0 to 1000 basis points (5 = 0.05 %)")
     params = _parse_params(args.param)
     series = load_series(args, config)
     if args.strategy:
@@ -156,7 +170,9 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         slippage_bps=slippage,
         sizing=sizing_rules(base),
         limits=account_limits(base),
+        atr_period=base.risk.atr_period,
     )
+    _check_can_trade(list(args.data or (config.backtest.data if config else ())), series, strategy, setup)
     result = _run_with_progress(series, strategy, setup, quiet=args.json)
     metrics = result.metrics()
     run_id = None
@@ -209,6 +225,37 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         + (f"; exported to {args.export}" if args.export else "")
     )
     return 0
+
+
+def _check_can_trade(files: list[str], series: list[BarSeries], strategy: Any, setup: BacktestSetup) -> None:
+    """Refuse (or warn about) a run in which no entry could ever be placed, before it starts."""
+    needed = strategy.warmup_bars
+    if setup.sizing.method is SizingMethod.ATR:
+        needed = max(needed, setup.atr_period + 1)
+    needed += 1  # the order decided at a bar's close fills at the next bar's open
+    short = [
+        f"{Path(f).name}: has {len(s):,} candle(s) of {s.timeframe}; {strategy.name} needs at least {needed:,} "
+        f"to trade ({needed - 1:,} before it can decide, one to fill the order); give a longer file or a wider "
+        "--from/--to"
+        for f, s in zip(files, series, strict=True)
+        if len(s) < needed
+    ]
+    if short and len(short) == len(series):
+        raise DataError(short[0])
+    for text in short:
+        print(f"warning: {text}", file=sys.stderr)
+    check = check_entries(
+        cash_krw=setup.cash_krw,
+        sizing=setup.sizing,
+        limits=setup.limits,
+        rules=build_rules(setup).at(min(int(s.ts_s[0]) for s in series)),
+        exit_plans={strategy.name: strategy.exit_plan()},
+        more_cash="--cash, or [account] cash_krw",
+    )
+    if check.errors:
+        raise ConfigError(check.errors[0])
+    for text in check.warnings:
+        print(f"warning: {text}", file=sys.stderr)
 
 
 def _run_with_progress(series: list[BarSeries], strategy: Any, setup: BacktestSetup, *, quiet: bool) -> BacktestResult:

@@ -13,12 +13,11 @@ import numpy as np
 from rich.console import Console
 
 from tradetui.config import data_dir
-from tradetui.core.market import Timeframe
+from tradetui.core.market import Market, Timeframe
 from tradetui.core.types import decimal_from_float
-from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.candle_file import load_candle_file, read_candle_file
 from tradetui.data.quality import Severity, check_candles
 from tradetui.data.quality_view import render_report
-from tradetui.data.upbit_json import read_upbit_candles_json
 from tradetui.errors import ConfigError, DataError
 from tradetui.indicators.series import BarSeries
 from tradetui.storage.records import CandleInput
@@ -34,14 +33,13 @@ def _timeframe(text: str | None) -> Timeframe | None:
         raise ConfigError(str(exc)) from None
 
 
-def read_file(path: str, *, market: str | None, timeframe: Timeframe | None) -> BarSeries:
-    name = Path(path).name.lower()
-    if name.endswith((".json", ".json.gz")):
-        series = read_upbit_candles_json(path, timeframe=timeframe)
-        if market is not None and market != series.market:
-            raise DataError(f"{path} holds {series.market}, not {market}")
-        return series
-    return read_candles_csv(path, market=market, timeframe=timeframe)
+def _market(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return Market(text.strip()).code
+    except ValueError:
+        raise ConfigError(f"--market {text!r} is not a market code; write it like KRW-BTC") from None
 
 
 def _rows(series: BarSeries) -> Iterator[CandleInput]:
@@ -137,22 +135,35 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    series = read_file(args.file, market=args.market, timeframe=_timeframe(args.timeframe))
+    market = _market(args.market)
+    candles = load_candle_file(args.file, market=market, timeframe=_timeframe(args.timeframe), repair=args.repair)
+    series = candles.series
+    foreign = candles.foreign_market
+    if foreign is not None and market is None:
+        raise DataError(
+            f"{foreign}; pass --market KRW-{Market(series.market).base} to store its prices as that KRW market "
+            "anyway, or import an Upbit/Bithumb KRW file"
+        )
+    named = candles.named.exchange if candles.named is not None else None
+    exchange = args.exchange or (named if named in ("upbit", "bithumb") else "upbit")
+    if candles.repaired:
+        print(f"warning: {candles.path.name}: --repair {candles.repaired}", file=sys.stderr)
     database = _database(args)
 
     async def store() -> tuple[int, int]:
         repo = await SqliteRepository.open(database)
         try:
-            count = await repo.save_candles(args.exchange, series.market, series.timeframe, _rows(series))
-            total = await repo.candle_range(args.exchange, series.market, series.timeframe)
+            count = await repo.save_candles(exchange, series.market, series.timeframe, _rows(series))
+            total = await repo.candle_range(exchange, series.market, series.timeframe)
             return count, total.count if total is not None else count
         finally:
             await repo.close()
 
     count, total = asyncio.run(store())
     report = check_candles(series)
+    source = f" (file from {named}, stored as {exchange})" if named and named != exchange else ""
     print(
-        f"imported {count:,} {series.timeframe} candles of {series.market} ({args.exchange}) into {database}; "
+        f"imported {count:,} {series.timeframe} candles of {series.market} ({exchange}){source} into {database}; "
         f"{total:,} stored in all. Check: {report.verdict.value}"
         + ("" if report.verdict is Severity.OK else " — run `tradetui data check` for details")
     )
@@ -161,7 +172,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     if args.file:
-        series = read_file(args.file, market=args.market, timeframe=_timeframe(args.timeframe))
+        series = read_candle_file(args.file, market=_market(args.market), timeframe=_timeframe(args.timeframe))
     else:
         if not args.market or not args.timeframe:
             raise ConfigError(

@@ -155,6 +155,7 @@ async def _compose(
         settings=EngineSettings(
             sizing=sizing_rules(config),
             limits=account_limits(config),
+            atr_period=config.risk.atr_period,
             id_prefix="live" if live else "paper",
             fills_at_bar_open=bar_time,
             live_history_bars=config.feed.keep_bars,

@@ -13,7 +13,7 @@ from tradetui.commands.state import StateStore
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import ScaledClock, SimClock
 from tradetui.core.market import Bar
-from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.candle_file import load_candle_file
 from tradetui.data.synthetic import SyntheticFeed, generate_market, synthetic_book
 from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import not_before_close, paced
@@ -92,7 +92,8 @@ def build_session(
             live_feeds.append(itertools.islice(endless, warmup_bars, None))
     else:
         assert feed_cfg.file is not None
-        series = read_candles_csv(feed_cfg.file, market=markets[0] if len(markets) == 1 else None, timeframe=tf)
+        only = markets[0] if len(markets) == 1 else None
+        series = load_candle_file(feed_cfg.file, market=only, timeframe=tf).series
         if series.market not in markets:
             raise ConfigError(f"{feed_cfg.file} holds {series.market}, but [feed] markets = {markets}")
         markets = [series.market]
@@ -112,6 +113,7 @@ def build_session(
         settings=EngineSettings(
             sizing=sizing_rules(config),
             limits=account_limits(config),
+            atr_period=config.risk.atr_period,
             id_prefix="demo",
             live_history_bars=config.feed.keep_bars,
         ),

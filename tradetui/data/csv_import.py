@@ -4,10 +4,12 @@ the house CSV format (``.csv`` or ``.csv.gz``) with the header ``ts,open,high,lo
 ``ts`` being the candle open time as ISO-8601 (UTC when no zone is given) or epoch seconds or
 milliseconds. Upbit's REST candle JSON is read by :mod:`tradetui.data.upbit_json`.
 
-Import refuses only what makes the numbers unusable (missing file, no rows, bad header, text
-that is not a number or a time, a price that is not > 0) and says where and how to fix it in
-one line. Gaps, OHLC disorder, duplicates and spikes are left for :mod:`tradetui.data.quality`.
-The order of rows is kept as in the file.
+Import refuses only what makes the numbers unusable (missing or unreadable file, a truncated
+gzip, no rows, bad header, a blank line between rows, text that is not a number or a time, a
+price that is not > 0) and says where and how to fix it in one line. Gaps, OHLC disorder,
+duplicates and spikes are left for :mod:`tradetui.data.quality` (and refused or repaired
+before use by :mod:`tradetui.data.candle_file`). The order of rows is kept as in the file, so
+row ``i`` of the series is line ``i + 2`` of the file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from collections.abc import Mapping
+import zlib
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,9 +120,7 @@ def read_candles_csv(
     """
     file = Path(path)
     name = file.name
-    if not file.is_file():
-        where = "it is a directory" if file.is_dir() else "no such file"
-        raise DataError(f"{file}: cannot read candles, {where}; check the path (data files live in e.g. shared/data/)")
+    require_file(file)
     first_line = _read_first_line(file)
     if not first_line.strip():
         raise DataError(
@@ -128,7 +130,7 @@ def read_candles_csv(
     frame = _parse_frame(file, width, positions)
     if len(frame) == 0:
         raise DataError(f"{name}: the file has a header but no candle rows; add rows of {_EXPECTED_HEADER}")
-    ts_s = _parse_ts_column(name, frame["ts"])
+    ts_s = _parse_ts_column(file, frame["ts"])
     columns = {column: _float_column(name, frame, column) for column in CANDLE_COLUMNS[1:]}
     _check_prices(name, columns)
 
@@ -136,8 +138,9 @@ def read_candles_csv(
     resolved_market = market or (info.market if info else None)
     if resolved_market is None:
         raise DataError(
-            f"{name}: cannot tell the market from the file name; pass market='KRW-BTC' (--market) "
-            "or name the file EXCHANGE_MARKET_TIMEFRAME_START_END.csv.gz"
+            f"{name}: cannot tell the market from the file name; name the file like "
+            "upbit_KRW-BTC_1m_20250901_20250930.csv.gz (EXCHANGE_MARKET_TIMEFRAME_START_END), "
+            "or pass market='KRW-BTC' (--market of data import/check)"
         )
     resolved_timeframe = _resolve_timeframe(name, timeframe, info.timeframe if info else None, ts_s)
     return BarSeries(
@@ -152,21 +155,106 @@ def read_candles_csv(
     )
 
 
-def _read_first_line(file: Path) -> str:
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def require_file(file: Path) -> None:
+    """Raise :class:`DataError` unless ``file`` is a regular file this process may look at."""
     try:
-        if file.name.endswith(".gz"):
-            with gzip.open(file, "rt", encoding="utf-8-sig", newline="") as handle:
-                return handle.readline()
-        with file.open(encoding="utf-8-sig", newline="") as plain:
-            return plain.readline()
+        is_file = file.is_file()
+        is_dir = not is_file and file.is_dir()
+    except OSError as exc:  # e.g. a folder on the way that we may not enter
+        raise DataError(
+            f"{file}: cannot read candles ({exc.strerror or exc}); check the path and its permissions"
+        ) from None
+    if is_dir:
+        raise DataError(
+            f"{file}: is a directory; give a candle file in it, "
+            f"e.g. {file / 'upbit_KRW-BTC_1m_20250901_20250930.csv.gz'}"
+        )
+    if not is_file:
+        raise DataError(
+            f"{file}: cannot read candles, no such file; check the path (data files live in e.g. shared/data/)"
+        )
+
+
+@contextmanager
+def reading(file: Path) -> Iterator[None]:
+    """Turn every way reading a (gzip) text file can fail into one :class:`DataError` line."""
+    name = file.name
+    try:
+        yield
     except gzip.BadGzipFile:
-        raise DataError(f"{file.name}: not a valid gzip file; decompress it or drop the .gz suffix") from None
+        raise DataError(f"{name}: not a valid gzip file; decompress it or drop the .gz suffix") from None
+    except EOFError:
+        raise DataError(
+            f"{name}: the gzip data ends early (the file is truncated, or was still being written); "
+            "download or copy it again"
+        ) from None
+    except zlib.error as exc:
+        raise DataError(f"{name}: the gzip data is corrupt ({exc}); download or copy it again") from None
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{file.name}: line 1: byte {exc.start} is not UTF-8 text; export the file as UTF-8 CSV"
+            f"{name}: byte {exc.start} of the text is not UTF-8 ({exc.object[exc.start : exc.start + 1]!r}); "
+            "export the file as UTF-8"
         ) from None
-    except (EOFError, OSError) as exc:
-        raise DataError(f"{file.name}: cannot read the file ({exc}); re-download or re-export it") from None
+    except OSError as exc:
+        raise DataError(
+            f"{name}: cannot read the file ({exc.strerror or exc}); check its permissions or copy it again"
+        ) from None
+
+
+def _read_first_line(file: Path) -> str:
+    name = file.name
+    with reading(file):
+        with file.open("rb") as raw:
+            magic = raw.read(2)
+        if magic == _GZIP_MAGIC and not name.endswith(".gz"):
+            raise DataError(f"{name}: the file is gzip-compressed; rename it to {name}.gz (or decompress it)")
+        try:
+            if name.endswith(".gz"):
+                with gzip.open(file, "rt", encoding="utf-8-sig", newline="") as handle:
+                    return handle.readline()
+            with file.open(encoding="utf-8-sig", newline="") as plain:
+                return plain.readline()
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{name}: line 1: byte {exc.start} is not UTF-8 text; export the file as UTF-8 CSV"
+            ) from None
+
+
+def _open_text(file: Path) -> Any:
+    if file.name.endswith(".gz"):
+        return gzip.open(file, "rt", encoding="utf-8-sig", newline="")
+    return file.open(encoding="utf-8-sig", newline="")
+
+
+def raw_lines(file: Path, numbers: Collection[int]) -> dict[int, str]:
+    """The text of the given 1-based lines of a candle file (for messages; reads up to the last one)."""
+    wanted = set(numbers)
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    last = max(wanted)
+    with reading(file), _open_text(file) as handle:
+        for number, line in enumerate(handle, start=1):
+            if number in wanted:
+                found[number] = line.rstrip("\r\n")
+            if number >= last:
+                break
+    return found
+
+
+def ts_texts(file: Path, numbers: Collection[int]) -> dict[int, str]:
+    """The ``ts`` cell, as written, of the given 1-based lines of a candle CSV."""
+    lines = raw_lines(file, {1, *numbers})
+    cells = [cell.strip().strip('"').strip().lower() for cell in lines.get(1, "").split(",")]
+    column = cells.index("ts") if "ts" in cells else 0
+    texts: dict[int, str] = {}
+    for number in numbers:
+        parts = lines.get(number, "").split(",")
+        texts[number] = parts[column].strip().strip('"') if column < len(parts) else ""
+    return texts
 
 
 def _check_header(name: str, first_line: str) -> tuple[int, list[int]]:
@@ -202,9 +290,28 @@ def _looks_like_time(cell: str) -> bool:
 
 def _parse_frame(file: Path, width: int, positions: list[int]) -> pd.DataFrame:
     """Read the candle columns; ``ts`` as text, the rest as float64 (text only to locate a bad value)."""
+    with reading(file):
+        return _drop_blank_lines(file.name, _parse_numbers(file, width, positions))
+
+
+def _drop_blank_lines(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Blank lines at the end are dropped; one between rows is refused (it would shift every line number)."""
+    blank = frame.isna().all(axis=1).to_numpy()
+    if not blank.any():
+        return frame
+    keep = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
+    inner = np.flatnonzero(blank[:keep])
+    if len(inner):
+        raise DataError(f"{name}: line {int(inner[0]) + 2} is empty; remove the blank line(s) between the candle rows")
+    return frame.iloc[:keep]
+
+
+def _parse_numbers(file: Path, width: int, positions: list[int]) -> pd.DataFrame:
     name = file.name
     try:
         return _read_frame(file, width, positions, numbers_as_text=False)
+    except UnicodeDecodeError:
+        raise  # not a number problem: `reading` words it
     except pd.errors.ParserError as exc:
         raise DataError(
             f"{name}: malformed CSV ({_short(exc)}); every row needs the same columns as the header"
@@ -241,6 +348,7 @@ def _read_frame(file: Path, width: int, positions: list[int], *, numbers_as_text
         encoding="utf-8-sig",
         compression="gzip" if file.name.endswith(".gz") else None,
         engine="c",
+        skip_blank_lines=False,
     )
     frame = frame[[names[position] for position in positions]]
     frame.columns = pd.Index(list(CANDLE_COLUMNS))
@@ -251,7 +359,19 @@ def _short(exc: Exception) -> str:
     return " ".join(str(exc).split())[:160]
 
 
-def _parse_ts_column(name: str, column: pd.Series[Any]) -> IntArray:
+def _binary_line(file: Path, line: int) -> DataError | None:
+    """The error for a line that holds NUL bytes (binary data), else None."""
+    text = raw_lines(file, {line}).get(line, "")
+    if "\x00" in text:
+        return DataError(
+            f"{file.name}: line {line} holds NUL bytes (binary data, not text); "
+            "the file is damaged: export or download it again"
+        )
+    return None
+
+
+def _parse_ts_column(file: Path, column: pd.Series[Any]) -> IntArray:
+    name = file.name
     missing = np.flatnonzero(column.isna().to_numpy())
     if len(missing):
         raise DataError(f"{name}: line {int(missing[0]) + 2}: ts is empty; every row needs the candle open time")
@@ -261,19 +381,27 @@ def _parse_ts_column(name: str, column: pd.Series[Any]) -> IntArray:
         bad = np.flatnonzero(numbers.isna().to_numpy())
         if len(bad):
             row = int(bad[0])
-            raise DataError(
+            raise _binary_line(file, row + 2) or DataError(
                 f"{name}: line {row + 2}: ts '{column.iloc[row]}' is not an epoch integer like line 2's; "
                 "use one time format for the whole file"
             )
         values: IntArray = np.asarray(numbers.to_numpy(), dtype=np.int64)
-        if values.max() >= _EPOCH_MS_THRESHOLD:
+        is_ms = values >= _EPOCH_MS_THRESHOLD
+        if is_ms.any() and not is_ms.all():
+            row = int(np.argmax(is_ms != is_ms[0]))
+            units = ("milliseconds", "seconds") if is_ms[row] else ("seconds", "milliseconds")
+            raise DataError(
+                f"{name}: line {row + 2}: ts {values[row]} is in {units[0]} but line 2 ({values[0]}) is in "
+                f"{units[1]}; use one unit for the whole file"
+            )
+        if is_ms.any():
             values = values // 1000
         return values
     times = pd.to_datetime(column, format="ISO8601", utc=True, errors="coerce")
     bad = np.flatnonzero(times.isna().to_numpy())
     if len(bad):
         row = int(bad[0])
-        raise DataError(
+        raise _binary_line(file, row + 2) or DataError(
             f"{name}: line {row + 2}: ts '{column.iloc[row]}' is not a time; "
             "write ISO-8601 UTC like 2025-09-01T00:00:00Z or epoch seconds/milliseconds"
         )
@@ -297,7 +425,7 @@ def _check_prices(name: str, columns: Mapping[str, FloatArray]) -> None:
         if len(bad):
             row = int(bad[0])
             raise DataError(
-                f"{name}: line {row + 2}: {column} is {columns[column][row]:g}; prices must be > 0 "
+                f"{name}: line {row + 2}: {column} is {columns[column][row]:.10g}; prices must be > 0 "
                 f"({len(bad)} row(s) affected), fix or remove these rows"
             )
 

@@ -210,10 +210,11 @@ def check_candles(
 
     steps = np.diff(ts)
     rows_after = np.arange(1, n, dtype=np.int64)
-    collector.add(IssueKind.DUPLICATE_TS, rows_after[steps == 0], lambda i: f"same time as row {i - 1}")
+    bad = unusable_rows(series)
+    collector.add(IssueKind.DUPLICATE_TS, bad[IssueKind.DUPLICATE_TS], lambda i: f"same time as row {i - 1}")
     collector.add(
         IssueKind.NON_MONOTONIC_TS,
-        rows_after[steps < 0],
+        bad[IssueKind.NON_MONOTONIC_TS],
         lambda i: (
             f"{(ts[i - 1] - ts[i]) // 60} min before row {i - 1}"
             if ts[i - 1] - ts[i] >= 60
@@ -222,7 +223,7 @@ def check_candles(
     )
     collector.add(
         IssueKind.OFF_GRID_TS,
-        np.flatnonzero(ts % step != 0),
+        bad[IssueKind.OFF_GRID_TS],
         lambda i: f"{int(ts[i] % step)} s past the {series.timeframe} grid",
     )
 
@@ -235,23 +236,21 @@ def check_candles(
     )
 
     o, h, lo, c, v = series.open, series.high, series.low, series.close, series.volume
-    finite = np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c) & np.isfinite(v)
-    collector.add(IssueKind.NON_FINITE, np.flatnonzero(~finite), lambda i: "NaN or infinite in OHLCV")
-    prices_positive = (o > 0) & (h > 0) & (lo > 0) & (c > 0)
+    collector.add(IssueKind.NON_FINITE, bad[IssueKind.NON_FINITE], lambda i: "NaN or infinite in OHLCV")
     collector.add(
         IssueKind.NON_POSITIVE_PRICE,
-        np.flatnonzero(finite & ~prices_positive),
+        bad[IssueKind.NON_POSITIVE_PRICE],
         lambda i: f"o={o[i]:g} h={h[i]:g} l={lo[i]:g} c={c[i]:g}",
     )
 
     def ohlc(i: int) -> str:
         return f"o={o[i]:.10g} h={h[i]:.10g} l={lo[i]:.10g} c={c[i]:.10g}"
 
-    usable = finite & prices_positive  # order checks only where the numbers themselves are sound
-    collector.add(IssueKind.HIGH_BELOW_OPEN_CLOSE, np.flatnonzero(usable & (h < np.maximum(o, c))), ohlc)
-    collector.add(IssueKind.LOW_ABOVE_OPEN_CLOSE, np.flatnonzero(usable & (lo > np.minimum(o, c))), ohlc)
-    collector.add(IssueKind.HIGH_BELOW_LOW, np.flatnonzero(usable & (h < lo)), ohlc)
-    collector.add(IssueKind.NEGATIVE_VOLUME, np.flatnonzero(v < 0), lambda i: f"volume={v[i]:g}")
+    collector.add(IssueKind.HIGH_BELOW_OPEN_CLOSE, bad[IssueKind.HIGH_BELOW_OPEN_CLOSE], ohlc)
+    collector.add(IssueKind.LOW_ABOVE_OPEN_CLOSE, bad[IssueKind.LOW_ABOVE_OPEN_CLOSE], ohlc)
+    collector.add(IssueKind.HIGH_BELOW_LOW, bad[IssueKind.HIGH_BELOW_LOW], ohlc)
+    collector.add(IssueKind.NEGATIVE_VOLUME, bad[IssueKind.NEGATIVE_VOLUME], lambda i: f"volume={v[i]:g}")
+    usable = _sound_prices(series)
 
     return_rows, range_rows, log_return, log_range = _spikes(
         series, usable, spike_threshold=spike_threshold, min_spike_return=min_spike_return, window=spike_window
@@ -288,6 +287,47 @@ def check_candles(
             "spike_window": float(spike_window),
         },
     )
+
+
+def _finite(series: BarSeries) -> BoolArray:
+    o, h, lo, c, v = series.open, series.high, series.low, series.close, series.volume
+    result: BoolArray = np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c) & np.isfinite(v)
+    return result
+
+
+def _sound_prices(series: BarSeries) -> BoolArray:
+    """Rows whose numbers are finite and whose prices are > 0 (order checks only make sense there)."""
+    o, h, lo, c = series.open, series.high, series.low, series.close
+    result: BoolArray = _finite(series) & (o > 0) & (h > 0) & (lo > 0) & (c > 0)
+    return result
+
+
+def unusable_rows(series: BarSeries) -> dict[IssueKind, IntArray]:
+    """The rows with each problem of :class:`Severity` ERROR (the ones that make candles unusable).
+
+    The same rules as :func:`check_candles` (which reports them), with no pandas and no spike
+    statistics, so that loading a file for a backtest can afford it. Rows are indexes into
+    ``series``; a timestamp problem is reported on the later row of the pair.
+    """
+    n = len(series)
+    step = series.timeframe.seconds
+    ts = series.ts_s.astype(np.int64, copy=False)
+    steps = np.diff(ts)
+    rows_after = np.arange(1, n, dtype=np.int64)
+    o, h, lo, c, v = series.open, series.high, series.low, series.close, series.volume
+    finite = _finite(series)
+    usable = _sound_prices(series)
+    return {
+        IssueKind.DUPLICATE_TS: rows_after[steps == 0],
+        IssueKind.NON_MONOTONIC_TS: rows_after[steps < 0],
+        IssueKind.OFF_GRID_TS: np.flatnonzero(ts % step != 0),
+        IssueKind.NON_FINITE: np.flatnonzero(~finite),
+        IssueKind.NON_POSITIVE_PRICE: np.flatnonzero(finite & ~usable),
+        IssueKind.HIGH_BELOW_OPEN_CLOSE: np.flatnonzero(usable & (h < np.maximum(o, c))),
+        IssueKind.LOW_ABOVE_OPEN_CLOSE: np.flatnonzero(usable & (lo > np.minimum(o, c))),
+        IssueKind.HIGH_BELOW_LOW: np.flatnonzero(usable & (h < lo)),
+        IssueKind.NEGATIVE_VOLUME: np.flatnonzero(v < 0),
+    }
 
 
 def _gap_detail(gap_rows: IntArray, gap_missing: IntArray) -> Callable[[int], str]:

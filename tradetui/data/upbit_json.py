@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tradetui.core.market import Timeframe
-from tradetui.data.csv_import import infer_timeframe
+from tradetui.data.csv_import import infer_timeframe, reading, require_file
 from tradetui.errors import DataError
 from tradetui.indicators.series import BarSeries, IntArray
 
@@ -61,7 +61,7 @@ def read_upbit_candles_json(
             )
         markets.add(str(item["market"]))
         if "unit" in item:
-            units.add(int(item["unit"]))
+            units.add(_unit(label, index, item["unit"]))
         ts_s[index] = _upbit_time(label, index, item["candle_date_time_utc"])
         for row, key in enumerate(_UPBIT_FIELDS[2:]):
             number = item[key]
@@ -89,24 +89,38 @@ def read_upbit_candles_json(
 def _load_upbit_items(source: str | os.PathLike[str] | Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
     if isinstance(source, str | os.PathLike):
         file = Path(source)
-        if not file.is_file():
-            raise DataError(f"{file}: cannot read Upbit candles, no such file; check the path")
+        require_file(file)
+        label = file.name
         try:
-            opener = gzip.open if file.name.endswith(".gz") else open
-            with opener(file, "rt", encoding="utf-8") as handle:
-                decoded = json.load(handle)
+            with reading(file):
+                opener = gzip.open if file.name.endswith(".gz") else open
+                with opener(file, "rt", encoding="utf-8") as handle:
+                    decoded = json.load(handle)
         except json.JSONDecodeError as exc:
             raise DataError(
-                f"{file.name}: line {exc.lineno}: not valid JSON ({exc.msg}); save the raw API answer"
+                f"{label}: line {exc.lineno}: not valid JSON ({exc.msg}); save the raw API answer"
             ) from None
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{file.name}: cannot read the file ({exc})") from None
-        label = file.name
+        except RecursionError:
+            raise DataError(
+                f"{label}: not valid candle JSON: arrays/objects nested too deeply; save the raw /v1/candles answer"
+            ) from None
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            reason = "a number has more than 4300 digits" if "digits" in str(exc) else str(exc)
+            raise DataError(f"{label}: not valid candle JSON ({reason}); save the raw /v1/candles answer") from None
     else:
         decoded, label = source, "Upbit candle JSON"
     if not isinstance(decoded, list):
         raise DataError(f"{label}: expected a JSON array of candle objects, got {type(decoded).__name__}")
     return label, decoded
+
+
+def _unit(label: str, index: int, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise DataError(f"{label}: item {index}: unit {value!r} is not a whole number of minutes")
+    try:
+        return int(value)
+    except ValueError:
+        raise DataError(f"{label}: item {index}: unit {value!r} is not a whole number of minutes") from None
 
 
 def _upbit_time(label: str, index: int, value: Any) -> int:

@@ -32,6 +32,7 @@ from tradetui.core.events import (
 )
 from tradetui.core.market import Bar, OrderBook, Ticker
 from tradetui.core.orders import Fill, Order, OrderState
+from tradetui.core.plans import ExitPlan
 from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
 from tradetui.core.trades import ClosedTrade
@@ -47,7 +48,8 @@ from tradetui.execution.order_manager import MemoryJournal, OrderManager
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.exits import ExitTracker
 from tradetui.risk.limits import RiskGuard
-from tradetui.risk.sizing import size_entry
+from tradetui.risk.preflight import EntryCheck, check_entries
+from tradetui.risk.sizing import SizingMethod, size_entry
 from tradetui.strategies.base import Strategy
 
 log = logging.getLogger(__name__)
@@ -229,7 +231,7 @@ class Engine(EngineCommands):
         equity, exposure = self.equity_and_exposure(now)
         events += self.risk.observe_equity(now, equity)
         plan = sig.strategy.exit_plan()
-        atr = float(sig.atr[i]) if sig.atr is not None else None
+        atr = self._atr(m, sig, plan, i)
         rules = self._sim.rules_now() if self._sim is not None else self.rule_book.at(now // 1000)
         free = self._free_krw()
         decision = size_entry(
@@ -259,6 +261,38 @@ class Engine(EngineCommands):
         order = self.om.market_buy(m.market, decision.amount_krw, purpose="entry", strategy=name)
         self._submit(m, order, i)
         return True
+
+    def _atr(self, m: MarketState, sig: StrategySignals, plan: ExitPlan, i: int) -> float | None:
+        """ATR at bar ``i`` for sizing and exits: the strategy's own when it supplies one, else the
+        engine's (only computed when ATR sizing or an ATR stop needs it)."""
+        if sig.atr is not None:
+            return float(sig.atr[i])
+        if self.settings.sizing.method is SizingMethod.ATR or plan.atr_stop_mult is not None:
+            return m.atr_at(i, self.settings.atr_period)
+        return None
+
+    def entry_check(self) -> EntryCheck:
+        """Whether the cash, rules and settings in force let any entry be sized (see ``risk.preflight``)."""
+        now = self.clock.now_ms()
+        rules = self._sim.rules_now() if self._sim is not None else self.rule_book.at(now // 1000)
+        equity, _ = self.equity_and_exposure()
+        return check_entries(
+            cash_krw=equity,
+            sizing=self.settings.sizing,
+            limits=self.settings.limits,
+            rules=rules,
+            exit_plans={name: strategy.exit_plan() for name, strategy in self.strategies.items()},
+            more_cash="[account] cash_krw" if self._sim is not None else "a KRW deposit on the exchange",
+        )
+
+    def announce_entry_check(self) -> EntryCheck:
+        """Log and publish (as risk events) every reason entries can never be placed; done at start."""
+        check = self.entry_check()
+        now = self.clock.now_ms()
+        for message in (*check.errors, *check.warnings):
+            log.warning("entries will be denied: %s", message)
+        self._emit([RiskEvent(now, "cannot_enter", message) for message in (*check.errors, *check.warnings)])
+        return check
 
     def _pending_entries(self) -> int:
         return sum(1 for m in self.markets.values() if m.pending and m.position is None)
@@ -336,8 +370,9 @@ class Engine(EngineCommands):
         if strategy is None:
             return
         sig = m.signals.get(pos.strategy)
-        atr = float(sig.atr[index - 1]) if sig is not None and sig.atr is not None and index > 0 else None
-        pos.tracker = ExitTracker(float(pos.avg_price), index, strategy.exit_plan(), atr)
+        plan = strategy.exit_plan()
+        atr = self._atr(m, sig, plan, index - 1) if sig is not None and index > 0 else None
+        pos.tracker = ExitTracker(float(pos.avg_price), index, plan, atr)
         pos.entry_ms = self.clock.now_ms()
         m.trigger = None
         m.scanned_to = index

@@ -173,6 +173,7 @@ class EngineHandle:
 
         A venue that answers over the network (it has a ``reports_ready`` event) is pumped
         beside the feed, so fills reach the engine as they happen, not at the next bar."""
+        self.engine.announce_entry_check()  # settings that deny every entry are said before the first bar
         ready = getattr(self.engine.venue, "reports_ready", None)
         tasks = [asyncio.create_task(self._guard(c), name=f"companion-{k}") for k, c in enumerate(self._companions)]
         if isinstance(ready, asyncio.Event):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 
@@ -11,6 +12,7 @@ import numpy.typing as npt
 from tradetui.core.market import Bar, Timeframe
 from tradetui.engine.portfolio import Position
 from tradetui.indicators.series import BarSeries
+from tradetui.indicators.volatility import atr as average_true_range
 from tradetui.risk.exits import ExitTrigger
 from tradetui.strategies.base import Decision, SignalFrame, Strategy, StrategyContext
 
@@ -69,6 +71,10 @@ class MarketState:
     pending: set[str] = field(default_factory=set)
     trigger: ExitTrigger | None = None
     scanned_to: int = 0
+    atr: npt.NDArray[np.float64] | None = None
+    """The engine's own ATR per bar (TA-Lib ``ATR``, Wilder), kept once sizing or an exit plan has
+    needed it for a strategy that supplies none; extended bar by bar as bars arrive."""
+    atr_period: int = 0
 
     @classmethod
     def from_series(cls, series: BarSeries) -> MarketState:
@@ -119,6 +125,8 @@ class MarketState:
                 sig.score = _grow(sig.score, i + 1)  # type: ignore[assignment]
                 if sig.atr is not None:
                     sig.atr = _grow(sig.atr, i + 1)  # type: ignore[assignment]
+            if self.atr is not None:
+                self.atr = _grow(self.atr, i + 1)  # type: ignore[assignment]
         self.ts_s[i] = bar.ts_s
         self.open[i] = float(bar.open)
         self.high[i] = float(bar.high)
@@ -126,7 +134,35 @@ class MarketState:
         self.close[i] = float(bar.close)
         self.volume[i] = float(bar.volume)
         self.n = i + 1
+        if self.atr is not None:
+            self._extend_atr(i)
         return i
+
+    def atr_at(self, i: int, period: int) -> float | None:
+        """The engine's ATR(``period``) at bar ``i`` (None while it warms up); computed on first use.
+
+        A backtest computes it over all its bars at once; a running engine over the bars it holds
+        and then one Wilder step per new bar (as ``StreamingATR`` does), so both give the same
+        values to a few ulps and size and stop alike."""
+        if self.atr is None or self.atr_period != period:
+            values = np.full(max(len(self.ts_s), self.n), np.nan)
+            values[: self.n] = average_true_range(self.high[: self.n], self.low[: self.n], self.close[: self.n], period)
+            self.atr = values
+            self.atr_period = period
+        value = float(self.atr[i]) if 0 <= i < self.n else math.nan
+        return value if value > 0 else None
+
+    def _extend_atr(self, i: int) -> None:
+        assert self.atr is not None
+        previous = float(self.atr[i - 1]) if i > 0 else math.nan
+        if math.isnan(previous):  # still warming up: the few bars so far, the vectorised way
+            n = i + 1
+            self.atr[:n] = average_true_range(self.high[:n], self.low[:n], self.close[:n], self.atr_period)
+            return
+        p = self.atr_period
+        high, low, prior_close = float(self.high[i]), float(self.low[i]), float(self.close[i - 1])
+        true_range = max(high - low, abs(high - prior_close), abs(low - prior_close))
+        self.atr[i] = (p - 1) / p * previous + true_range / p
 
     def forget_oldest(self, keep: int) -> int:
         """Drop all but the newest ``keep`` bars, between bars (nothing left to process); returns
@@ -150,6 +186,8 @@ class MarketState:
                 sig.atr = sig.atr[drop:n].copy()
             sig.enter_idx = [i - drop for i in sig.enter_idx if i >= drop]
             sig.exit_idx = [i - drop for i in sig.exit_idx if i >= drop]
+        if self.atr is not None:
+            self.atr = self.atr[drop:n].copy()
         self.n = keep
         self.cursor -= drop
         self.scanned_to = max(0, self.scanned_to - drop)
@@ -171,6 +209,8 @@ class MarketState:
         sig.enter[i] = decision.enter
         sig.exit[i] = decision.exit
         sig.score[i] = decision.score
+        if sig.atr is None and decision.atr is not None:  # a strategy that supplies ATR live
+            sig.atr = np.full(len(sig.score), np.nan)
         if sig.atr is not None:
             sig.atr[i] = decision.atr if decision.atr is not None else np.nan
         if decision.enter:

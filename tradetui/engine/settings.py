@@ -21,6 +21,9 @@ class EngineSettings:
     fills_at_bar_open: bool = True
     """A simulated venue fills at the next bar's open (backtest, demo). False for paper trading,
     where the live book fills orders as it arrives."""
+    atr_period: int = 14
+    """Bars of the ATR the engine computes itself when ``sizing`` is ATR or an exit plan has an
+    ATR stop and the strategy supplies no ATR of its own (TA-Lib ``ATR``: Wilder smoothing)."""
     live_history_bars: int = LIVE_HISTORY_BARS
     """Candles a market keeps while the engine runs bar by bar (live, paper, demo): once twice as
     many have arrived, the oldest go, so a bot that runs for weeks holds a bounded history (10,000

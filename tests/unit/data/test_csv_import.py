@@ -202,3 +202,17 @@ def test_infer_timeframe_uses_the_median_spacing() -> None:
     ts = np.array([0, 300, 600, 1500, 1800, 2100], dtype=np.int64)
     assert infer_timeframe(ts) is Timeframe.M5
     assert infer_timeframe(np.array([0], dtype=np.int64)) is None
+
+
+def test_blank_lines_at_the_end_are_fine_and_one_between_rows_is_named(tmp_path: Path) -> None:
+    series = read_candles_csv(write(tmp_path, "b.csv", VALID + "\n\n"), market="KRW-BTC", timeframe="1m")
+    assert len(series) == 3
+    text = VALID.replace("0.8461566\n", "0.8461566\n\n")
+    with pytest.raises(DataError, match=r"b\.csv: line 4 is empty; remove the blank line"):
+        read_candles_csv(write(tmp_path, "b.csv", text), market="KRW-BTC", timeframe="1m")
+
+
+def test_epoch_seconds_and_milliseconds_in_one_file_are_refused(tmp_path: Path) -> None:
+    text = "ts,open,high,low,close,volume\n1756684800,10,11,9,10,1\n1756684860000,10,12,10,11,2\n"
+    with pytest.raises(DataError, match=r"u\.csv: line 3: ts 1756684860000 is in milliseconds but line 2"):
+        read_candles_csv(write(tmp_path, "u.csv", text), market="KRW-BTC")

@@ -24,7 +24,7 @@ from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
 from tradetui.core.clock import parse_utc
 from tradetui.core.types import Side
-from tradetui.data.csv_import import read_candles_csv
+from tradetui.data.candle_file import load_candle_file
 from tradetui.data.synthetic import generate_market
 from tradetui.engine.read_model import ChartData, ChartOverlay
 from tradetui.errors import TradetuiError
@@ -122,7 +122,7 @@ class BacktestScreen(Screen[None]):
     def _inputs(self) -> tuple[str, BarSeries, Decimal]:
         strategy = str(self.query_one("#bt-strategy", Select).value)
         path = self.query_one("#bt-data", Input).value.strip()
-        series = read_candles_csv(path) if path else generate_market("KRW-SYN", bars=200_000, seed=11)
+        series = load_candle_file(path).series if path else generate_market("KRW-SYN", bars=200_000, seed=11)
         start, end = (self.query_one(f"#bt-{k}", Input).value.strip() for k in ("from", "to"))
         if start or end:
             lo = int(np.searchsorted(series.ts_s, parse_utc(start) // 1000)) if start else 0
