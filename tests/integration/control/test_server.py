@@ -145,7 +145,7 @@ async def test_the_chart_of_a_market_with_a_position_shows_its_entry(served: Ser
     answer = (await served.http.get(f"/chart/{position.market}", params={"bars": "300"})).json()
     assert answer["buys"], answer["buys"]
     assert answer["buys"][-1][1] == pytest.approx(float(position.avg_price))
-    assert answer["stop"] is not None and answer["stop"] < answer["buys"][-1][1]
+    assert answer["stop"] is not None and float(answer["stop"]) < answer["buys"][-1][1]
     assert [o["label"] for o in answer["overlays"]] == ["high20"]
     assert len(answer["overlays"][0]["values"]) == len(answer["close"])
 

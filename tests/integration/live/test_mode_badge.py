@@ -65,7 +65,7 @@ async def test_a_rehearsal_shows_sandbox_not_live(mode: str, tmp_path: Path, mon
 def test_a_candle_file_replay_shows_replay(tmp_path: Path) -> None:
     candles = tmp_path / "KRW-BTC_1m.csv"
     rows = ["ts,open,high,low,close,volume"]
-    rows += [f"{1_700_000_000 + 60 * k},100,101,99,100,1" for k in range(40)]
+    rows += [f"{1_699_999_980 + 60 * k},100,101,99,100,1" for k in range(40)]  # on the 1m grid
     candles.write_text("\n".join(rows) + "\n", encoding="utf-8")
     config = parse_config({"feed": {"source": "file", "file": str(candles), "markets": ["KRW-BTC"]}})
     session = build_session(config, database=tmp_path / "r.db", now_s=1_800_000_000)
