@@ -63,9 +63,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    bt = sub.add_parser("backtest", help="run a strategy over stored or CSV candles and report")
+    bt = sub.add_parser(
+        "backtest",
+        help="run a strategy over stored or CSV candles and report; list and show stored runs",
+        description=(
+            "Run a strategy over candles and print its report; the run is stored. The candles come from "
+            "--data FILE, or, without --data, from the candle store (what `data import`/`data fetch` wrote) "
+            "for --market and --timeframe. `backtest list` lists the stored runs, `backtest show N` prints "
+            "run N's report again."
+        ),
+    )
+    bt.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "show"),
+        help="list the stored runs, or show one run's report (leave out to run a backtest)",
+    )
+    bt.add_argument("run_id", nargs="?", metavar="N", help="the stored run to show: `backtest show N`")
     bt.add_argument("--config", dest="bt_config", metavar="FILE", help='backtest config (mode = "backtest")')
     bt.add_argument("--data", action="append", metavar="FILE", help="candle CSV(.gz); repeat for a portfolio")
+    bt.add_argument(
+        "--market",
+        dest="bt_market",
+        action="append",
+        metavar="CODE",
+        help="without --data: a market in the candle store, e.g. KRW-BTC; repeat for a portfolio "
+        "(default: the config's [feed] markets)",
+    )
+    bt.add_argument(
+        "--timeframe",
+        dest="bt_timeframe",
+        metavar="TF",
+        help="without --data: the stored candles' timeframe (default: the config's, else 1m or the finest stored)",
+    )
     bt.add_argument("--strategy", metavar="NAME", help="strategy name (default: breakout, or the config's)")
     bt.add_argument("--param", action="append", metavar="KEY=VALUE", help="strategy parameter, e.g. lookback=30")
     bt.add_argument("--from", dest="start", metavar="DATE", help="first moment (UTC), e.g. 2025-09-01")
@@ -78,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--export", metavar="DIR", help="write trades.csv, equity.csv and report.json to DIR")
     bt.add_argument("--no-store", action="store_true", help="do not store the run in the database")
     bt.add_argument("--data-dir", dest="bt_data_dir", metavar="DIR", help="where the database lives")
+    bt.add_argument(
+        "--limit", dest="bt_limit", type=_positive_int, default=50, metavar="N", help="runs `backtest list` shows"
+    )
 
     data = sub.add_parser("data", help="import and check candle data")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -187,7 +220,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _run_engine(args: argparse.Namespace) -> int:
-    from tradetui.config import Mode, database_path, demo_config, load_config
+    from tradetui.config import Mode, data_dir, database_path, demo_config, load_config, research_database_path
 
     config = load_config(args.config) if args.config else demo_config()
     rehearsal = config.exchange_api.is_local  # the sandbox on this machine: no real money
@@ -197,42 +230,59 @@ def _run_engine(args: argparse.Namespace) -> int:
         )
     if args.live and config.mode is not Mode.LIVE:
         raise ConfigError(f'--live was given but config {config.source_path or "demo"} is mode = "{config.mode}"')
+    access_key = None  # a live account's records are kept apart by a tag of its key
     if config.mode is Mode.LIVE and not rehearsal:
         from tradetui.credentials import env_names, load_keys
 
-        if load_keys(config.exchange) is None:
+        keys = load_keys(config.exchange)
+        if keys is None:
             access, secret = env_names(config.exchange)
             raise ConfigError(
                 f"live trading needs {config.exchange.value} API keys: run `tradetui keys set {config.exchange.value}` "
                 f"or set {access} and {secret}"
             )
+        access_key = keys.access_key
     from tradetui.headless.runner import run_headless
 
-    database = database_path(config, args.data_dir)
+    database = database_path(config, args.data_dir, access_key=access_key)
+    research = research_database_path(None, args.data_dir)
     if not args.no_ui:
         from tradetui.logging_setup import configure_file_logging
 
-        configure_file_logging(database.parent / "tradetui.log", level=logging.DEBUG if args.verbose else logging.INFO)
+        configure_file_logging(
+            data_dir(args.data_dir) / "tradetui.log", level=logging.DEBUG if args.verbose else logging.INFO
+        )
+    from tradetui.commands.state import warn_about_shared_database
+
+    shared = warn_about_shared_database(research, database)
 
     async def run_session() -> int:
         if config.feed.source == "exchange":
             from tradetui.commands.live import build_exchange_session
 
-            session = await build_exchange_session(config, database=database)
+            session = await build_exchange_session(config, database=database, research_database=research)
         else:
             from tradetui.commands.run import build_session
 
             session = build_session(
-                config, database=database, speed=args.speed, max_bars=args.max_bars, now_s=int(time.time())
+                config,
+                database=database,
+                research_database=research,
+                speed=args.speed,
+                max_bars=args.max_bars,
+                now_s=int(time.time()),
             )
-            session.handle.engine.listeners.append(session.store.listen)
+        if shared is not None:  # on the timeline too, where the TUI shows it
+            from tradetui.core.events import Notice, Severity
+
+            engine = session.handle.engine
+            engine.emit([Notice(engine.clock.now_ms(), shared, Severity.WARNING, source="storage")])
         if args.no_ui:  # a stop signal during start-up stops cleanly too (run_headless logs later ones)
             import signal
 
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, session.handle.request_stop)
-        from tradetui.config import data_dir
         from tradetui.control.server import start_control_server
 
         control = await start_control_server(session.handle, data_dir=data_dir(args.data_dir))

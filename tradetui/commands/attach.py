@@ -42,7 +42,7 @@ def run_attach_command(args: argparse.Namespace) -> int:
     directory = data_dir(getattr(args, "attach_data_dir", None) or getattr(args, "data_dir", None))
     configure_file_logging(directory / "attach.log", level=logging.DEBUG if args.verbose else logging.INFO)
     try:
-        return asyncio.run(_attach(token_file_path(directory), getattr(args, "attach_theme", None)))
+        return asyncio.run(_attach(token_file_path(directory), getattr(args, "attach_theme", None), directory))
     except EngineNotRunning as exc:
         print(f"error: {exc} (start one with `tradetui --no-ui`, or pass --data-dir)", file=sys.stderr)
         return EXIT_USAGE
@@ -51,11 +51,15 @@ def run_attach_command(args: argparse.Namespace) -> int:
         return 1
 
 
-async def _attach(token_file: Path, theme: str | None) -> int:
+async def _attach(token_file: Path, theme: str | None, directory: Path) -> int:
+    from tradetui.commands.runs import BacktestRunStore
+    from tradetui.config import research_database_path
     from tradetui.engine.handle import EngineHandle
     from tradetui.ui.app import TradeTuiApp
 
-    handle = RemoteHandle(AsyncControlClient(token_file))
+    # a backtest run in the attached TUI is stored where the engine lists runs from
+    runs = BacktestRunStore(research_database_path(None, directory))
+    handle = RemoteHandle(AsyncControlClient(token_file), runs=runs)
     try:
         await handle.refresh()  # fails here, before the screen opens, when nothing answers
         # RemoteHandle has every method the screens call on a handle (see EngineControl)

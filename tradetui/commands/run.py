@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
-from tradetui.commands.state import StateStore
+from tradetui.commands.runs import BacktestRunStore
+from tradetui.commands.state import SessionRecorder, StateStore, restore_strategies
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import SimClock
 from tradetui.core.market import Bar
@@ -59,11 +60,15 @@ def build_session(
     config: AppConfig,
     *,
     database: Path,
+    research_database: Path | None = None,
     speed: float | None = None,
     max_bars: int | None = None,
     now_s: int,
 ) -> RunningSession:
-    """The demo (synthetic market) or a file replay, paper-traded on the simulated venue."""
+    """The demo (synthetic market) or a file replay, paper-traded on the simulated venue.
+
+    ``database`` keeps the session's records (its profile's database); ``research_database``,
+    when given, the backtest runs the TUI makes and lists."""
     if config.feed.source == "exchange":
         raise ConfigError("exchange feeds are built by commands.live.build_exchange_session")
     if config.mode is Mode.BACKTEST:
@@ -113,6 +118,8 @@ def build_session(
     for entry in config.strategies:
         if not entry.enabled:
             engine.set_strategy_enabled(entry.name, False)
+    restore_strategies(engine, config, journal)
+    engine.listeners.append(SessionRecorder(engine, journal, config).listen)
     for history in histories:
         engine.warm_up(history)
     bars: Iterable[Bar] = _interleave(live_feeds)
@@ -122,14 +129,14 @@ def build_session(
         bars = itertools.islice(bars, max_bars)
     rate = (speed if speed is not None else feed_cfg.speed) * len(markets)
     feed: AsyncIterator[Bar] = paced(bars, bars_per_second=rate)
-    store = StateStore(database)
+    store = StateStore(journal)
     handle = EngineHandle(
         engine,
         mode=config.mode.value.upper(),
         exchange=config.exchange.value,
         feed=feed,
         on_stop=store.save_engine,
-        order_history=store.order_history,
-        save_config=store.save_config,
+        history=store,
+        runs=BacktestRunStore(research_database) if research_database is not None else None,
     )
     return RunningSession(handle, journal, store)
