@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--cash", metavar="KRW", help="starting cash (default 10000000)")
     bt.add_argument("--fee", metavar="RATE", help="fee rate overriding the dated exchange fee, e.g. 0.0005")
     bt.add_argument("--slippage-bps", type=float, metavar="BPS", help="market-order slippage (default 5)")
-    bt.add_argument("--exchange", choices=("upbit", "bithumb"), help="whose rules apply (default upbit)")
+    bt.add_argument(
+        "--exchange", choices=("upbit", "bithumb"), help="whose rules apply and whose stored candles (default upbit)"
+    )
     bt.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     bt.add_argument("--export", metavar="DIR", help="write trades.csv, equity.csv and report.json to DIR")
     bt.add_argument("--no-store", action="store_true", help="do not store the run in the database")

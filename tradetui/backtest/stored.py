@@ -21,7 +21,7 @@ from tradetui.core.runs import BacktestRun, EquityPoint
 from tradetui.core.trades import ClosedTrade
 
 MAX_STORED_POINTS = 20_000
-"""The stored equity curve is for plots: at most about this many points."""
+"""The stored equity curve is for plots: at most this many points (and the last one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,12 @@ def run_record(
 ) -> RunRecord:
     """The stored form of a finished run: summary, closed trades and a thinned equity curve."""
     dd = drawdown_pct(result.equity, float(result.setup.cash_krw))
-    step = max(1, len(result.equity) // MAX_STORED_POINTS)
-    points = tuple(
-        (int(t), float(e), float(d))
-        for t, e, d in zip(result.ts_s[::step], result.equity[::step], dd[::step], strict=True)
-    )
+    n = len(result.equity)
+    step = max(1, -(-n // MAX_STORED_POINTS))
+    keep = list(range(0, n, step))
+    if n and keep[-1] != n - 1:
+        keep.append(n - 1)  # the run's end is always on the curve
+    points = tuple((int(result.ts_s[k]), float(result.equity[k]), float(dd[k])) for k in keep)
     summary = {
         "created_ms": created_ms,
         "strategy": result.strategies[0],

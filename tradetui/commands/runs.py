@@ -103,6 +103,24 @@ def _pct(value: float | None) -> Text:
     return Text(f"{value:+.2f} %", style="green" if value > 0 else "red" if value < 0 else "")
 
 
+def _drawdown(run: BacktestRunSummary) -> str:
+    value = run.metric("max_drawdown_pct")
+    return "—" if value is None else f"-{abs(value):.2f} %"  # a fall, as the report shows it
+
+
+def _trades(run: BacktestRunSummary) -> str:
+    value = run.metric("n_trades")
+    return "—" if value is None else f"{int(value):,}"
+
+
+def _period(run: BacktestRunSummary) -> str:
+    return f"{_kst(run.start_ms, date_only=True)} … {_kst(run.end_ms, date_only=True)}"
+
+
+WIDE_COLUMNS = 110
+"""From this width on the runs are a table; below it each run takes two lines."""
+
+
 def runs_table(runs: Sequence[BacktestRunSummary]) -> Table:
     table = Table(title="Stored backtest runs (newest first)", title_justify="left", expand=False)
     for name, justify in (
@@ -118,20 +136,30 @@ def runs_table(runs: Sequence[BacktestRunSummary]) -> Table:
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for run in runs:
-        drawdown = run.metric("max_drawdown_pct")
-        trades = run.metric("n_trades")
         table.add_row(
             str(run.id),
             _kst(run.created_ms),
             run.strategy,
             ", ".join(run.markets),
             run.timeframe,
-            f"{_kst(run.start_ms, date_only=True)} … {_kst(run.end_ms, date_only=True)}",
+            _period(run),
             _pct(run.metric("total_return_pct")),
-            Text("—", style="dim") if drawdown is None else Text(f"{abs(drawdown):.2f} %"),
-            "—" if trades is None else f"{int(trades):,}",
+            _drawdown(run),
+            _trades(run),
         )
     return table
+
+
+def runs_lines(runs: Sequence[BacktestRunSummary]) -> Text:
+    """The runs for a narrow terminal or a pipe: two lines each, nothing cut."""
+    text = Text("Stored backtest runs (newest first)\n", style="bold")
+    for run in runs:
+        text.append(f"#{run.id:<4} ", style="bold")
+        text.append(f"{run.strategy}  {', '.join(run.markets)}  {run.timeframe}  created {_kst(run.created_ms)} KST\n")
+        text.append(f"      {_period(run)}  return ")
+        text.append_text(_pct(run.metric("total_return_pct")))
+        text.append(f"  max drawdown {_drawdown(run)}  trades {_trades(run)}\n")
+    return text
 
 
 def _run_id(text: str | None) -> int:
@@ -163,7 +191,8 @@ def run_runs_command(args: argparse.Namespace, database: Path) -> int:
         elif not runs:
             print(f"no stored backtest runs in {database}; `tradetui backtest --data FILE` runs and stores one")
         else:
-            Console().print(runs_table(runs))
+            console = Console()
+            console.print(runs_table(runs) if console.width >= WIDE_COLUMNS else runs_lines(runs))
         return 0
     run_id = _run_id(args.run_id)
     run = asyncio.run(store.backtest_run(run_id))

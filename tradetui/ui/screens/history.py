@@ -161,7 +161,7 @@ def _run_cells(run: BacktestRunSummary) -> tuple[object, ...]:
         run.timeframe,
         f"{_kst_day(run.start_ms)} … {_kst_day(run.end_ms)}",
         pct(run.metric("total_return_pct")),
-        "—" if drawdown is None else f"{abs(drawdown):.2f} %",
+        "—" if drawdown is None else f"-{abs(drawdown):.2f} %",
         "—" if trades is None else f"{int(trades):,}",
     )
 
