@@ -12,7 +12,7 @@ from pathlib import Path
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.run import RunningSession
 from tradetui.commands.runs import BacktestRunStore
-from tradetui.commands.state import SessionRecorder, StateStore, restore_strategies
+from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of_ended_runs, restore_strategies
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import LiveClock, SimClock
 from tradetui.core.events import (
@@ -160,6 +160,8 @@ async def _compose(
     for entry in config.strategies:
         if not entry.enabled:
             engine.set_strategy_enabled(entry.name, False)
+    if not live:  # paper: the simulated venue of the last run is gone (live reconciles below)
+        close_orders_of_ended_runs(engine, journal)
     restore_strategies(engine, config, journal)
     engine.listeners.append(SessionRecorder(engine, journal, config).listen)
     # the strategies' warm-up, and never less than a full chart (the same one request a market)

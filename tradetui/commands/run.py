@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.runs import BacktestRunStore
-from tradetui.commands.state import SessionRecorder, StateStore, restore_strategies
+from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of_ended_runs, restore_strategies
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import SimClock
 from tradetui.core.market import Bar
@@ -118,6 +118,7 @@ def build_session(
     for entry in config.strategies:
         if not entry.enabled:
             engine.set_strategy_enabled(entry.name, False)
+    close_orders_of_ended_runs(engine, journal)
     restore_strategies(engine, config, journal)
     engine.listeners.append(SessionRecorder(engine, journal, config).listen)
     for history in histories:

@@ -138,6 +138,23 @@ def restore_strategies(engine: Engine, config: AppConfig, journal: SqliteOrderJo
     engine.emit(notices)
 
 
+def close_orders_of_ended_runs(engine: Engine, journal: SqliteOrderJournal) -> None:
+    """A simulated venue (demo, replay, paper) ends with its run: orders it still had open when
+    the last run stopped or was killed can never fill. They are closed in the journal (cancelled,
+    with the reason), so the history does not show them as working, and the timeline says so."""
+    now = engine.clock.now_ms()
+    left = journal.load_open_orders()
+    for order in left:
+        journal.record(order.to_state(OrderState.CANCEL, now, reason="left open by the last run (simulated venue)"))
+    if left:
+        message = (
+            f"{len(left)} order{'s' if len(left) != 1 else ''} left open by the last run closed in the history: "
+            "a simulated venue ends with its run"
+        )
+        log.info("%s", message)
+        engine.emit([Notice(now, message, source="restore")])
+
+
 def warn_about_shared_database(legacy: Path, session: Path) -> str | None:
     """Before each kind of run had its own database they all shared ``<data-dir>/tradetui.db``.
     If that file still holds open paper or live orders, say so (logged once, at start; the
