@@ -11,10 +11,16 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tradetui import __version__
 from tradetui.errors import ConfigError, DataError, TradetuiError
+
+if TYPE_CHECKING:
+    from tradetui.engine.handle import EngineHandle
+    from tradetui.ui.app import TradeTuiApp
 
 log = logging.getLogger("tradetui")
 
@@ -248,12 +254,11 @@ def _run_engine(args: argparse.Namespace) -> int:
 
     database = database_path(config, args.data_dir, access_key=access_key)
     research = research_database_path(None, args.data_dir)
+    log_file = data_dir(args.data_dir) / "tradetui.log"
     if not args.no_ui:
         from tradetui.logging_setup import configure_file_logging
 
-        configure_file_logging(
-            data_dir(args.data_dir) / "tradetui.log", level=logging.DEBUG if args.verbose else logging.INFO
-        )
+        configure_file_logging(log_file, level=logging.DEBUG if args.verbose else logging.INFO)
     from tradetui.commands.state import warn_about_shared_database
 
     shared = warn_about_shared_database(research, database)
@@ -295,11 +300,7 @@ def _run_engine(args: argparse.Namespace) -> int:
         try:
             if args.no_ui:
                 return await run_headless(session.handle)
-            from tradetui.ui.app import TradeTuiApp
-
-            app = TradeTuiApp(session.handle, theme=config.ui.theme, keys=config.ui.keys)
-            await app.run_async()
-            return app.return_code or 0
+            return await run_interface(session.handle, theme=config.ui.theme, keys=config.ui.keys, log_file=log_file)
         finally:
             if alerts is not None and alert_task is not None:
                 await alerts.close()
@@ -310,6 +311,35 @@ def _run_engine(args: argparse.Namespace) -> int:
             session.journal.close()
 
     return asyncio.run(run_session())
+
+
+async def run_interface(
+    handle: EngineHandle,
+    *,
+    log_file: Path,
+    theme: str | None = None,
+    keys: Mapping[str, str] | None = None,
+    app_type: type[TradeTuiApp] | None = None,
+    headless: bool = False,
+) -> int:
+    """The TUI on a running session until it closes. However it closes, the engine is stopped:
+    an engine the interface did not stop (the app failed) is stopped the way SIGINT stops a
+    headless one (orders cancelled, positions and stops stored, "state stored" logged)."""
+    from tradetui.ui.app import TradeTuiApp
+
+    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys)
+    try:
+        await app.run_async(headless=headless)
+    finally:
+        if not handle.is_shut_down:
+            log.error("the interface closed unexpectedly (exit code %s); stopping the engine cleanly", app.return_code)
+            print(
+                f"tradetui: the interface closed unexpectedly (details in {log_file}); stopping the engine: "
+                "open orders are cancelled and the state is stored",
+                file=sys.stderr,
+            )
+            await handle.shutdown()
+    return app.return_code or 0
 
 
 if __name__ == "__main__":  # pragma: no cover

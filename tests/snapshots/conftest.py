@@ -26,6 +26,7 @@ from tradetui.core.types import Side
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.read_model import (
     ChartData,
+    ChartOverlay,
     EngineSnapshot,
     EventView,
     LinkStatus,
@@ -98,6 +99,11 @@ def _walk(market: str, seed: int) -> ChartData:
     )
 
 
+def _prior_high(high: tuple[float, ...], lookback: int) -> tuple[float | None, ...]:
+    """The breakout level at each candle: the highest high of the ``lookback`` candles before it."""
+    return tuple(max(high[k - lookback : k]) if k >= lookback else None for k in range(len(high)))
+
+
 def _book(market: str, last: float) -> OrderBook:
     tick = Decimal(TICK[market])
     mid = Decimal(int(last))
@@ -133,6 +139,8 @@ class FrozenHandle:
                 round(entry_price * 0.985, -3) if m == "KRW-BTC" else None,
                 round(entry_price * 1.03, -3) if m == "KRW-BTC" else None,
                 _book(m, c.close[-1]),
+                ((c.ts_s[110], c.high[110]),) if m == "KRW-BTC" else (),
+                (ChartOverlay("high20", _prior_high(c.high, 20)),),
             )
             for m, c in charts.items()
         }

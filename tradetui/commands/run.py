@@ -64,8 +64,10 @@ def build_session(
     speed: float | None = None,
     max_bars: int | None = None,
     now_s: int,
+    warmup_bars: int = WARMUP_BARS,
 ) -> RunningSession:
-    """The demo (synthetic market) or a file replay, paper-traded on the simulated venue.
+    """The demo (synthetic market) or a file replay, paper-traded on the simulated venue, with
+    ``warmup_bars`` of history before the first live candle.
 
     ``database`` keeps the session's records (its profile's database); ``research_database``,
     when given, the backtest runs the TUI makes and lists."""
@@ -79,22 +81,22 @@ def build_session(
     live_feeds: list[Iterable[Bar]] = []
     tf = feed_cfg.timeframe
     if feed_cfg.source == "synthetic":
-        start_s = tf.bucket_start(now_s) - WARMUP_BARS * tf.seconds
+        start_s = tf.bucket_start(now_s) - warmup_bars * tf.seconds
         for k, market in enumerate(markets):
             seed = feed_cfg.seed + k
             price = float(feed_cfg.start_price_krw) / (1 + 3 * k)
             histories.append(
-                generate_market(market, bars=WARMUP_BARS, start_s=start_s, timeframe=tf, seed=seed, start_price=price)
+                generate_market(market, bars=warmup_bars, start_s=start_s, timeframe=tf, seed=seed, start_price=price)
             )
             endless = SyntheticFeed(market, start_s=start_s, timeframe=tf, seed=seed, start_price=price)
-            live_feeds.append(itertools.islice(endless, WARMUP_BARS, None))
+            live_feeds.append(itertools.islice(endless, warmup_bars, None))
     else:
         assert feed_cfg.file is not None
         series = read_candles_csv(feed_cfg.file, market=markets[0] if len(markets) == 1 else None, timeframe=tf)
         if series.market not in markets:
             raise ConfigError(f"{feed_cfg.file} holds {series.market}, but [feed] markets = {markets}")
         markets = [series.market]
-        warm = min(WARMUP_BARS, max(len(series) - 1, 0))
+        warm = min(warmup_bars, max(len(series) - 1, 0))
         histories.append(series.slice(0, warm))
         live_feeds.append(series.bars(warm))
     first_ms = int(histories[0].ts_s[-1] + tf.seconds) * 1000 if len(histories[0]) else now_s * 1000

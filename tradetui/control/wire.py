@@ -29,6 +29,7 @@ from tradetui.core.events import EngineState
 from tradetui.core.market import BookLevel, OrderBook
 from tradetui.engine.read_model import (
     ChartData,
+    ChartOverlay,
     EngineSnapshot,
     EventView,
     MarketView,
@@ -297,7 +298,20 @@ def chart_to_dict(c: ChartData) -> JsonDict:
         "stop": c.stop,
         "target": c.target,
         "book": None if c.book is None else book_to_dict(c.book),
+        "partial_exits": [list(m) for m in c.partial_exits],
+        "overlays": [
+            {"label": o.label, "values": list(o.values)} for o in c.overlays
+        ],
     }
+
+
+def _overlay(data: Any) -> ChartOverlay:
+    d = _obj(data, "chart overlay")
+    values = _field(d, "values", "chart overlay")
+    return ChartOverlay(
+        str(_field(d, "label", "chart overlay")),
+        _many(values, _to_opt_float),
+    )
 
 
 def chart_from_dict(data: Any) -> ChartData:
@@ -321,6 +335,8 @@ def chart_from_dict(data: Any) -> ChartData:
         _to_opt_float(f("stop")),
         _to_opt_float(f("target")),
         None if book is None else book_from_dict(book),
+        _many(d.get("partial_exits", []), _marker),  # absent from engines older than the field
+        _many(d.get("overlays", []), _overlay),
     )
 
 

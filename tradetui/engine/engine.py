@@ -34,6 +34,7 @@ from tradetui.core.market import Bar, OrderBook, Ticker
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
+from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import ZERO, Side, decimal_from_float
 from tradetui.engine.aggregation import CandleAggregator, check_resample_target
 from tradetui.engine.commands import EngineCommands
@@ -41,6 +42,7 @@ from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
+from tradetui.engine.trade_marks import MarkKind, TradeMark, TradeMarks
 from tradetui.execution.order_manager import MemoryJournal, OrderManager
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.exits import ExitTracker
@@ -101,6 +103,8 @@ class Engine(EngineCommands):
         self.tickers: dict[str, Ticker] = {}
         """Latest exchange ticker per market (paper/live; read model only)."""
         self.bars_processed = 0
+        self.trade_marks = TradeMarks(self.settings.trade_marks_per_market)
+        """What the engine bought and sold, per market (bounded): the chart's markers."""
 
     def emit(self, events: Iterable[Event]) -> None:
         """Publish events to the timeline and every listener."""
@@ -305,6 +309,9 @@ class Engine(EngineCommands):
 
     def _on_fill(self, m: MarketState, order: Order, fill: Fill, index: int) -> None:
         pos, closed = self.portfolio.apply_fill(fill, strategy=order.strategy)
+        self.trade_marks.add(
+            TradeMark(fill.market, fill.ts_ms, fill.price, fill.volume, _mark_kind(fill, closed), order.purpose)
+        )
         if fill.side is Side.BID:
             m.position = pos
             if pos.sold_volume == 0:
@@ -459,3 +466,9 @@ class Engine(EngineCommands):
     @property
     def state(self) -> EngineState:
         return self.risk.state
+
+
+def _mark_kind(fill: Fill, closed: ClosedTrade | None) -> MarkKind:
+    if fill.side is Side.BID:
+        return MarkKind.ENTRY
+    return MarkKind.EXIT if closed is not None else MarkKind.PARTIAL_EXIT

@@ -150,6 +150,7 @@ class EngineHandle:
         self._queue_size = queue_size
         self._subscribers: list[asyncio.Queue[Event]] = []
         self._stopped = asyncio.Event()
+        self._shut_down = False
         self._companions = list(companions)
         self._history = history
         self._runs = runs
@@ -244,8 +245,17 @@ class EngineHandle:
     def request_stop(self) -> None:
         self._stopped.set()
 
+    @property
+    def is_shut_down(self) -> bool:
+        """True once :meth:`shutdown` has run (or is running)."""
+        return self._shut_down
+
     async def shutdown(self) -> None:
-        """Stop cleanly: cancel open orders, let the owner store the state."""
+        """Stop cleanly: cancel open orders, let the owner store the state. Only the first call
+        does anything, so every door out (quit, a signal, a crashed front end) may call it."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self.request_stop()
         self.engine.cancel_all_orders()
         if self._on_stop is not None:

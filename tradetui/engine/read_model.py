@@ -5,6 +5,7 @@ Built on demand (a UI polls at a few Hz); nothing here changes the engine.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,8 +14,10 @@ import numpy as np
 
 from tradetui.core.events import EngineState
 from tradetui.core.market import OrderBook
-from tradetui.core.types import Side
 from tradetui.engine.engine import Engine
+from tradetui.engine.trade_marks import MarkKind
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,14 @@ class MarketView:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartOverlay:
+    """A strategy's level over the chart's candles (one value per candle, None where undefined)."""
+
+    label: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ChartData:
     market: str
     timeframe: str
@@ -136,11 +147,16 @@ class ChartData:
     close: tuple[float, ...]
     volume: tuple[float, ...]
     buys: tuple[tuple[int, float], ...]
-    """(time s, price) of buy fills in the window."""
+    """(time s, price) of entry fills in the window."""
     sells: tuple[tuple[int, float], ...]
+    """(time s, price) of the fills that closed a position."""
     stop: float | None
     target: float | None
     book: OrderBook | None
+    partial_exits: tuple[tuple[int, float], ...] = ()
+    """(time s, price) of sells that left part of the position open (take-profit steps)."""
+    overlays: tuple[ChartOverlay, ...] = ()
+    """The assigned strategies' levels (e.g. breakout's N-bar high), aligned with ``ts_s``."""
 
 
 def build_snapshot(engine: Engine, *, mode: str, exchange: str, max_events: int = 50) -> EngineSnapshot:
@@ -277,13 +293,10 @@ def chart_data(engine: Engine, market: str, bars: int = 120) -> ChartData | None
         return None
     lo = max(0, m.n - bars)
     ts = m.ts_s[lo : m.n]
-    first = int(ts[0]) if len(ts) else 0
-    buys: list[tuple[int, float]] = []
-    sells: list[tuple[int, float]] = []
-    fills = getattr(engine.journal, "fills", None)
-    for fill in fills or ():
-        if fill.market == market and fill.ts_ms // 1000 >= first:
-            (buys if fill.side is Side.BID else sells).append((fill.ts_ms // 1000, float(fill.price)))
+    first_ms = int(ts[0]) * 1000 if len(ts) else 0
+    marks: dict[MarkKind, list[tuple[int, float]]] = {kind: [] for kind in MarkKind}
+    for mark in engine.trade_marks.of(market, since_ms=first_ms):
+        marks[mark.kind].append((mark.ts_ms // 1000, float(mark.price)))
     pos = engine.portfolio.positions.get(market)
     tracker = pos.tracker if pos is not None else None
     return ChartData(
@@ -295,12 +308,35 @@ def chart_data(engine: Engine, market: str, bars: int = 120) -> ChartData | None
         tuple(m.low[lo : m.n].tolist()),
         tuple(m.close[lo : m.n].tolist()),
         tuple(m.volume[lo : m.n].tolist()),
-        tuple(buys),
-        tuple(sells),
+        tuple(marks[MarkKind.ENTRY]),
+        tuple(marks[MarkKind.EXIT]),
         tracker.effective_stop if tracker is not None else None,
         tracker.next_target if tracker is not None else None,
         engine.books.get(market),
+        tuple(marks[MarkKind.PARTIAL_EXIT]),
+        _overlays(engine, market, lo),
     )
+
+
+def _overlays(engine: Engine, market: str, lo: int) -> tuple[ChartOverlay, ...]:
+    """Each enabled strategy's chart levels over bars ``lo`` … newest, computed on enough
+    earlier bars that they equal what the strategy saw."""
+    m = engine.markets[market]
+    result: list[ChartOverlay] = []
+    for name in engine.assignments.get(market, []):
+        strategy = engine.strategies[name]
+        if not engine.enabled.get(name, False) or m.n == 0:
+            continue
+        start = max(0, lo - strategy.window_bars)
+        try:
+            overlays = strategy.overlays(m.view(start, m.n))
+        except Exception:  # a drawing aid must never break the read model
+            log.exception("strategy %s: chart overlays failed on %s", name, market)
+            continue
+        for overlay in overlays:
+            values = overlay.values[lo - start :]
+            result.append(ChartOverlay(overlay.label, tuple(float(v) if np.isfinite(v) else None for v in values)))
+    return tuple(result)
 
 
 def score_grid(engine: Engine, bars: int = 30) -> dict[str, dict[str, tuple[float, ...]]]:

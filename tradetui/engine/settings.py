@@ -26,6 +26,8 @@ class EngineSettings:
     many have arrived, the oldest go, so a bot that runs for weeks holds a bounded history (10,000
     1m candles: a week; the chart's coarser timeframes show what fits). At least twice the longest
     strategy window is always kept. A backtest keeps all of its candles."""
+    trade_marks_per_market: int = 500
+    """Entries and exits the engine remembers per market for the chart's markers."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,15 @@ class SignalFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class Overlay:
+    """A line a strategy draws over the price chart: a level it trades on, as it saw it at each bar."""
+
+    label: str
+    values: npt.NDArray[np.float64]
+    """One value per bar (NaN where undefined), causal like the signals."""
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The decision at the close of the newest bar of a window."""
 
@@ -92,6 +101,10 @@ class Strategy(ABC):
     @abstractmethod
     def exit_plan(self) -> ExitPlan:
         """How positions opened by this strategy are left."""
+
+    def overlays(self, bars: BarSeries) -> tuple[Overlay, ...]:
+        """Levels to draw over ``bars`` on the chart (none unless the strategy has some)."""
+        return ()
 
     @property
     def window_bars(self) -> int:

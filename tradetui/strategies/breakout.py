@@ -12,13 +12,14 @@ Exits (engine-side, see ``risk.exits``): stop 1.5 % below the entry, a first tak
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from tradetui.core.plans import ExitPlan, TakeProfit
 from tradetui.indicators.channel import highest
 from tradetui.indicators.moving import volume_ma
 from tradetui.indicators.series import BarSeries
-from tradetui.strategies.base import SignalFrame, Strategy, StrategyParams
+from tradetui.strategies.base import Overlay, SignalFrame, Strategy, StrategyParams
 
 
 class BreakoutParams(StrategyParams):
@@ -57,8 +58,7 @@ class BreakoutMomentum(Strategy):
         enter = np.zeros(n, dtype=np.bool_)
         score = np.full(n, np.nan)
         if n > 1:
-            prior_high = np.full(n, np.nan)
-            prior_high[1:] = highest(bars.high, p.lookback)[:-1]
+            prior_high = _breakout_level(bars, p.lookback)
             prior_volume = np.full(n, np.nan)
             prior_volume[1:] = volume_ma(bars.volume, p.volume_lookback)[:-1]
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -68,6 +68,10 @@ class BreakoutMomentum(Strategy):
             enter = breaks & heavy
         return SignalFrame(enter=enter, exit=np.zeros(n, dtype=np.bool_), score=score)
 
+    def overlays(self, bars: BarSeries) -> tuple[Overlay, ...]:
+        """The breakout level: the highest high of the ``lookback`` bars before each bar."""
+        return (Overlay(f"high{self.params.lookback}", _breakout_level(bars, self.params.lookback)),)
+
     def exit_plan(self) -> ExitPlan:
         p = self.params
         return ExitPlan(
@@ -76,3 +80,11 @@ class BreakoutMomentum(Strategy):
             trailing_pct=p.trailing_pct,
             time_stop_bars=p.time_stop_bars,
         )
+
+
+def _breakout_level(bars: BarSeries, lookback: int) -> npt.NDArray[np.float64]:
+    """max(high[t-N .. t-1]) at each bar t (NaN until N bars are known)."""
+    level = np.full(len(bars), np.nan)
+    if len(bars) > 1:
+        level[1:] = highest(bars.high, lookback)[:-1]
+    return level

@@ -4,21 +4,30 @@ database."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
+from textual.command import CommandPalette, Hit, Hits, Provider
+from textual.dom import DOMNode, NoScreen
+from textual.message_pump import MessagePump
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 from tradetui.engine.handle import EngineHandle
+from tradetui.ui.containment import failures, teardown_races
 from tradetui.ui.refusal import refusals
 from tradetui.ui.screens.dashboard import Dashboard
 from tradetui.ui.screens.help_screen import HelpScreen
 from tradetui.ui.screens.kill_dialog import ConfirmQuit, KillDialog
 from tradetui.ui.themes import load_themes
+
+log = logging.getLogger(__name__)
 
 
 class MarketCommands(Provider):
@@ -109,6 +118,55 @@ class TradeTuiApp(App[int]):
     async def _stop_engine(self) -> None:
         await self.handle.shutdown()
 
+    # --- containment: nothing the interface does may take the engine down -----------------------
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key, palette command and click runs its action here: one that fails is logged
+        and shown as a notification; the app and the engine keep running."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            name = action if isinstance(action, str) else action[1]
+            summary = failures.report(f"action {name}", exc)
+            self.notify(f"{name} failed: {summary} (details in the log file)", severity="error", timeout=8)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's last stop for an exception that escaped every guard: it ends the app.
+
+        An error of a widget, screen or background job that is not the app itself is logged and
+        survived: typed fast, keys tear screens down while their widgets still mount or their
+        jobs still run (seen in Textual's Select and command palette), and such a widget is gone
+        or going anyway. An error of the app's own loop ends the app; the log file keeps the
+        traceback, and the caller (cli) stops the engine the way SIGINT does."""
+        source = _failing_node(self)
+        if source is not None and source is not self:
+            if _is_torn_down(self, source):  # nothing on screen is affected
+                teardown_races.report(type(source).__name__, error)
+                return
+            summary = failures.report(type(source).__name__, error)
+            self.notify(f"a pane failed: {summary} (details in the log file)", severity="error", timeout=8)
+            return
+        log.critical("the interface failed and is closing; the engine is stopped cleanly", exc_info=error)
+        super()._handle_exception(error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error if isinstance(worker.error, Exception) else RuntimeError(str(worker.error))
+        if worker.name == "engine":
+            summary = failures.report("engine", error)
+            self.notify(f"the engine stopped: {summary}; see the log file", severity="error", timeout=30)
+        else:
+            summary = failures.report(f"background job {worker.name or worker.group}", error)
+            self.notify(f"{worker.name or worker.group} failed: {summary}", severity="error", timeout=8)
+
     # --- actions -------------------------------------------------------------------------------
 
     def action_kill(self) -> None:
@@ -157,19 +215,22 @@ class TradeTuiApp(App[int]):
             tf = board.cycle_timeframe(step)
             self.notify(f"chart timeframe {tf.value}", timeout=1.5)
 
-    def action_open(self, name: str) -> None:
-        """Open a screen on top of the dashboard (esc comes back)."""
+    async def action_open(self, name: str) -> None:
+        """Open a screen on top of the dashboard (esc comes back).
+
+        Screens are closed and opened to the end before the next key is handled: a screen torn
+        down while its widgets still mount fails inside Textual (seen: `b` then `s` typed fast)."""
         from tradetui.ui.screens.backtest import BacktestScreen
         from tradetui.ui.screens.history import HistoryScreen
         from tradetui.ui.screens.logs import LogsScreen
         from tradetui.ui.screens.settings import SettingsScreen
         from tradetui.ui.screens.strategies import StrategiesScreen
 
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, Dashboard):
-            self.pop_screen()
         if type(self.screen).__name__.lower().startswith(name):
             return
-        screen: Screen[None]
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, Dashboard):
+            await self.pop_screen()
+        screen: Screen[None] | None = None
         with refusals(self, f"opening {name}"):  # e.g. attached, the risk settings not fetched yet
             if name == "strategies":
                 screen = StrategiesScreen(self.handle)
@@ -181,10 +242,18 @@ class TradeTuiApp(App[int]):
                 screen = LogsScreen(self.handle)
             else:
                 screen = HistoryScreen(self.handle)
-            self.push_screen(screen)
+        if screen is not None:
+            await self.push_screen(screen)
 
     def action_search_market(self) -> None:
         self.action_command_palette()
+
+    def action_command_palette(self) -> None:
+        """Open the command palette once, however fast the key repeats (Textual's own check
+        misses a palette that is still mounting). No fixed id: a palette just closed may still
+        be leaving the DOM when the next one opens."""
+        if self.use_command_palette and not any(isinstance(s, CommandPalette) for s in self.screen_stack):
+            self.push_screen(CommandPalette())
 
     def select_market(self, market: str) -> None:
         board = self.dashboard
@@ -241,3 +310,32 @@ class TradeTuiApp(App[int]):
         ):
             yield SystemCommand(f"Open {name}", text, partial(self.action_open, name))
         yield SystemCommand("Help", "every key", self.action_help)
+
+
+def _failing_node(app: App[int]) -> MessagePump | None:
+    """The widget, screen or job owner whose code raised, as Textual tracks it (None: unknown)."""
+    try:
+        worker = get_current_worker()
+    except NoActiveWorker:
+        worker = None
+    if worker is not None and isinstance(worker.node, MessagePump):
+        return worker.node
+    try:  # Textual's own record of the message pump running now (not public API: checked by tests)
+        from textual._context import active_message_pump
+
+        return active_message_pump.get(None)
+    except ImportError:
+        return None
+
+
+def _is_torn_down(app: App[int], node: MessagePump) -> bool:
+    """True when ``node`` is gone or going: detached, or on a screen no longer in the stack."""
+    if not node.is_attached:
+        return True
+    if isinstance(node, Widget):
+        try:
+            screen = node.screen
+        except NoScreen:
+            return True
+        return screen not in app.screen_stack
+    return False

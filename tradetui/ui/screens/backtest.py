@@ -30,10 +30,12 @@ from tradetui.core.types import Side
 from tradetui.data.csv_import import read_candles_csv
 from tradetui.data.synthetic import generate_market
 from tradetui.engine.handle import EngineHandle
-from tradetui.engine.read_model import ChartData
+from tradetui.engine.read_model import ChartData, ChartOverlay
 from tradetui.errors import TradetuiError
 from tradetui.indicators.series import BarSeries
 from tradetui.strategies import registry
+from tradetui.strategies.base import Strategy
+from tradetui.ui.containment import failures
 from tradetui.ui.widgets.candle_chart import render_candles
 from tradetui.ui.widgets.footer import KeysFooter
 
@@ -48,10 +50,14 @@ class BacktestCancelled(Exception):
     pass
 
 
-def trades_chart(series: BarSeries, result: BacktestResult, bars: int = 200) -> ChartData:
+def trades_chart(
+    series: BarSeries, result: BacktestResult, bars: int = 200, strategy: Strategy | None = None
+) -> ChartData:
+    """The last ``bars`` candles of a backtest with its entries and exits (and the strategy's levels)."""
     lo = max(0, len(series) - bars)
-    first = int(series.ts_s[lo])
+    first = int(series.ts_s[lo]) if len(series) else 0
     fills = [f for f in result.fills if f.market == series.market and f.ts_ms // 1000 >= first]
+    overlays = () if strategy is None or not len(series) else strategy.overlays(series)
     return ChartData(
         series.market,
         series.timeframe.value,
@@ -66,6 +72,9 @@ def trades_chart(series: BarSeries, result: BacktestResult, bars: int = 200) -> 
         None,
         None,
         None,
+        overlays=tuple(
+            ChartOverlay(o.label, tuple(float(v) if np.isfinite(v) else None for v in o.values[lo:])) for o in overlays
+        ),
     )
 
 
@@ -147,7 +156,7 @@ class BacktestScreen(Screen[None]):
     def action_cancel(self) -> None:
         self._cancel.set()
 
-    @work(thread=True, exclusive=True, group="backtest")
+    @work(thread=True, exclusive=True, group="backtest", exit_on_error=False)
     def run_backtest(self, strategy_name: str, series: BarSeries, cash: Decimal) -> None:
         worker = get_current_worker()
         strategy = registry.create(strategy_name, {"timeframe": series.timeframe.value})
@@ -161,6 +170,10 @@ class BacktestScreen(Screen[None]):
             result = run_backtest([series], [strategy], BacktestSetup(cash_krw=cash), progress=progress)
         except BacktestCancelled:
             self.app.call_from_thread(self._finished, None, None, "cancelled", None)
+            return
+        except Exception as exc:  # a failed run is a message on this screen, never a closed app
+            summary = failures.report("backtest run", exc)
+            self.app.call_from_thread(self._finished, None, None, f"✗ failed: {summary}", None)
             return
         metrics = result.metrics()
         record = run_record(
@@ -176,7 +189,7 @@ class BacktestScreen(Screen[None]):
             strategy=strategy_name,
             markets=result.markets,
         )
-        chart = render_candles(trades_chart(series, result), 110, 18)
+        chart = render_candles(trades_chart(series, result, strategy=strategy), 110, 18)
         self.app.call_from_thread(
             self._finished,
             result,

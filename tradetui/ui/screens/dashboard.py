@@ -18,6 +18,7 @@ from tradetui.data.aggregate import resample
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.read_model import ChartData
 from tradetui.indicators.series import BarSeries
+from tradetui.ui.containment import contained
 from tradetui.ui.widgets.candle_chart import CandleChart
 from tradetui.ui.widgets.event_log import EventLog
 from tradetui.ui.widgets.footer import KeysFooter
@@ -34,16 +35,18 @@ CHART_TIMEFRAMES = (Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M60, Ti
 
 
 def rescale(chart: ChartData, timeframe: Timeframe) -> ChartData:
-    """The chart in a coarser timeframe (finer than the engine's is not possible)."""
+    """The chart in a coarser timeframe (finer than the engine's is not possible). A strategy's
+    level is shown at each coarse candle's last base candle."""
     base = Timeframe(chart.timeframe)
     if timeframe.seconds <= base.seconds or not chart.close:
         return chart
     import numpy as np
 
+    ts = np.asarray(chart.ts_s, dtype=np.int64)
     series = BarSeries(
         chart.market,
         base,
-        np.asarray(chart.ts_s, dtype=np.int64),
+        ts,
         np.asarray(chart.open),
         np.asarray(chart.high),
         np.asarray(chart.low),
@@ -51,20 +54,20 @@ def rescale(chart: ChartData, timeframe: Timeframe) -> ChartData:
         np.asarray(chart.volume),
     )
     r = resample(series, timeframe)
-    return ChartData(
-        chart.market,
-        timeframe.value,
-        tuple(r.ts_s.tolist()),
-        tuple(r.open.tolist()),
-        tuple(r.high.tolist()),
-        tuple(r.low.tolist()),
-        tuple(r.close.tolist()),
-        tuple(r.volume.tolist()),
-        chart.buys,
-        chart.sells,
-        chart.stop,
-        chart.target,
-        chart.book,
+    last = np.searchsorted(ts, r.ts_s + timeframe.seconds, side="left") - 1
+    overlays = tuple(
+        replace(o, values=tuple(o.values[int(k)] for k in last)) for o in chart.overlays if len(o.values) == len(ts)
+    )
+    return replace(
+        chart,
+        timeframe=timeframe.value,
+        ts_s=tuple(r.ts_s.tolist()),
+        open=tuple(r.open.tolist()),
+        high=tuple(r.high.tolist()),
+        low=tuple(r.low.tolist()),
+        close=tuple(r.close.tolist()),
+        volume=tuple(r.volume.tolist()),
+        overlays=overlays,
     )
 
 
@@ -125,30 +128,44 @@ class Dashboard(Screen[None]):
         self.set_class(self.size.height < 30, "-short")
 
     def refresh_views(self) -> None:
+        """Hand each pane its slice of the read model; a pane that fails is left as it was (its
+        failure logged) and the others still update."""
         handle = self.handle
-        snap = handle.snapshot()
-        link = handle.link_status()
-        status = self.query_one(StatusBar)
-        status.data = snap
-        status.connection = link.state + (f" {link.latency_ms:.0f} ms" if link.latency_ms is not None else "")
-        rows = handle.markets()
-        self.query_one(Watchlist).show(rows)
-        if self.selected is None and rows:
-            self.selected = rows[0].market
-        risk = self.query_one(RiskPanel)
-        risk.data = snap
-        risk.headroom = link.headroom or ("not limited" if link.state == "simulated" else "n/a")
-        self.query_one(PositionsTable).show(snap.positions)
-        self.query_one(OrdersTable).show(snap.orders)
-        self.query_one(EventLog).show(snap.events)
-        if self.selected is not None:
-            chart = handle.chart(self.selected, bars=self._chart_bars())
-            if chart is not None and self.chart_timeframe is not None:
-                chart = rescale(chart, self.chart_timeframe)
-            # the book changes with every stream message, the candles once a bar: the chart gets
-            # no book, so it is drawn again only when its candles, fills or exits change
-            self.query_one(CandleChart).data = replace(chart, book=None) if chart is not None else None
-            self.query_one(OrderBookLadder).data = chart.book if chart is not None else None
+        with contained("dashboard: read model"):
+            snap = handle.snapshot()
+            link = handle.link_status()
+            rows = handle.markets()
+            if self.selected is None and rows:
+                self.selected = rows[0].market
+            with contained("status bar"):
+                status = self.query_one(StatusBar)
+                status.data = snap
+                status.connection = link.state + (f" {link.latency_ms:.0f} ms" if link.latency_ms is not None else "")
+            with contained("watchlist"):
+                self.query_one(Watchlist).show(rows)
+            with contained("risk pane"):
+                risk = self.query_one(RiskPanel)
+                risk.data = snap
+                risk.headroom = link.headroom or ("not limited" if link.state == "simulated" else "n/a")
+            with contained("positions"):
+                self.query_one(PositionsTable).show(snap.positions)
+            with contained("open orders"):
+                self.query_one(OrdersTable).show(snap.orders)
+            with contained("event timeline"):
+                self.query_one(EventLog).show(snap.events)
+        with contained("chart"):
+            self._refresh_chart()
+
+    def _refresh_chart(self) -> None:
+        if self.selected is None:
+            return
+        chart = self.handle.chart(self.selected, bars=self._chart_bars())
+        if chart is not None and self.chart_timeframe is not None:
+            chart = rescale(chart, self.chart_timeframe)
+        # the book changes with every stream message, the candles once a bar: the chart gets
+        # no book, so it is drawn again only when its candles, fills or exits change
+        self.query_one(CandleChart).data = replace(chart, book=None) if chart is not None else None
+        self.query_one(OrderBookLadder).data = chart.book if chart is not None else None
 
     def _chart_bars(self) -> int:
         base = 200

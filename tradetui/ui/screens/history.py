@@ -88,7 +88,7 @@ class HistoryScreen(Screen[None]):
     def action_reload(self) -> None:
         self.load_history()
 
-    @work(exclusive=True, group="history")
+    @work(exclusive=True, group="history", exit_on_error=False)
     async def load_history(self) -> None:
         trades = await self.handle.trade_history(HISTORY_ROWS)
         table: DataTable[object] = self.query_one("#trades", DataTable)
@@ -141,7 +141,7 @@ class HistoryScreen(Screen[None]):
             return
         self.open_run(int(event.row_key.value))
 
-    @work(exclusive=True, group="history-run")
+    @work(exclusive=True, group="history-run", exit_on_error=False)
     async def open_run(self, run_id: int) -> None:
         run = await self.handle.backtest_run(run_id)
         if run is None:

@@ -157,7 +157,7 @@ class SettingsScreen(Screen[None]):
         self.record(note, risk_config, params)
         self.notify("applied: " + note, timeout=6)
 
-    @work(exclusive=True, group="settings")
+    @work(exclusive=True, group="settings", exit_on_error=False)
     async def record(self, note: str, risk: RiskConfig, params: dict[str, Any]) -> None:
         lines = ["[risk]"] + [
             f"{k} = {json.dumps(v)}" for k, v in risk.model_dump(mode="json").items() if v is not None

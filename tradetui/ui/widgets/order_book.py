@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tradetui.core.market import OrderBook
+from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import price, volume
 
 
-class OrderBookLadder(Static):
+class OrderBookLadder(SafeStatic):
     DEFAULT_CSS = "OrderBookLadder { width: 26; height: 1fr; }"
 
     data: reactive[OrderBook | None] = reactive(None)
 
-    def render(self) -> Text:
+    def render_safely(self) -> Text:
         book = self.data
         if book is None:
             return Text("no order book yet", style="dim")

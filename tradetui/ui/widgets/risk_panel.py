@@ -6,9 +6,9 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tradetui.engine.read_model import EngineSnapshot
+from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import kst_time
 
 
@@ -19,13 +19,13 @@ def _gauge(used: float, width: int = 10) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim") + Text(f" {used:3.0f}%")
 
 
-class RiskPanel(Static):
+class RiskPanel(SafeStatic):
     DEFAULT_CSS = "RiskPanel { height: auto; }"
 
     data: reactive[EngineSnapshot | None] = reactive(None)
     headroom: reactive[str] = reactive("n/a")
 
-    def render(self) -> Table | Text:
+    def render_safely(self) -> Table | Text:
         snap = self.data
         if snap is None:
             return Text("")

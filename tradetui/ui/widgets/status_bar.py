@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tradetui.core.events import EngineState
 from tradetui.engine.read_model import EngineSnapshot
+from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import krw, kst_time
 
 _MODE_STYLE = {"DEMO": "bold black on cyan", "PAPER": "bold black on yellow", "LIVE": "bold white on red"}
@@ -38,13 +38,13 @@ def fit(segments: list[Segment], width: int) -> Text:
     return line
 
 
-class StatusBar(Static):
+class StatusBar(SafeStatic):
     DEFAULT_CSS = "StatusBar { height: 1; }"
 
     data: reactive[EngineSnapshot | None] = reactive(None, layout=False)
     connection: reactive[str] = reactive("offline")
 
-    def render(self) -> Text:
+    def render_safely(self) -> Text:
         snap = self.data
         if snap is None:
             return Text(" tradetui — starting… ", style="bold")
