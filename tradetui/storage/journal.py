@@ -218,12 +218,14 @@ class SqliteOrderJournal:
     def load_closed_trades(self, limit: int) -> list[ClosedTrade]:
         """The ``limit`` latest round trips, the newest (latest exit) first."""
         cursor = self._connection().execute(
-            f"SELECT * FROM {_CLOSED.name} ORDER BY exit_ms DESC, id DESC LIMIT ?", (limit,)
+            "SELECT market, strategy, entry_ms, exit_ms, volume, entry_price, exit_price, pnl, fees, exit_reason "
+            f"FROM {_CLOSED.name} ORDER BY exit_ms DESC, id DESC LIMIT ?",
+            (limit,),
         )
-        names = [d[0] for d in cursor.description]
+        d = text_to_decimal
         trades = [
-            convert.row_to_session_trade(_typed_row(ClosedTradeRow, _CLOSED, dict(zip(names, values, strict=True))))
-            for values in cursor
+            ClosedTrade(str(m), str(s), int(e0), int(e1), d(v), d(p0), d(p1), d(pnl), d(fee), str(why))
+            for m, s, e0, e1, v, p0, p1, pnl, fee, why in cursor
         ]
         cursor.close()
         return trades
@@ -315,14 +317,6 @@ def _order_row(values: dict[str, Any]) -> OrderRow:
         raw = values[name]
         values[name] = None if raw is None else text_to_decimal(str(raw))
     return OrderRow(**values)
-
-
-def _typed_row(row_cls: type[ClosedTradeRow], table: Table, values: dict[str, Any]) -> ClosedTradeRow:
-    for col in table.columns:
-        raw = values[col.name]
-        if isinstance(col.type, DecimalText) and raw is not None:
-            values[col.name] = text_to_decimal(str(raw))
-    return row_cls(**values)
 
 
 def _fill_row(values: dict[str, Any]) -> FillRow:
