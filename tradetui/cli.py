@@ -80,10 +80,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-backups", type=_positive_int, default=5, metavar="N", help="rotated log files kept (5)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    bt = sub.add_parser("backtest", help="run a strategy over stored or CSV candles and report")
+    bt = sub.add_parser(
+        "backtest",
+        help="run a strategy over stored or CSV candles and report; list and show stored runs",
+        description=(
+            "Run a strategy over candles and print its report; the run is stored. The candles come from "
+            "--data FILE, or, without --data, from the candle store (what `data import`/`data fetch` wrote) "
+            "for --market and --timeframe. `backtest list` lists the stored runs, `backtest show N` prints "
+            "run N's report again."
+        ),
+    )
+    bt.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "show"),
+        help="list the stored runs, or show one run's report (leave out to run a backtest)",
+    )
+    bt.add_argument("run_id", nargs="?", metavar="N", help="the stored run to show: `backtest show N`")
     bt.add_argument("--config", dest="bt_config", metavar="FILE", help='backtest config (mode = "backtest")')
     bt.add_argument(
         "--data", action="append", metavar="FILE", help="candle CSV(.gz) or Upbit JSON; repeat for a portfolio"
+    )
+    bt.add_argument(
+        "--market",
+        dest="bt_market",
+        action="append",
+        metavar="CODE",
+        help="without --data: a market in the candle store, e.g. KRW-BTC; repeat for a portfolio "
+        "(default: the config's [feed] markets)",
+    )
+    bt.add_argument(
+        "--timeframe",
+        dest="bt_timeframe",
+        metavar="TF",
+        help="without --data: the stored candles' timeframe (default: the config's, else 1m or the finest stored)",
     )
     bt.add_argument(
         "--repair",
@@ -97,11 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--cash", metavar="KRW", help="starting cash (default 10000000)")
     bt.add_argument("--fee", metavar="RATE", help="fee rate overriding the dated exchange fee, e.g. 0.0005")
     bt.add_argument("--slippage-bps", type=float, metavar="BPS", help="market-order slippage (default 5)")
-    bt.add_argument("--exchange", choices=("upbit", "bithumb"), help="whose rules apply (default upbit)")
+    bt.add_argument(
+        "--exchange", choices=("upbit", "bithumb"), help="whose rules apply and whose stored candles (default upbit)"
+    )
     bt.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     bt.add_argument("--export", metavar="DIR", help="write trades.csv, equity.csv and report.json to DIR")
     bt.add_argument("--no-store", action="store_true", help="do not store the run in the database")
     bt.add_argument("--data-dir", dest="bt_data_dir", metavar="DIR", help="where the database lives")
+    bt.add_argument(
+        "--limit", dest="bt_limit", type=_positive_int, default=50, metavar="N", help="runs `backtest list` shows"
+    )
 
     data = sub.add_parser("data", help="import and check candle data")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -229,7 +264,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _run_engine(args: argparse.Namespace) -> int:
-    from tradetui.config import Mode, database_path, demo_config, load_config
+    from tradetui.config import Mode, data_dir, database_path, demo_config, load_config, research_database_path
 
     config = load_config(args.config) if args.config else demo_config()
     rehearsal = config.exchange_api.is_local  # the sandbox on this machine: no real money
@@ -239,19 +274,23 @@ def _run_engine(args: argparse.Namespace) -> int:
         )
     if args.live and config.mode is not Mode.LIVE:
         raise ConfigError(f'--live was given but config {config.source_path or "demo"} is mode = "{config.mode}"')
+    access_key = None  # a live account's records are kept apart by a tag of its key
     if config.mode is Mode.LIVE and not rehearsal:
         from tradetui.credentials import env_names, load_keys
 
-        if load_keys(config.exchange) is None:
+        keys = load_keys(config.exchange)
+        if keys is None:
             access, secret = env_names(config.exchange)
             raise ConfigError(
                 f"live trading needs {config.exchange.value} API keys: run `tradetui keys set {config.exchange.value}` "
                 f"or set {access} and {secret}"
             )
+        access_key = keys.access_key
     from tradetui.headless.runner import run_headless
 
-    database = database_path(config, args.data_dir)
-    log_file = database.parent / "tradetui.log"
+    database = database_path(config, args.data_dir, access_key=access_key)
+    research = research_database_path(None, args.data_dir)
+    log_file = data_dir(args.data_dir) / "tradetui.log"
     if not args.no_ui:
         from tradetui.logging_setup import LogRotation, configure_file_logging, levels_for
 
@@ -262,26 +301,37 @@ def _run_engine(args: argparse.Namespace) -> int:
             library_level=library_level,
             rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
         )
+    from tradetui.commands.state import warn_about_shared_database
+
+    shared = warn_about_shared_database(research, database)
 
     async def run_session() -> int:
         if config.feed.source == "exchange":
             from tradetui.commands.live import build_exchange_session
 
-            session = await build_exchange_session(config, database=database)
+            session = await build_exchange_session(config, database=database, research_database=research)
         else:
             from tradetui.commands.run import build_session
 
             session = build_session(
-                config, database=database, speed=args.speed, max_bars=args.max_bars, now_s=int(time.time())
+                config,
+                database=database,
+                research_database=research,
+                speed=args.speed,
+                max_bars=args.max_bars,
+                now_s=int(time.time()),
             )
-            session.handle.engine.listeners.append(session.store.listen)
+        if shared is not None:  # on the timeline too, where the TUI shows it
+            from tradetui.core.events import Notice, Severity
+
+            engine = session.handle.engine
+            engine.emit([Notice(engine.clock.now_ms(), shared, Severity.WARNING, source="storage")])
         if args.no_ui:  # a stop signal during start-up stops cleanly too (run_headless logs later ones)
             import signal
 
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, session.handle.request_stop)
-        from tradetui.config import data_dir
         from tradetui.control.server import start_control_server
 
         control = await start_control_server(

@@ -8,6 +8,7 @@ OS keyring or environment variables). Parsed once in ``cli.py`` and passed down.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import tomllib
 from decimal import Decimal, InvalidOperation
@@ -198,7 +199,8 @@ class UiConfig(_Model):
 
 class StorageConfig(_Model):
     database: str | None = None
-    """SQLite file; the platform data directory when omitted."""
+    """SQLite file of this run's records; ``<data-dir>/sessions/<profile>.db`` when omitted (a backtest
+    config: where its runs are stored, ``<data-dir>/tradetui.db`` when omitted)."""
     durability: str = Field("auto", pattern="^(auto|process|power)$")
     """The intent log's commits survive: "process" a crash or kill of tradetui; "power" also a power
     loss (an fsync per order, slower); "auto" = power for live trading, process otherwise."""
@@ -413,7 +415,37 @@ def config_dir(override: str | Path | None = None) -> Path:
     return Path(chosen).expanduser()
 
 
-def database_path(config: AppConfig, data_dir_override: str | Path | None = None) -> Path:
+SESSIONS_DIR = "sessions"
+"""Under the data directory: one database per kind of run (``<profile>.db``)."""
+RESEARCH_DATABASE = "tradetui.db"
+"""In the data directory: research data (candles from ``data import``/``fetch``, backtest runs)."""
+
+
+def account_tag(access_key: str) -> str:
+    """A short tag of an API access key that tells accounts apart and cannot be turned back into the key."""
+    return hashlib.sha256(access_key.encode()).hexdigest()[:8]
+
+
+def database_path(
+    config: AppConfig, data_dir_override: str | Path | None = None, *, access_key: str | None = None
+) -> Path:
+    """The session database of a trading run: its orders (the intent log), fills, positions,
+    strategy state, risk events, closed trades, config history.
+
+    ``<data-dir>/sessions/<profile>.db``, so the demo, a replay, a sandbox rehearsal, paper and
+    live never share records; a live account adds the tag of its access key
+    (``live-upbit-1a2b3c4d.db``). ``[storage] database`` overrides it."""
     if config.storage.database:
         return Path(config.storage.database).expanduser()
-    return data_dir(data_dir_override) / "tradetui.db"
+    name = config.profile
+    if access_key and name.startswith("live-"):
+        name = f"{name}-{account_tag(access_key)}"
+    return data_dir(data_dir_override) / SESSIONS_DIR / f"{name}.db"
+
+
+def research_database_path(config: AppConfig | None, data_dir_override: str | Path | None = None) -> Path:
+    """Where candles and backtest runs live: ``<data-dir>/tradetui.db`` (a backtest config's own
+    ``[storage] database`` when it names one)."""
+    if config is not None and config.mode is Mode.BACKTEST and config.storage.database:
+        return Path(config.storage.database).expanduser()
+    return data_dir(data_dir_override) / RESEARCH_DATABASE

@@ -20,6 +20,7 @@ from textual.widgets import Input
 from tradetui.core.events import EngineState, Severity
 from tradetui.core.market import BookLevel, OrderBook
 from tradetui.core.orders import Order, OrderState, OrdType
+from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import Side
 from tradetui.engine.handle import EngineHandle
@@ -298,6 +299,20 @@ class FrozenHandle:
                 "stop",
             ),
         ]
+        self._runs = [
+            BacktestRunSummary(
+                1,
+                t0 - 86_400_000,
+                "breakout",
+                ("KRW-BTC",),
+                "1m",
+                t0 - 30 * 86_400_000,
+                t0 - 2 * 86_400_000,
+                {"lookback": 20},
+                {"total_return_pct": 4.21, "max_drawdown_pct": 2.87, "n_trades": 37},
+                "",
+            )
+        ]
         self._orders = [
             Order(
                 "demo-19a8f3c2e40-4be01c7a52",
@@ -445,6 +460,18 @@ class FrozenHandle:
 
     async def orders(self, limit: int = 500) -> list[Order]:
         return self._orders[:limit]
+
+    async def trade_history(self, limit: int = 500) -> list[ClosedTrade]:
+        return list(reversed(self._trades))[:limit]
+
+    async def backtest_runs(self, limit: int = 200) -> list[BacktestRunSummary]:
+        return list(self._runs)[:limit]
+
+    async def backtest_run(self, run_id: int) -> BacktestRun | None:
+        return None
+
+    async def save_backtest_run(self, summary: Any, trades: Any, equity: Any) -> int | None:
+        return None
 
     def risk_settings(self) -> tuple[SizingRules, AccountLimits]:
         return SizingRules(), AccountLimits()

@@ -77,9 +77,9 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
 
 def test_database_path_follows_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = demo_config()
-    assert database_path(config, tmp_path) == tmp_path / "tradetui.db"
+    assert database_path(config, tmp_path) == tmp_path / "sessions" / "demo.db"
     monkeypatch.setenv("TRADETUI_DATA_DIR", str(tmp_path / "env"))
-    assert database_path(config) == tmp_path / "env" / "tradetui.db"
+    assert database_path(config) == tmp_path / "env" / "sessions" / "demo.db"
     own = parse_config({"storage": {"database": str(tmp_path / "x.db")}})
     assert database_path(own) == tmp_path / "x.db"
 

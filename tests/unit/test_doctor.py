@@ -35,6 +35,7 @@ from tradetui.core.market import Exchange
 from tradetui.exchanges.profiles import BITHUMB, UPBIT, ExchangeProfile
 from tradetui.exchanges.rest import ExchangeClient
 from tradetui.storage.repository import SqliteRepository
+from tradetui.storage.schema import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ACCESS = "access-key-for-doctor-tests"
@@ -266,7 +267,7 @@ async def test_database_checks_on_a_real_file(tmp_path: Path) -> None:
     await repo.close()
     checks = check_database(path)
     assert [c.status for c in checks] == [Status.OK] * 3, [c.line() for c in checks]
-    assert "schema version 2" in checks[1].detail and checks[2].detail == "WAL"
+    assert f"schema version {SCHEMA_VERSION}" in checks[1].detail and checks[2].detail == "WAL"
     os.chmod(path, 0o644)
     assert check_database(path)[0].status is Status.WARN
     os.chmod(path, 0o600)

@@ -47,7 +47,7 @@ def run_attach_command(args: argparse.Namespace) -> int:
         rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
     )
     try:
-        return asyncio.run(_attach(token_file_path(directory), getattr(args, "attach_theme", None)))
+        return asyncio.run(_attach(token_file_path(directory), getattr(args, "attach_theme", None), directory))
     except EngineNotRunning as exc:
         print(f"error: {exc} (start one with `tradetui --no-ui`, or pass --data-dir)", file=sys.stderr)
         return EXIT_USAGE
@@ -56,11 +56,15 @@ def run_attach_command(args: argparse.Namespace) -> int:
         return 1
 
 
-async def _attach(token_file: Path, theme: str | None) -> int:
+async def _attach(token_file: Path, theme: str | None, directory: Path) -> int:
+    from tradetui.commands.runs import BacktestRunStore
+    from tradetui.config import research_database_path
     from tradetui.engine.handle import EngineHandle
     from tradetui.ui.app import TradeTuiApp
 
-    handle = RemoteHandle(AsyncControlClient(token_file))
+    # a backtest run in the attached TUI is stored where the engine lists runs from
+    runs = BacktestRunStore(research_database_path(None, directory))
+    handle = RemoteHandle(AsyncControlClient(token_file), runs=runs)
     try:
         await handle.refresh()  # fails here, before the screen opens, when nothing answers
         # RemoteHandle has every method the screens call on a handle (see EngineControl)

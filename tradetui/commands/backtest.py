@@ -1,4 +1,5 @@
-"""`tradetui backtest`: candles in, report out, run stored."""
+"""`tradetui backtest`: candles (files, or the candle store) in, report out, run stored;
+`backtest list` / `backtest show N` read the stored runs (:mod:`tradetui.commands.runs`)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from tradetui.backtest.export import export_run, open_position_to_dict
 from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
 from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, BacktestSetup, build_rules, run_backtest
+from tradetui.backtest.stored import run_record
 from tradetui.commands.compose import account_limits, build_strategy, sizing_rules
-from tradetui.config import MAX_KRW, AppConfig, data_dir, demo_config, load_config
+from tradetui.commands.runs import BacktestRunStore
+from tradetui.config import MAX_KRW, AppConfig, demo_config, load_config, research_database_path
 from tradetui.core.clock import parse_utc
 from tradetui.core.market import Exchange
 from tradetui.data.aggregate import resample
@@ -30,7 +33,6 @@ from tradetui.errors import ConfigError, DataError
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.preflight import check_entries
 from tradetui.risk.sizing import SizingMethod
-from tradetui.storage.repository import SqliteRepository
 
 _PROGRESS_MIN_BARS = 200_000
 
@@ -88,15 +90,12 @@ def _resolve(path: str, config: AppConfig | None) -> Path:
 
 def load_series(args: argparse.Namespace, config: AppConfig | None) -> list[BarSeries]:
     files = list(args.data or (config.backtest.data if config is not None else ()))
-    if not files:
-        raise ConfigError(
-            "no candles to test on: give --data FILE (a ts,open,high,low,close,volume CSV) "
-            'or --config FILE with [backtest] data = ["..."]'
-        )
     start_s = _time_arg(args.start or (config.backtest.start if config else None), "--from")
     end_s = _time_arg(args.end or (config.backtest.end if config else None), "--to")
     if start_s is not None and end_s is not None and end_s <= start_s:
         raise ConfigError("--to must be after --from")
+    if not files:
+        return _stored_series(args, config, start_s, end_s)
     series = []
     for f in files:
         candles = load_candle_file(_resolve(f, config), repair=getattr(args, "repair", False))
@@ -125,12 +124,55 @@ def load_series(args: argparse.Namespace, config: AppConfig | None) -> list[BarS
     return series
 
 
+def _stored_series(
+    args: argparse.Namespace, config: AppConfig | None, start_s: int | None, end_s: int | None
+) -> list[BarSeries]:
+    """Without candle files: the candle store of ``--exchange`` for ``--market``/``--timeframe``
+    (or the config's [feed] markets and timeframe)."""
+    from tradetui.core.market import Market, Timeframe
+    from tradetui.data.candle_store import load_stored_series
+
+    if args.bt_market:
+        try:
+            markets = [Market(m.strip()).code for m in args.bt_market]
+        except ValueError as exc:
+            raise ConfigError(f"--market: {exc}") from None
+    elif config is not None:
+        markets = list(config.feed.markets)
+    else:
+        raise ConfigError(
+            "no candles to test on: give --data FILE (a ts,open,high,low,close,volume CSV), or --market CODE "
+            "of candles in the store (`tradetui data import`/`data fetch` fill it)"
+        )
+    timeframe: Timeframe | None = None
+    if args.bt_timeframe:
+        try:
+            timeframe = Timeframe.parse(args.bt_timeframe)
+        except ValueError as exc:
+            raise ConfigError(f"--timeframe: {exc}") from None
+    elif config is not None:
+        timeframe = config.feed.timeframe
+    exchange = args.exchange or (config.exchange.value if config is not None else "upbit")
+    database = research_database_path(config, args.bt_data_dir)
+    return asyncio.run(
+        load_stored_series(
+            database, exchange=exchange, markets=markets, timeframe=timeframe, start_s=start_s, end_s=end_s
+        )
+    )
+
+
 def _iso(ts_s: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts_s)) + " UTC"
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
     config = load_config(args.bt_config) if args.bt_config else None
+    if args.action is not None:
+        from tradetui.commands.runs import run_runs_command
+
+        return run_runs_command(args, research_database_path(config, args.bt_data_dir))
+    if args.run_id is not None:
+        raise ConfigError(f"unexpected {args.run_id!r}: `tradetui backtest list`, `backtest show N`, or options only")
     base = config or demo_config()
     # check every argument before reading any candles
     cash = _decimal_arg(args.cash, "--cash") if args.cash else base.account.cash_krw
@@ -177,11 +219,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     metrics = result.metrics()
     run_id = None
     if not args.no_store:
-        database = (
-            Path(base.storage.database).expanduser()
-            if base.storage.database
-            else data_dir(args.bt_data_dir) / "tradetui.db"
-        )
+        database = research_database_path(config, args.bt_data_dir)
         run_id = asyncio.run(_store(database, result, metrics, strategy.params.model_dump(mode="json"), config))
     info = _run_info(result, metrics, run_id)
     if args.export:
@@ -295,29 +333,8 @@ def _run_info(result: BacktestResult, metrics: BacktestMetrics, run_id: int | No
 async def _store(
     database: Path, result: BacktestResult, metrics: BacktestMetrics, params: dict[str, Any], config: AppConfig | None
 ) -> int:
-    repo = await SqliteRepository.open(database)
-    try:
-        dd = drawdown_pct(result.equity, float(result.setup.cash_krw))
-        step = max(1, len(result.equity) // 20_000)  # the stored curve is for plots: ≤ ~20k points
-        points = [
-            (int(t), float(e), float(d))
-            for t, e, d in zip(result.ts_s[::step], result.equity[::step], dd[::step], strict=True)
-        ]
-        config_text = Path(config.source_path).read_text(encoding="utf-8") if config and config.source_path else ""
-        return await repo.save_backtest_run(
-            {
-                "created_ms": int(time.time() * 1000),
-                "strategy": result.strategies[0],
-                "markets": result.markets,
-                "timeframe": f"{result.bar_seconds // 60}m" if result.bar_seconds < 86400 else "1d",
-                "start_ms": int(result.ts_s[0]) * 1000,
-                "end_ms": int(result.ts_s[-1]) * 1000,
-                "params": params,
-                "metrics": metrics.to_dict(),
-                "config_text": config_text,
-            },
-            result.trades,
-            points,
-        )
-    finally:
-        await repo.close()
+    config_text = Path(config.source_path).read_text(encoding="utf-8") if config and config.source_path else ""
+    record = run_record(
+        result, metrics, params=params, created_ms=int(time.time() * 1000), config_text=config_text
+    )
+    return await BacktestRunStore(database).save_backtest_run(record.summary, record.trades, record.equity)

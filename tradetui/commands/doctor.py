@@ -168,10 +168,16 @@ def run_doctor_command(args: argparse.Namespace, *, out: TextIO | None = None) -
     timeout_s = float(getattr(args, "doctor_timeout", DEFAULT_TIMEOUT_S))
     if not timeout_s > 0:
         raise ConfigError("--timeout must be greater than 0")
+    access_key = None  # a live account's session database carries a tag of its key
+    if config.mode is Mode.LIVE and not config.is_rehearsal:
+        from tradetui.credentials import load_keys
+
+        keys = load_keys(config.exchange)
+        access_key = keys.access_key if keys is not None else None
     checks = asyncio.run(
         run_checks(
             config,
-            database=database_path(config, data_dir),
+            database=database_path(config, data_dir, access_key=access_key),
             exchange=exchange,
             market=getattr(args, "doctor_market", None),
             timeout_s=timeout_s,

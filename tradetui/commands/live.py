@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.run import RunningSession
-from tradetui.commands.state import StateStore
+from tradetui.commands.runs import BacktestRunStore
+from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of_ended_runs, restore_strategies
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import LiveClock, SimClock
 from tradetui.core.events import (
@@ -24,7 +25,8 @@ from tradetui.core.events import (
     PositionOpened,
 )
 from tradetui.core.orders import Fill, Order
-from tradetui.core.types import ZERO
+from tradetui.core.trades import ClosedTrade
+from tradetui.core.types import ZERO, Side
 from tradetui.credentials import ApiKeys, env_names, load_keys
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import ExchangeFeed, pump_stream
@@ -66,8 +68,13 @@ def _keys(config: AppConfig) -> ApiKeys | None:
     return keys
 
 
-async def build_exchange_session(config: AppConfig, *, database: Path) -> RunningSession:
-    """Paper (live public data, simulated fills) or live (real orders) on ``config.exchange``."""
+async def build_exchange_session(
+    config: AppConfig, *, database: Path, research_database: Path | None = None
+) -> RunningSession:
+    """Paper (live public data, simulated fills) or live (real orders) on ``config.exchange``.
+
+    ``database`` keeps the session's records (its profile's database); ``research_database``,
+    when given, the backtest runs the TUI makes and lists."""
     api = config.exchange_api
     profile = profile_for(config.exchange)
     if api.rest_url:
@@ -97,7 +104,16 @@ async def build_exchange_session(config: AppConfig, *, database: Path) -> Runnin
         database, mode="live" if live else "paper", durability=config.storage.journal_durability(live)
     )
     try:
-        return await _compose(config, client, feed, journal, clock=clock, bar_time=bar_time, database=database)
+        return await _compose(
+            config,
+            client,
+            feed,
+            journal,
+            clock=clock,
+            bar_time=bar_time,
+            database=database,
+            research_database=research_database,
+        )
     except BaseException as exc:
         # a start that failed (the exchange did not answer, a bad config) leaves nothing open
         journal.close()
@@ -133,6 +149,7 @@ async def _compose(
     clock: LiveClock | SimClock,
     bar_time: bool,
     database: Path,
+    research_database: Path | None,
 ) -> RunningSession:
     live = config.mode is Mode.LIVE
     markets = list(config.feed.markets)
@@ -164,6 +181,10 @@ async def _compose(
     for entry in config.strategies:
         if not entry.enabled:
             engine.set_strategy_enabled(entry.name, False)
+    if not live:  # paper: the simulated venue of the last run is gone (live reconciles below)
+        close_orders_of_ended_runs(engine, journal)
+    restore_strategies(engine, config, journal)
+    engine.listeners.append(SessionRecorder(engine, journal, config).listen)
     # the strategies' warm-up, and never less than a full chart (the same one request a market)
     warmup = max(max(s.warmup_bars for s in engine.strategies.values()) + 5, CHART_HISTORY_BARS)
     histories = await feed.history(warmup)
@@ -181,8 +202,7 @@ async def _compose(
         [Subscription(kind, tuple(markets)) for kind in ("trade", "orderbook", "ticker")],
         clock,
     )
-    store = StateStore(database)
-    engine.listeners.append(store.listen)
+    store = StateStore(journal)
     writer = PositionWriter(engine, journal) if isinstance(venue, ExchangeVenue) else None
     if writer is not None:
         engine.listeners.append(writer.listen)
@@ -211,8 +231,8 @@ async def _compose(
         feed=feed.bars(),
         on_stop=on_stop,
         companions=companions,
-        order_history=store.order_history,
-        save_config=store.save_config,
+        history=store,
+        runs=BacktestRunStore(research_database) if research_database is not None else None,
         link=_link_status(engine, client),
         time_scale=1.0 if bar_time else None,
     )
@@ -268,8 +288,15 @@ async def _restore_and_reconcile(
             journal.record_fill(fill)
         journal.record(order)
         resolved[order.identifier] = (order, fills)
-    # 2. positions are what the journal's fills add up to; exits from the stored state
-    for pos in _positions_from_fills(journal):
+    # 2. positions are what the journal's fills add up to; exits from the stored state. Round
+    #    trips the fills closed that are not stored yet (killed between the fill and its record,
+    #    or journaled before closed trades were stored) join the history
+    positions, closed = _replay_fills(journal)
+    stored_trades = journal.closed_trade_keys()
+    for trade in closed:
+        if (trade.market, trade.exit_ms) not in stored_trades:
+            journal.record_closed_trade(trade)
+    for pos in positions:
         if pos.market not in engine.markets or pos.strategy not in engine.strategies:
             log.warning("position %s of %s is not traded by this config; left alone", pos.market, pos.strategy)
             continue
@@ -327,11 +354,16 @@ async def _restore_and_reconcile(
     )
 
 
-def _positions_from_fills(journal: SqliteOrderJournal) -> list[Position]:
-    """Open positions as the journal's fills add up (``entry_ms``: creation of the episode's first order)."""
+def _replay_fills(journal: SqliteOrderJournal) -> tuple[list[Position], list[ClosedTrade]]:
+    """Open positions and closed round trips as the journal's fills add up, through the
+    engine's own :class:`Portfolio` (so the PnL is the engine's). ``entry_ms``: creation of the
+    episode's first order; a round trip's exit reason is the purpose of the order that closed it."""
     book = Portfolio(cash=ZERO)
     for fill, order in journal.load_fills():
         fresh = fill.market not in book.positions
+        held = book.positions.get(fill.market)
+        if held is not None and order.side is Side.ASK:
+            held.exit_reason = order.purpose
         try:
             pos, _ = book.apply_fill(fill, strategy=order.strategy)
         except ValueError as exc:  # a sell beyond what the journal bought: flag, do not guess
@@ -340,7 +372,8 @@ def _positions_from_fills(journal: SqliteOrderJournal) -> list[Position]:
             continue
         if fresh:
             pos.entry_ms = order.created_ms
-    return list(book.positions.values())
+    return list(book.positions.values()), book.closed
+
 
 
 class PositionWriter:

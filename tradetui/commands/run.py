@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
-from tradetui.commands.state import StateStore
+from tradetui.commands.runs import BacktestRunStore
+from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of_ended_runs, restore_strategies
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import ScaledClock, SimClock
 from tradetui.core.market import Bar
@@ -64,13 +65,17 @@ def build_session(
     config: AppConfig,
     *,
     database: Path,
+    research_database: Path | None = None,
     speed: float | None = None,
     max_bars: int | None = None,
     now_s: int,
     warmup_bars: int = WARMUP_BARS,
 ) -> RunningSession:
     """The demo (synthetic market) or a file replay, paper-traded on the simulated venue, with
-    ``warmup_bars`` of history before the first live candle."""
+    ``warmup_bars`` of history before the first live candle.
+
+    ``database`` keeps the session's records (its profile's database); ``research_database``,
+    when given, the backtest runs the TUI makes and lists."""
     if config.feed.source == "exchange":
         raise ConfigError("exchange feeds are built by commands.live.build_exchange_session")
     if config.mode is Mode.BACKTEST:
@@ -122,6 +127,9 @@ def build_session(
     for entry in config.strategies:
         if not entry.enabled:
             engine.set_strategy_enabled(entry.name, False)
+    close_orders_of_ended_runs(engine, journal)
+    restore_strategies(engine, config, journal)
+    engine.listeners.append(SessionRecorder(engine, journal, config).listen)
     for history in histories:
         engine.warm_up(history)
     bars: Iterable[Bar] = _interleave(live_feeds)
@@ -132,7 +140,7 @@ def build_session(
     per_market = speed if speed is not None else feed_cfg.speed
     wall = ScaledClock(1.0, start_ms=now_s * 1000)  # the caller's wall clock, running on
     feed: AsyncIterator[Bar] = not_before_close(paced(bars, bars_per_second=per_market * len(markets)), wall)
-    store = StateStore(database)
+    store = StateStore(journal)
     handle = EngineHandle(
         engine,
         mode=config.badge,
@@ -140,7 +148,7 @@ def build_session(
         feed=feed,
         time_scale=per_market * tf.seconds,
         on_stop=store.save_engine,
-        order_history=store.order_history,
-        save_config=store.save_config,
+        history=store,
+        runs=BacktestRunStore(research_database) if research_database is not None else None,
     )
     return RunningSession(handle, journal, store)

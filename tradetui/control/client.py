@@ -17,8 +17,16 @@ import httpx
 
 from tradetui.control.endpoint import ControlError, Endpoint, EngineNotRunning, read_endpoint
 from tradetui.control.wire import chart_from_dict, events_from_list, markets_from_list, snapshot_from_dict
-from tradetui.control.wire_history import Scores, closed_trades_from_list, history_orders_from_list, scores_from_dict
+from tradetui.control.wire_history import (
+    Scores,
+    backtest_run_from_dict,
+    backtest_summaries_from_list,
+    closed_trades_from_list,
+    history_orders_from_list,
+    scores_from_dict,
+)
 from tradetui.core.orders import Order
+from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, MarketView
 
@@ -85,6 +93,10 @@ def _orders(data: Any) -> list[Order]:
     return list(history_orders_from_list(_member(data, "orders", "orders")))
 
 
+def _backtests(data: Any) -> list[BacktestRunSummary]:
+    return list(backtest_summaries_from_list(_member(data, "runs", "backtest runs")))
+
+
 def _scores(data: Any) -> Scores:
     return scores_from_dict(_member(data, "scores", "scores"))
 
@@ -142,6 +154,14 @@ class _Api:
     @staticmethod
     def orders(limit: int) -> _Call[list[Order]]:
         return _Call("GET", "/history/orders", _orders, params={"limit": str(limit)})
+
+    @staticmethod
+    def backtest_runs(limit: int) -> _Call[list[BacktestRunSummary]]:
+        return _Call("GET", "/history/backtests", _backtests, params={"limit": str(limit)})
+
+    @staticmethod
+    def backtest_run(run_id: int) -> _Call[BacktestRun]:
+        return _Call("GET", f"/history/backtests/{run_id}", backtest_run_from_dict, missing_ok=True)
 
     @staticmethod
     def scores(bars: int) -> _Call[Scores]:
@@ -290,6 +310,12 @@ class ControlClient:
     def orders(self, limit: int = 500) -> list[Order]:
         return self._must(_Api.orders(limit))
 
+    def backtest_runs(self, limit: int = 200) -> list[BacktestRunSummary]:
+        return self._must(_Api.backtest_runs(limit))
+
+    def backtest_run(self, run_id: int) -> BacktestRun | None:
+        return self._send(_Api.backtest_run(run_id))
+
     def scores(self, bars: int = 30) -> Scores:
         return self._must(_Api.scores(bars))
 
@@ -379,12 +405,20 @@ class AsyncControlClient:
         return await self._must(_Api.save_config_change(text, note))
 
     async def closed_trades(self, limit: int = 500) -> list[ClosedTrade]:
-        """Closed trades, the newest last."""
+        """Closed trades of the engine's profile (earlier runs' too), the newest first."""
         return await self._must(_Api.closed_trades(limit))
 
     async def orders(self, limit: int = 500) -> list[Order]:
         """Past and open orders, the newest first."""
         return await self._must(_Api.orders(limit))
+
+    async def backtest_runs(self, limit: int = 200) -> list[BacktestRunSummary]:
+        """Stored backtest runs, the newest first."""
+        return await self._must(_Api.backtest_runs(limit))
+
+    async def backtest_run(self, run_id: int) -> BacktestRun | None:
+        """One stored run with its trades and (thinned) equity curve; None when there is no such run."""
+        return await self._send(_Api.backtest_run(run_id))
 
     async def scores(self, bars: int = 30) -> Scores:
         return await self._must(_Api.scores(bars))

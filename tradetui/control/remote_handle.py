@@ -4,12 +4,13 @@ It has the methods the UI calls on :class:`~tradetui.engine.handle.EngineHandle`
 from a local cache that :meth:`RemoteHandle.run` refreshes about four times a second (status,
 watchlist and the chart the UI last asked for), so they return at once. Slower-moving reads ride
 on the same poll only when due: the risk settings once (and again after a change was sent), the
-closed trades when the status counts a new one, the score grid every two seconds once the UI
-has asked for it. Order history and config history go to the engine directly (they are async on
-``EngineHandle`` as well). Commands return at once too: they are validated locally where that
-is possible (unknown strategy, bad parameters raise as they do on ``EngineHandle``), queued, and
-sent in order by ``run``; each answer replaces the cached status. :meth:`shutdown` only
-detaches: the remote engine keeps running.
+score grid every two seconds once the UI has asked for it. The history (orders, closed trades,
+stored backtest runs) and config history go to the engine directly (they are async on
+``EngineHandle`` as well); a backtest the attached TUI runs is stored in the local run store.
+Commands return at once too: they are validated locally where that is possible (unknown
+strategy, bad parameters raise as they do on ``EngineHandle``), queued, and sent in order by
+``run``; each answer replaces the cached status. :meth:`shutdown` only detaches: the remote
+engine keeps running.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ from tradetui.control.endpoint import ControlError
 from tradetui.control.wire_history import Scores
 from tradetui.core.events import EngineState
 from tradetui.core.orders import Order
+from tradetui.core.ports import RunStore
+from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, LinkStatus, MarketView
 from tradetui.risk.limits import AccountLimits, reset_text
@@ -45,10 +48,9 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.25
 DRAIN_TIMEOUT_S = 3.0
 MAX_EVENTS = 2000
-MAX_TRADES = 5000
 SCORES_REFRESH_S = 2.0
 EXTRAS_RETRY_S = 2.0
-"""After a failed fetch of risk settings, closed trades or scores, they wait this long (the status does not)."""
+"""After a failed fetch of risk settings or scores, they wait this long (the status does not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +62,13 @@ class _Command:
 class RemoteHandle:
     is_remote = True
 
-    def __init__(self, client: AsyncControlClient, *, poll_interval_s: float = POLL_INTERVAL_S) -> None:
+    def __init__(
+        self, client: AsyncControlClient, *, poll_interval_s: float = POLL_INTERVAL_S, runs: RunStore | None = None
+    ) -> None:
+        """``runs``: where a backtest run made in the attached TUI is stored (the engine's data
+        directory's research database, which the engine lists as well)."""
         self.client = client
+        self._runs = runs
         self.poll_interval_s = poll_interval_s
         self.is_connected = False
         self.last_error: str | None = None
@@ -81,8 +88,6 @@ class RemoteHandle:
         """Counts local changes: a fetch that started before one must not undo it."""
         self._risk_fetched_version = -1
         self._risk_pending = 0
-        self._trades: list[ClosedTrade] = []
-        self._trades_seen = -1
         self._scores: Scores = {}
         self._scores_bars: int | None = None
         self._scores_fetched: tuple[int, float] | None = None
@@ -104,7 +109,7 @@ class RemoteHandle:
 
     async def refresh(self) -> None:
         """Fetch status, watchlist and the wanted chart now (raises :class:`ControlError`), then
-        what else is due: risk settings, closed trades, scores (their failures are logged only)."""
+        what else is due: risk settings, scores (their failures are logged only)."""
         wanted = self._wanted_chart
         status, markets, chart = await asyncio.gather(
             self.client.status(events=self._events_wanted),
@@ -122,8 +127,6 @@ class RemoteHandle:
         due: list[Awaitable[None]] = []
         if self._risk_pending == 0 and self._risk_fetched_version != self._risk_version:
             due.append(self._fetch_risk())
-        if status.trades_closed != self._trades_seen:
-            due.append(self._fetch_trades(status.trades_closed))
         if self._scores_due():
             due.append(self._fetch_scores())
         if due:
@@ -143,14 +146,6 @@ class RemoteHandle:
         if version == self._risk_version and self._risk_pending == 0:  # no local change meanwhile
             self._risk = sizing_from(config), limits_from(config)
             self._risk_fetched_version = version
-
-    async def _fetch_trades(self, count: int) -> None:
-        try:
-            self._trades = await self.client.closed_trades(MAX_TRADES)
-        except ControlError as exc:
-            self._extra_failed("closed trades", exc)
-            return
-        self._trades_seen = count
 
     def _scores_due(self) -> bool:
         if self._scores_bars is None:
@@ -355,10 +350,6 @@ class RemoteHandle:
             self._wake.set()
         return self._scores if self._scores_fetched is not None and self._scores_fetched[0] == bars else {}
 
-    def closed_trades(self) -> list[ClosedTrade]:
-        """Closed trades, the newest last (fetched again whenever the status counts a new one)."""
-        return list(self._trades)
-
     def risk_settings(self) -> tuple[SizingRules, AccountLimits]:
         if self._risk is None:
             detail = f" ({self._extra_error})" if self._extra_error else ""
@@ -375,6 +366,39 @@ class RemoteHandle:
             log.warning("control API: order history: %s", exc)
             self.last_error = f"order history: {exc}"
             return []
+
+    async def trade_history(self, limit: int = 500) -> list[ClosedTrade]:
+        """Closed trades of the engine's profile, the newest first; empty (and logged) when it does not answer."""
+        try:
+            return await self.client.closed_trades(limit)
+        except ControlError as exc:
+            log.warning("control API: closed trades: %s", exc)
+            self.last_error = f"closed trades: {exc}"
+            return []
+
+    async def backtest_runs(self, limit: int = 200) -> list[BacktestRunSummary]:
+        """Stored backtest runs, the newest first; empty (and logged) when the engine does not answer."""
+        try:
+            return await self.client.backtest_runs(limit)
+        except ControlError as exc:
+            log.warning("control API: backtest runs: %s", exc)
+            self.last_error = f"backtest runs: {exc}"
+            return []
+
+    async def backtest_run(self, run_id: int) -> BacktestRun | None:
+        """One stored run (equity curve thinned for the wire); None when unknown or unreachable (logged)."""
+        try:
+            return await self.client.backtest_run(run_id)
+        except ControlError as exc:
+            log.warning("control API: backtest run #%d: %s", run_id, exc)
+            self.last_error = f"backtest run #{run_id}: {exc}"
+            return None
+
+    async def save_backtest_run(
+        self, summary: Mapping[str, Any], trades: Sequence[ClosedTrade], equity: Sequence[EquityPoint]
+    ) -> int | None:
+        """Store a run the attached TUI made in the local run store; None without one."""
+        return None if self._runs is None else await self._runs.save_backtest_run(summary, trades, equity)
 
     async def save_config_change(self, text: str, note: str) -> bool:
         """Record a config version in the engine's config_history; False when it has no database

@@ -23,8 +23,11 @@ needs ``Authorization: Bearer <token>``.
                                          out keep their value; 400 names a bad field
 ``POST /config-history``                 ``{"text": str, "note": str}`` → ``{"stored": bool}``
                                          (false: no database); 413 over 32 KiB of text
-``GET /history/trades?limit=N``          ``{"trades": [...]}`` closed trades, the newest last
+``GET /history/trades?limit=N``          ``{"trades": [...]}`` closed trades of this profile (earlier
+                                         runs' too), the newest first
 ``GET /history/orders?limit=N``          ``{"orders": [...]}`` past and open orders, the newest first
+``GET /history/backtests?limit=N``       ``{"runs": [...]}`` stored backtest runs, the newest first
+``GET /history/backtests/{id}``          ``{"run", "trades", "equity"}`` one stored run; 404 if unknown
 ``GET /scores?bars=N``                   ``{"bars": N, "scores": {strategy: {market: [score|null]}}}``
 =======================================  ==========================================================
 
@@ -72,7 +75,13 @@ from tradetui.control.endpoint import (
 )
 from tradetui.control.metrics import CONTENT_TYPE, render_metrics
 from tradetui.control.wire import chart_to_dict, event_to_dict, markets_to_list, snapshot_to_dict
-from tradetui.control.wire_history import closed_trade_to_dict, history_order_to_dict, scores_to_dict
+from tradetui.control.wire_history import (
+    backtest_run_to_dict,
+    backtest_summary_to_dict,
+    closed_trade_to_dict,
+    history_order_to_dict,
+    scores_to_dict,
+)
 from tradetui.core.events import EngineState, Event
 from tradetui.engine.handle import EngineHandle
 from tradetui.errors import RequestError
@@ -85,6 +94,8 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_EVENTS = 2000
 MAX_CHART_BARS = 5000
 MAX_HISTORY = 5000
+MAX_RUN_POINTS = 5000
+"""Points of a stored run's equity curve sent over the wire (plots are a terminal wide)."""
 MAX_SCORE_BARS = 1000
 MAX_CONFIG_TEXT_BYTES = 32 * 1024
 MAX_NOTE_CHARS = 1000
@@ -250,6 +261,8 @@ class ControlServer:
                 web.post("/config-history", self._config_history),
                 web.get("/history/trades", self._trades),
                 web.get("/history/orders", self._orders),
+                web.get("/history/backtests", self._backtests),
+                web.get("/history/backtests/{run_id}", self._backtest),
                 web.get("/scores", self._scores),
             ]
         )
@@ -384,13 +397,27 @@ class ControlServer:
 
     async def _trades(self, request: web.Request) -> web.Response:
         limit = self._int_query(request, "limit", 500, 1, MAX_HISTORY)
-        trades = self.handle.closed_trades()[-limit:]
-        return web.json_response({"trades": [closed_trade_to_dict(t) for t in trades]})
+        trades = await self.handle.trade_history(limit)
+        return web.json_response({"trades": [closed_trade_to_dict(t) for t in trades[:limit]]})
 
     async def _orders(self, request: web.Request) -> web.Response:
         limit = self._int_query(request, "limit", 500, 1, MAX_HISTORY)
         orders = await self.handle.orders(limit)
         return web.json_response({"orders": [history_order_to_dict(o) for o in orders[:limit]]})
+
+    async def _backtests(self, request: web.Request) -> web.Response:
+        limit = self._int_query(request, "limit", 200, 1, MAX_HISTORY)
+        runs = await self.handle.backtest_runs(limit)
+        return web.json_response({"runs": [backtest_summary_to_dict(r) for r in runs[:limit]]})
+
+    async def _backtest(self, request: web.Request) -> web.Response:
+        text = request.match_info["run_id"]
+        if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) == 0:
+            raise _ApiError(400, f"a run id is a whole number from 1 (see GET /history/backtests), not {text!r}")
+        run = await self.handle.backtest_run(int(text))
+        if run is None:
+            raise _ApiError(404, f"no stored backtest run #{text}")
+        return web.json_response(backtest_run_to_dict(run, max_points=MAX_RUN_POINTS))
 
     async def _scores(self, request: web.Request) -> web.Response:
         bars = self._int_query(request, "bars", 30, 1, MAX_SCORE_BARS)

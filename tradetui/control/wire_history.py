@@ -1,4 +1,5 @@
-"""The history as JSON and back: orders (past or open), closed trades and the score grid.
+"""The history as JSON and back: orders (past or open), closed trades, stored backtest runs
+and the score grid.
 
 Orders and closed trades (``history_order_*``, ``closed_trade_*``) are parsed strictly: strings
 must be strings, amounts finite decimal strings, enums one of their values; a malformed document
@@ -25,6 +26,7 @@ from tradetui.control._wire_scalars import (
     _to_int,
 )
 from tradetui.core.orders import Order, OrderState, OrdType
+from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import Side
 
@@ -155,6 +157,86 @@ def history_orders_from_list(data: Any) -> tuple[Order, ...]:
 
 def closed_trades_from_list(data: Any) -> tuple[ClosedTrade, ...]:
     return _many(data, closed_trade_from_dict)
+
+
+def _to_opt_int(value: Any) -> int | None:
+    return None if value is None else _to_int(value)
+
+
+def _to_json_object(value: Any) -> dict[str, Any]:
+    return dict(_obj(value, "object"))
+
+
+def backtest_summary_to_dict(r: BacktestRunSummary) -> JsonDict:
+    """A stored backtest run's summary; ``metrics`` and ``params`` are the stored JSON as is."""
+    return {
+        "id": r.id,
+        "created_ms": r.created_ms,
+        "strategy": r.strategy,
+        "markets": list(r.markets),
+        "timeframe": r.timeframe,
+        "start_ms": r.start_ms,
+        "end_ms": r.end_ms,
+        "params": dict(r.params),
+        "metrics": dict(r.metrics),
+        "config_text": r.config_text,
+    }
+
+
+def backtest_summary_from_dict(data: Any) -> BacktestRunSummary:
+    d = _obj(data, "backtest run")
+
+    def f(key: str, parse: Callable[[Any], T]) -> T:
+        return _parsed(d, key, "backtest run", parse)
+
+    return BacktestRunSummary(
+        id=f("id", _to_int),
+        created_ms=f("created_ms", _to_int),
+        strategy=f("strategy", _to_str),
+        markets=f("markets", lambda v: _many(v, _to_str)),
+        timeframe=f("timeframe", _to_str),
+        start_ms=f("start_ms", _to_opt_int),
+        end_ms=f("end_ms", _to_opt_int),
+        params=f("params", _to_json_object),
+        metrics=f("metrics", _to_json_object),
+        config_text=f("config_text", _to_str),
+    )
+
+
+def backtest_summaries_from_list(data: Any) -> tuple[BacktestRunSummary, ...]:
+    return _many(data, backtest_summary_from_dict)
+
+
+def _equity_point(value: Any) -> EquityPoint:
+    if not isinstance(value, list | tuple) or len(value) != 3:
+        raise ValueError(f"an equity point is [ts_s, equity, drawdown], got {value!r}")
+    point = (_to_int(value[0]), _to_float(value[1]), _to_float(value[2]))
+    if not all(math.isfinite(v) for v in point[1:]):
+        raise ValueError(f"equity point {value!r} is not finite")
+    return point
+
+
+def backtest_run_to_dict(run: BacktestRun, *, max_points: int | None = None) -> JsonDict:
+    """A stored run with its trades and equity curve (every ``k``-th point when there are more
+    than ``max_points``, the last one always kept)."""
+    equity = run.equity
+    if max_points is not None and len(equity) > max(max_points, 2):
+        step = -(-(len(equity) - 1) // (max_points - 1))
+        equity = (*equity[: len(equity) - 1 : step], equity[-1])
+    return {
+        "run": backtest_summary_to_dict(run.summary),
+        "trades": [closed_trade_to_dict(t) for t in run.trades],
+        "equity": [[t, e, d] for t, e, d in equity],
+    }
+
+
+def backtest_run_from_dict(data: Any) -> BacktestRun:
+    d = _obj(data, "backtest run")
+    return BacktestRun(
+        summary=backtest_summary_from_dict(_field(d, "run", "backtest run")),
+        trades=closed_trades_from_list(_field(d, "trades", "backtest run")),
+        equity=_many(_field(d, "equity", "backtest run"), _equity_point),
+    )
 
 
 Scores = dict[str, dict[str, tuple[float, ...]]]

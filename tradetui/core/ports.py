@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from tradetui.core.events import Event
 from tradetui.core.orders import Fill, Order
+from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
+from tradetui.core.trades import ClosedTrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +82,35 @@ class ExchangeView(Protocol):
     async def open_orders(self) -> list[Order]: ...
 
     async def balances(self) -> dict[str, Balance]: ...
+
+
+class SessionHistory(Protocol):
+    """A trading session's stored records as the front ends read them (its profile's database)."""
+
+    async def orders(self, limit: int) -> list[Order]:
+        """Past and open orders, the newest first."""
+        ...
+
+    async def closed_trades(self, limit: int) -> list[ClosedTrade]:
+        """Round trips, the newest (latest exit) first; this run's included."""
+        ...
+
+    async def save_config(self, text: str, note: str) -> None:
+        """Record a settings change in config_history."""
+        ...
+
+
+class RunStore(Protocol):
+    """Stored backtest runs (the research database)."""
+
+    async def save_backtest_run(
+        self, summary: Mapping[str, Any], trades: Sequence[ClosedTrade], equity: Sequence[EquityPoint]
+    ) -> int:
+        """Store a run; returns its id."""
+        ...
+
+    async def backtest_runs(self, limit: int) -> list[BacktestRunSummary]:
+        """The newest ``limit`` runs, newest first."""
+        ...
+
+    async def backtest_run(self, run_id: int) -> BacktestRun | None: ...

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from tradetui.core.events import Event
 from tradetui.core.market import Bar
 from tradetui.core.orders import Order
+from tradetui.core.ports import RunStore, SessionHistory
+from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.engine import Engine
 from tradetui.engine.read_model import (
@@ -107,6 +109,26 @@ class EngineControl(Protocol):
 
     def chart(self, market: str, bars: int = 120) -> ChartData | None: ...
 
+    async def orders(self, limit: int = 500) -> list[Order]:
+        """Past and open orders of this profile, the newest first."""
+        ...
+
+    async def trade_history(self, limit: int = 500) -> list[ClosedTrade]:
+        """Closed trades of this profile (earlier runs and this one), the newest first."""
+        ...
+
+    async def backtest_runs(self, limit: int = 200) -> list[BacktestRunSummary]:
+        """Stored backtest runs, the newest first (empty without a run store)."""
+        ...
+
+    async def backtest_run(self, run_id: int) -> BacktestRun | None: ...
+
+    async def save_backtest_run(
+        self, summary: Mapping[str, Any], trades: Sequence[ClosedTrade], equity: Sequence[EquityPoint]
+    ) -> int | None:
+        """Store a backtest run made by the front end; its id, or None without a run store."""
+        ...
+
 
 class EngineHandle:
     is_remote = False
@@ -121,15 +143,16 @@ class EngineHandle:
         on_stop: Callable[[Engine], Any] | None = None,
         queue_size: int = 1000,
         companions: Sequence[Callable[[], Awaitable[None]]] = (),
-        order_history: Callable[[int], Awaitable[list[Order]]] | None = None,
-        save_config: Callable[[str, str], Awaitable[None]] | None = None,
+        history: SessionHistory | None = None,
+        runs: RunStore | None = None,
         link: Callable[[], LinkStatus] | None = None,
         time_scale: float | None = None,
     ) -> None:
         """``companions`` run beside the feed for as long as it runs (a stream, a venue's
-        order polling); they are cancelled when the engine stops. ``time_scale``: the engine
-        lives on market time running that many times faster than the wall clock (the demo,
-        a replay, paper on candle time); None when its clock is the wall clock."""
+        order polling); they are cancelled when the engine stops. ``history`` is the session's
+        database (orders, closed trades, config history), ``runs`` the stored backtest runs.
+        ``time_scale``: the engine lives on market time running that many times faster than the
+        wall clock (the demo, a replay, paper on candle time); None when its clock is the wall clock."""
         self.engine = engine
         self.mode = mode
         self.exchange = exchange
@@ -140,8 +163,8 @@ class EngineHandle:
         self._stopped = asyncio.Event()
         self._shut_down = False
         self._companions = list(companions)
-        self._order_history = order_history
-        self._save_config = save_config
+        self._history = history
+        self._runs = runs
         self._link = link
         self.time_scale = time_scale
         engine.listeners.append(self._fan_out)
@@ -314,21 +337,39 @@ class EngineHandle:
         return score_grid(self.engine, bars)
 
     def closed_trades(self) -> list[ClosedTrade]:
+        """This run's closed trades, oldest first (:meth:`trade_history` has the stored ones too)."""
         return list(self.engine.portfolio.closed)
+
+    async def trade_history(self, limit: int = 500) -> list[ClosedTrade]:
+        """Closed trades of this profile, earlier runs' and this one's, the newest first."""
+        if self._history is not None:
+            return await self._history.closed_trades(limit)
+        return list(reversed(self.engine.portfolio.closed))[:limit]
 
     async def orders(self, limit: int = 500) -> list[Order]:
         """Past and open orders, newest first (from the database when there is one)."""
-        if self._order_history is not None:
-            return await self._order_history(limit)
+        if self._history is not None:
+            return await self._history.orders(limit)
         journal = getattr(self.engine.journal, "orders", {})
         return sorted(journal.values(), key=lambda o: o.created_ms, reverse=True)[:limit]
 
     async def save_config_change(self, text: str, note: str) -> bool:
         """Record a settings change in config_history; False when there is no database."""
-        if self._save_config is None:
+        if self._history is None:
             return False
-        await self._save_config(text, note)
+        await self._history.save_config(text, note)
         return True
+
+    async def backtest_runs(self, limit: int = 200) -> list[BacktestRunSummary]:
+        return [] if self._runs is None else await self._runs.backtest_runs(limit)
+
+    async def backtest_run(self, run_id: int) -> BacktestRun | None:
+        return None if self._runs is None else await self._runs.backtest_run(run_id)
+
+    async def save_backtest_run(
+        self, summary: Mapping[str, Any], trades: Sequence[ClosedTrade], equity: Sequence[EquityPoint]
+    ) -> int | None:
+        return None if self._runs is None else await self._runs.save_backtest_run(summary, trades, equity)
 
     def snapshot(self, *, max_events: int = 50) -> EngineSnapshot:
         return build_snapshot(

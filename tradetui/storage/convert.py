@@ -26,6 +26,7 @@ from tradetui.storage.tables import (
     BacktestRunRow,
     BacktestTradeRow,
     CandleRow,
+    ClosedTradeRow,
     DailyPerformanceRow,
     FillRow,
     OrderRow,
@@ -312,6 +313,39 @@ def equity_point(ts_s: int, equity: float, drawdown: float) -> tuple[int, float,
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"equity point at {ts_s} is not finite: {values}")
     return (int(ts_s), values[0], values[1])
+
+
+# --- a session's closed trades ------------------------------------------------------------------
+
+
+def session_trade_to_row(trade: ClosedTrade) -> ClosedTradeRow:
+    return ClosedTradeRow(
+        market=trade.market,
+        strategy=trade.strategy,
+        entry_ms=trade.entry_ms,
+        exit_ms=trade.exit_ms,
+        volume=trade.volume,
+        entry_price=trade.entry_price,
+        exit_price=trade.exit_price,
+        pnl=trade.pnl,
+        fees=trade.fees,
+        exit_reason=trade.exit_reason,
+    )
+
+
+def row_to_session_trade(row: ClosedTradeRow) -> ClosedTrade:
+    return ClosedTrade(
+        market=row.market,
+        strategy=row.strategy,
+        entry_ms=row.entry_ms,
+        exit_ms=row.exit_ms,
+        volume=row.volume,
+        entry_price=row.entry_price,
+        exit_price=row.exit_price,
+        pnl=row.pnl,
+        fees=row.fees,
+        exit_reason=row.exit_reason,
+    )
 
 
 # --- positions, strategy state, events, daily -------------------------------------------------

@@ -5,10 +5,18 @@ it is synchronous, so this writes through the standard ``sqlite3`` module: one `
 IMMEDIATE … COMMIT`` per call, WAL with ``synchronous=FULL``, so a row whose ``record`` returned
 survives a crash of the process. It shares the ``orders``/``trades`` tables (and the file rules)
 with :class:`tradetui.storage.repository.SqliteRepository`.
+
+The session's other records that must survive a ``kill -9`` go through the same connection, as
+they happen: positions with their exits, closed trades, risk events and strategy state. So do the
+session's config history and the reads the front ends make of a running session (recent orders,
+closed trades): in a process whose event loop writes through this connection, an async
+repository transaction held across an ``await`` could leave the loop waiting on a lock only the
+loop itself can release. Reads in WAL mode never wait for a writer.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import sqlite3
 from decimal import Decimal
@@ -19,9 +27,11 @@ from typing import Any
 from sqlalchemy import URL, Table, create_engine
 from sqlmodel import SQLModel
 
+from tradetui.core.events import EngineStateChanged, RiskEvent
 from tradetui.core.orders import Fill, Order, OrderState
+from tradetui.core.trades import ClosedTrade
 from tradetui.storage import convert
-from tradetui.storage.records import StoredPosition
+from tradetui.storage.records import StoredPosition, StoredStrategyState
 from tradetui.storage.schema import prepare_schema
 from tradetui.storage.sqlite_file import (
     BEGIN_OPTION,
@@ -30,11 +40,15 @@ from tradetui.storage.sqlite_file import (
     secure_sqlite_file,
 )
 from tradetui.storage.tables import (
+    ClosedTradeRow,
+    ConfigHistoryRow,
     DecimalText,
     FillRow,
     OrderRow,
     PositionRow,
+    RiskEventRow,
     RunMode,
+    StrategyStateRow,
     decimal_to_text,
     table_of,
     text_to_decimal,
@@ -58,11 +72,29 @@ _POSITIONS = table_of(PositionRow)
 _INSERT_POSITION = _insert_sql(_POSITIONS, ("market",), update=True)
 _UPSERT_ORDER = _insert_sql(_ORDERS, ("identifier",), update=True)
 _INSERT_FILL = _insert_sql(_FILLS, ("identifier", "trade_id"), update=False)
+_CLOSED = table_of(ClosedTradeRow)
+_RISK_EVENTS = table_of(RiskEventRow)
+_STRATEGY_STATE = table_of(StrategyStateRow)
+_UPSERT_STRATEGY_STATE = _insert_sql(_STRATEGY_STATE, ("strategy", "market"), update=True)
+
+
+def _append_sql(table: Table) -> str:
+    """INSERT of every column but the autoincrement ``id``."""
+    names = [c.name for c in table.columns if c.name != "id"]
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
+
+
+_CONFIG_HISTORY = table_of(ConfigHistoryRow)
+_APPEND_CLOSED = _append_sql(_CLOSED)
+_APPEND_RISK_EVENT = _append_sql(_RISK_EVENTS)
+_APPEND_CONFIG = _append_sql(_CONFIG_HISTORY)
 
 
 def _params(row: SQLModel, table: Table) -> dict[str, SqlValue]:
     params: dict[str, SqlValue] = {}
     for col in table.columns:
+        if col.name == "id" and getattr(row, "id", None) is None:
+            continue
         value = getattr(row, col.name)
         if isinstance(value, Decimal):
             params[col.name] = decimal_to_text(value)
@@ -144,6 +176,84 @@ class SqliteOrderJournal:
             conn.execute(f"DELETE FROM {_POSITIONS.name}")
             for position in positions:
                 conn.execute(_INSERT_POSITION, _params(convert.position_to_row(position), _POSITIONS))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def record_closed_trade(self, trade: ClosedTrade) -> None:
+        """Append a round trip the engine just closed, and commit."""
+        self._commit_one(_APPEND_CLOSED, _params(convert.session_trade_to_row(trade), _CLOSED))
+
+    def closed_trade_keys(self) -> set[tuple[str, int]]:
+        """``(market, exit_ms)`` of every stored closed trade (what a restart need not add again)."""
+        cursor = self._connection().execute(f"SELECT market, exit_ms FROM {_CLOSED.name}")
+        keys = {(str(market), int(exit_ms)) for market, exit_ms in cursor}
+        cursor.close()
+        return keys
+
+    def record_risk_event(self, event: RiskEvent | EngineStateChanged) -> None:
+        """Append a risk rule's action or an engine state change, and commit."""
+        self._commit_one(_APPEND_RISK_EVENT, _params(convert.risk_event_to_row(event), _RISK_EVENTS))
+
+    def save_strategy_state(self, state: StoredStrategyState) -> None:
+        """Write (insert or overwrite) one strategy's stored state, and commit."""
+        row = convert.strategy_state_to_row(state)
+        self._commit_one(_UPSERT_STRATEGY_STATE, _params(row, _STRATEGY_STATE))
+
+    def delete_strategy_state(self, strategy: str) -> None:
+        self._commit_one(f"DELETE FROM {_STRATEGY_STATE.name} WHERE strategy = :strategy", {"strategy": strategy})
+
+    def load_strategy_states(self) -> list[StoredStrategyState]:
+        cursor = self._connection().execute(f"SELECT * FROM {_STRATEGY_STATE.name} ORDER BY strategy, market")
+        names = [d[0] for d in cursor.description]
+        states = [
+            convert.row_to_strategy_state(StrategyStateRow(**dict(zip(names, values, strict=True))))
+            for values in cursor
+        ]
+        cursor.close()
+        return states
+
+    def load_closed_trades(self, limit: int) -> list[ClosedTrade]:
+        """The ``limit`` latest round trips, the newest (latest exit) first."""
+        cursor = self._connection().execute(
+            "SELECT market, strategy, entry_ms, exit_ms, volume, entry_price, exit_price, pnl, fees, exit_reason "
+            f"FROM {_CLOSED.name} ORDER BY exit_ms DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        d = text_to_decimal
+        trades = [
+            ClosedTrade(str(m), str(s), int(e0), int(e1), d(v), d(p0), d(p1), d(pnl), d(fee), str(why))
+            for m, s, e0, e1, v, p0, p1, pnl, fee, why in cursor
+        ]
+        cursor.close()
+        return trades
+
+    def load_recent_orders(self, limit: int) -> list[Order]:
+        """The ``limit`` newest orders (every mode), newest first."""
+        cursor = self._connection().execute(
+            f"SELECT * FROM {_ORDERS.name} ORDER BY created_ms DESC, identifier DESC LIMIT ?", (limit,)
+        )
+        names = [d[0] for d in cursor.description]
+        orders = [convert.row_to_order(_order_row(dict(zip(names, values, strict=True)))) for values in cursor]
+        cursor.close()
+        return orders
+
+    def save_config_history(self, text: str, note: str, *, ts_ms: int, changed_by: str = "") -> None:
+        """Store a config version with a unified diff against the previous one, and commit."""
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(f"SELECT config_text FROM {_CONFIG_HISTORY.name} ORDER BY id DESC LIMIT 1").fetchone()
+            previous = "" if row is None else str(row[0])
+            diff = "".join(
+                difflib.unified_diff(
+                    previous.splitlines(keepends=True), text.splitlines(keepends=True), "previous", "current"
+                )
+            )
+            record = ConfigHistoryRow(ts_ms=ts_ms, config_text=text, changed_by=changed_by, note=note, diff=diff)
+            conn.execute(_APPEND_CONFIG, _params(record, _CONFIG_HISTORY))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

@@ -1,4 +1,5 @@
-"""Plain records the repositories hand back where no core type exists (positions, run summaries, …)."""
+"""Plain records the repositories hand back where no core type exists (positions, candle sets, …);
+backtest runs are core types (:mod:`tradetui.core.runs`), re-exported here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from tradetui.core.trades import ClosedTrade
+from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 
 CandleTuple = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
 """``(ts_s, open, high, low, close, volume)`` as stored and loaded."""
@@ -16,8 +17,18 @@ CandleTuple = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
 CandleInput = tuple[int, Decimal | str, Decimal | str, Decimal | str, Decimal | str, Decimal | str]
 """What ``save_candles`` accepts: Decimals or their text (never floats)."""
 
-EquityPoint = tuple[int, float, float]
-"""``(ts_s, equity, drawdown)`` of a backtest's equity curve."""
+__all__ = [
+    "BacktestRun",
+    "BacktestRunSummary",
+    "CandleInput",
+    "CandleRange",
+    "CandleSet",
+    "CandleTuple",
+    "DailyPerformance",
+    "EquityPoint",
+    "StoredPosition",
+    "StoredStrategyState",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,27 +71,6 @@ class CandleSet:
     count: int
     first_s: int
     last_s: int
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestRunSummary:
-    id: int
-    created_ms: int
-    strategy: str
-    markets: tuple[str, ...]
-    timeframe: str
-    start_ms: int | None
-    end_ms: int | None
-    params: Mapping[str, Any]
-    metrics: Mapping[str, Any]
-    config_text: str
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestRun:
-    summary: BacktestRunSummary
-    trades: tuple[ClosedTrade, ...]
-    equity: tuple[EquityPoint, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ from tradetui.storage.tables import (
     BacktestEquityRow,
     BacktestRunRow,
     BacktestTradeRow,
+    ClosedTradeRow,
     ConfigHistoryRow,
     DailyPerformanceRow,
     FillRow,
@@ -189,6 +190,11 @@ class SqliteRepository:
         stmt = stmt.order_by(ORDERS.c.created_ms, ORDERS.c.identifier).limit(limit)
         return [convert.row_to_order(row) for row in await self._fetch(stmt, OrderRow)]
 
+    async def load_recent_orders(self, limit: int) -> list[Order]:
+        """The ``limit`` newest orders (by ``created_ms``), newest first."""
+        stmt = select(ORDERS).order_by(ORDERS.c.created_ms.desc(), ORDERS.c.identifier.desc()).limit(limit)
+        return [convert.row_to_order(row) for row in await self._fetch(stmt, OrderRow)]
+
     async def load_open_orders(self, *, mode: RunMode | str | None = None) -> list[Order]:
         """Orders that may still fill: ``intent``, ``unknown``, ``wait``, ``watch`` (pass ``mode`` to keep one)."""
         return await self.load_orders(mode=mode, states=OPEN_STATES)
@@ -199,6 +205,18 @@ class SqliteRepository:
             stmt = stmt.where(FILLS.c.identifier == identifier)
         stmt = stmt.order_by(FILLS.c.ts_ms, FILLS.c.identifier, FILLS.c.trade_id)
         return [convert.row_to_fill(row) for row in await self._fetch(stmt, FillRow)]
+
+    # --- a session's closed trades --------------------------------------------------------------
+
+    async def save_closed_trade(self, trade: ClosedTrade) -> None:
+        async with self._writer.begin() as conn:
+            await conn.execute(table_of(ClosedTradeRow).insert(), row_values(convert.session_trade_to_row(trade)))
+
+    async def load_closed_trades(self, *, limit: int | None = None) -> list[ClosedTrade]:
+        """The session's round trips, the newest (latest exit) first."""
+        closed = table_of(ClosedTradeRow)
+        stmt = select(closed).order_by(closed.c.exit_ms.desc(), closed.c.id.desc()).limit(limit)
+        return [convert.row_to_session_trade(row) for row in await self._fetch(stmt, ClosedTradeRow)]
 
     # --- candles ------------------------------------------------------------------------------
 
@@ -414,9 +432,9 @@ class SqliteRepository:
                 )
         return run_id
 
-    async def list_backtest_runs(self) -> list[BacktestRunSummary]:
+    async def list_backtest_runs(self, *, limit: int | None = None) -> list[BacktestRunSummary]:
         """Newest first."""
-        rows = await self._fetch(select(RUNS).order_by(RUNS.c.id.desc()), BacktestRunRow)
+        rows = await self._fetch(select(RUNS).order_by(RUNS.c.id.desc()).limit(limit), BacktestRunRow)
         return [convert.run_row_to_summary(row) for row in rows]
 
     async def load_backtest_run(self, run_id: int) -> BacktestRun | None:

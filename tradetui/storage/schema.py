@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Table, inspect, select, update
 
 from tradetui.storage.tables import ALL_ROWS, METADATA, SchemaMetaRow, table_of
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SchemaVersionError(RuntimeError):
@@ -50,8 +50,15 @@ def _orders_gain_mode_and_run_id(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_orders_run_id ON orders (run_id)")
 
 
+def _closed_trades_arrive(conn: Connection) -> None:
+    # Version 3 adds the closed_trades table (made by create_all after the steps); nothing else changes.
+    # The bump keeps an older tradetui, which would not write closed trades, off the file.
+    return None
+
+
 UPGRADE_STEPS: tuple[UpgradeStep, ...] = (
     UpgradeStep(1, "orders: add mode (backtest/paper/live) and run_id", _orders_gain_mode_and_run_id),
+    UpgradeStep(2, "closed_trades: a session's round trips, stored as they close", _closed_trades_arrive),
 )
 
 

@@ -178,6 +178,25 @@ class PositionRow(SQLModel, table=True):
     updated_ms: int = 0
 
 
+class ClosedTradeRow(SQLModel, table=True):
+    """A trading session's round trip (entry to flat), written as the engine closes it."""
+
+    __tablename__ = "closed_trades"
+    __table_args__ = (Index("ix_closed_trades_exit", "exit_ms"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    market: str
+    strategy: str
+    entry_ms: int
+    exit_ms: int
+    volume: Decimal = Field(sa_type=DecimalText)
+    entry_price: Decimal = Field(sa_type=DecimalText)
+    exit_price: Decimal = Field(sa_type=DecimalText)
+    pnl: Decimal = Field(sa_type=DecimalText)
+    fees: Decimal = Field(sa_type=DecimalText)
+    exit_reason: str = ""
+
+
 class AccountSnapshotRow(SQLModel, table=True):
     """Balances of one currency at one moment."""
 
@@ -319,6 +338,7 @@ ALL_ROWS: tuple[type[SQLModel], ...] = (
     OrderRow,
     FillRow,
     PositionRow,
+    ClosedTradeRow,
     AccountSnapshotRow,
     StrategyStateRow,
     RiskEventRow,

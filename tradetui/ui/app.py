@@ -247,7 +247,7 @@ class TradeTuiApp(App[int]):
             if name == "strategies":
                 screen = StrategiesScreen(self.handle)
             elif name == "backtest":
-                screen = BacktestScreen()
+                screen = BacktestScreen(self.handle)
             elif name == "settings":
                 screen = SettingsScreen(self.handle)
             elif name == "logs":

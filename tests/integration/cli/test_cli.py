@@ -39,8 +39,8 @@ def test_headless_demo_trades_and_stops_cleanly(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "fill " in out.stderr
     assert "engine stopped" in out.stderr
-    assert (tmp_path / "tradetui.db").exists()
-    assert (tmp_path / "tradetui.db").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "sessions" / "demo.db").exists()
+    assert (tmp_path / "sessions" / "demo.db").stat().st_mode & 0o777 == 0o600
     assert out.stdout == ""  # stdout is kept for machine output
 
 

@@ -23,6 +23,7 @@ from tradetui.control.remote_handle import RemoteHandle
 from tradetui.control.server import ControlServer
 from tradetui.control.wire import snapshot_from_dict
 from tradetui.control.wire_history import Scores, closed_trades_from_list, history_orders_from_list
+from tradetui.core.events import Notice
 from tradetui.engine.handle import EngineHandle
 from tradetui.risk.sizing import SizingMethod
 from tradetui.storage.repository import SqliteRepository
@@ -101,6 +102,8 @@ NEW_ENDPOINTS = [
     ("POST", "/config-history"),
     ("GET", "/history/trades"),
     ("GET", "/history/orders"),
+    ("GET", "/history/backtests"),
+    ("GET", "/history/backtests/1"),
     ("GET", "/scores"),
 ]
 
@@ -205,16 +208,17 @@ async def test_config_history_without_a_database_is_not_stored(traded: Traded, t
 
 
 async def test_history_of_trades_and_orders(traded: Traded) -> None:
-    trades = traded.handle.closed_trades()
+    trades = list(reversed(traded.handle.closed_trades()))  # the newest first, as stored and served
     orders = await traded.handle.orders(500)
     assert trades and len(orders) >= 2  # an entry and its exit at least
+    assert await traded.handle.trade_history(500) == trades
     answer = await traded.http.get("/history/trades")
     assert answer.status_code == 200
     assert list(closed_trades_from_list(answer.json()["trades"])) == trades
     answer = await traded.http.get("/history/orders", params={"limit": "500"})
     assert list(history_orders_from_list(answer.json()["orders"])) == orders
     async with AsyncControlClient(traded.token_file) as client:
-        assert await client.closed_trades(limit=1) == trades[-1:]  # the newest is last
+        assert await client.closed_trades(limit=1) == trades[:1]  # the newest is first
         assert await client.orders(limit=1) == orders[:1]  # the newest is first
         assert await client.orders() == orders
     for path in ("/history/trades", "/history/orders"):
@@ -275,7 +279,8 @@ async def test_a_refused_remote_risk_change_falls_back_to_the_engines_values(tra
 
 async def test_remote_history_scores_and_config_history(traded: Traded) -> None:
     async with _attached(traded) as handle:
-        assert handle.closed_trades() == traded.handle.closed_trades() != []
+        assert await handle.trade_history(500) == await traded.handle.trade_history(500) != []
+        assert await handle.trade_history(1) == (await traded.handle.trade_history(500))[:1]
         assert await handle.orders(500) == await traded.handle.orders(500)
         assert await handle.orders(1) == (await traded.handle.orders(500))[:1]
         assert handle.scores(1000) == {}  # asked for now, fetched by the next poll
@@ -287,26 +292,29 @@ async def test_remote_history_scores_and_config_history(traded: Traded) -> None:
         ]
 
 
-async def test_remote_closed_trades_follow_the_engine(traded: Traded) -> None:
+async def test_remote_closed_trades_follow_the_stored_history(traded: Traded) -> None:
     async with _attached(traded) as handle:
-        before = len(handle.closed_trades())
+        before = await handle.trade_history(5000)
         engine = traded.handle.engine
-        engine.portfolio.closed.append(replace(engine.portfolio.closed[-1], exit_reason="appended by the test"))
-        await _wait_for(lambda: len(handle.closed_trades()) == before + 1)
-        assert handle.closed_trades()[-1].exit_reason == "appended by the test"
-        assert handle.closed_trades() == traded.handle.closed_trades()
+        later = replace(engine.portfolio.closed[-1], exit_ms=engine.portfolio.closed[-1].exit_ms + 1, exit_reason="new")
+        engine.portfolio.closed.append(later)  # closed as the engine closes one: stored with its events
+        engine.emit([Notice(engine.clock.now_ms(), "a round trip closed")])
+        after = await handle.trade_history(5000)
+        assert after == [later, *before]
+        assert after == await traded.handle.trade_history(5000)
 
 
 async def test_remote_history_when_the_engine_is_gone(traded: Traded) -> None:
     handle = RemoteHandle(AsyncControlClient(traded.token_file))
     await handle.refresh()
-    trades = handle.closed_trades()
     await traded.server.stop()
     try:
         assert await handle.orders(10) == []
+        assert await handle.trade_history(10) == []
+        assert "closed trades" in (handle.last_error or "")
+        assert await handle.backtest_runs(10) == [] and await handle.backtest_run(1) is None
         assert await handle.save_config_change("[risk]\n", "lost") is False
         assert "config history" in (handle.last_error or "")
-        assert handle.closed_trades() == trades  # the last view stays
         assert handle.risk_settings() == traded.handle.risk_settings()
     finally:
         await handle.shutdown()

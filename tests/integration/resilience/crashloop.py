@@ -166,7 +166,7 @@ async def _final_run(state: SandboxState, lane: _Lane, result: CrashResult) -> N
 def _check(state: SandboxState, lane: _Lane, result: CrashResult) -> None:
     database = lane.data_dir / "tradetui.db"
     if not database.exists():
-        found = sorted(lane.data_dir.glob("*.db"))
+        found = sorted(lane.data_dir.glob("**/*.db"))  # sessions/<profile>.db
         database = found[0] if found else database
     report = audit.audit(state, lane.account, database)
     result.exchange_orders += report.exchange_orders

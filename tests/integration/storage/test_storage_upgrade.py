@@ -120,7 +120,8 @@ async def test_a_failing_step_leaves_the_file_as_it_was(tmp_path: Path, monkeypa
         conn.exec_driver_sql("CREATE TABLE scratch (x INTEGER)")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(schema_module, "UPGRADE_STEPS", (UpgradeStep(1, "breaks halfway", half_done),))
+    steps = (UpgradeStep(1, "breaks halfway", half_done), *schema_module.UPGRADE_STEPS[1:])
+    monkeypatch.setattr(schema_module, "UPGRADE_STEPS", steps)
     with pytest.raises(RuntimeError, match="disk on fire"):
         await SqliteRepository.open(path)
     assert _shape(path) == before  # the ALTER TABLEs were rolled back with the rest

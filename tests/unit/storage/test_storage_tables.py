@@ -26,6 +26,7 @@ from tradetui.storage.tables import (
     BacktestRunRow,
     BacktestTradeRow,
     CandleRow,
+    ClosedTradeRow,
     ConfigHistoryRow,
     DailyPerformanceRow,
     DecimalText,
@@ -74,6 +75,8 @@ SAMPLE_ROWS: list[SQLModel] = [
                         pnl=D("10000.5"), trades=3, wins=2, updated_ms=8),
     AdvisorCallRow(id=1, ts_ms=7, provider="none", model="m", market="KRW-BTC", prompt="p", response="r",
                    decision="hold", input_tokens=1, output_tokens=2, latency_ms=3, error=""),
+    ClosedTradeRow(id=4, market="KRW-BTC", strategy="s", entry_ms=1, exit_ms=2, volume=D("0.12345678"),
+                   entry_price=D("100"), exit_price=D("110.5"), pnl=D("-0.10"), fees=D("0.05"), exit_reason="trailing"),
 ]  # fmt: skip
 
 

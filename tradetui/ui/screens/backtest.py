@@ -1,10 +1,12 @@
 """Backtest from the TUI: pick a strategy, candles and a period; the run goes in a thread worker
 with a progress bar and can be cancelled; the results are the same report as the CLI's
-(metrics, equity and drawdown plots, monthly returns, trades) plus the trades on the chart."""
+(metrics, equity and drawdown plots, monthly returns, trades) plus the trades on the chart.
+The run is stored like the CLI's, through the handle's run store (`h` lists it)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -22,10 +24,12 @@ from textual.worker import get_current_worker
 
 from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
+from tradetui.backtest.stored import RunRecord, run_record
 from tradetui.core.clock import parse_utc
 from tradetui.core.types import Side
 from tradetui.data.candle_file import load_candle_file
 from tradetui.data.synthetic import generate_market
+from tradetui.engine.handle import EngineHandle
 from tradetui.engine.read_model import ChartData, ChartOverlay
 from tradetui.errors import TradetuiError
 from tradetui.indicators.series import BarSeries
@@ -86,8 +90,9 @@ class BacktestScreen(Screen[None]):
             super().__init__()
             self.fraction = fraction
 
-    def __init__(self, default_data: str = "") -> None:
+    def __init__(self, handle: EngineHandle | None = None, default_data: str = "") -> None:
         super().__init__()
+        self.handle = handle
         self.default_data = default_data
         self._cancel = threading.Event()
         self.result: BacktestResult | None = None
@@ -164,13 +169,16 @@ class BacktestScreen(Screen[None]):
         try:
             result = run_backtest([series], [strategy], BacktestSetup(cash_krw=cash), progress=progress)
         except BacktestCancelled:
-            self.app.call_from_thread(self._finished, None, None, "cancelled")
+            self.app.call_from_thread(self._finished, None, None, "cancelled", None)
             return
         except Exception as exc:  # a failed run is a message on this screen, never a closed app
             summary = failures.report("backtest run", exc)
-            self.app.call_from_thread(self._finished, None, None, f"✗ failed: {summary}")
+            self.app.call_from_thread(self._finished, None, None, f"✗ failed: {summary}", None)
             return
         metrics = result.metrics()
+        record = run_record(
+            result, metrics, params=strategy.params.model_dump(mode="json"), created_ms=int(time.time() * 1000)
+        )
         report = render_report(
             metrics,
             title=f"Backtest: {strategy_name}",
@@ -188,12 +196,15 @@ class BacktestScreen(Screen[None]):
             result,
             Group(report, Text("Trades on the chart"), chart),
             f"done: {len(result.trades)} trades in {result.elapsed_s:.2f} s",
+            record,
         )
 
     def on_backtest_screen_progress(self, message: Progress) -> None:
         self.query_one("#bt-progress", ProgressBar).update(progress=message.fraction)
 
-    def _finished(self, result: BacktestResult | None, report: Group | None, status: str) -> None:
+    def _finished(
+        self, result: BacktestResult | None, report: Group | None, status: str, record: RunRecord | None
+    ) -> None:
         self.result = result
         self.query_one("#bt-run", Button).disabled = False
         self.query_one("#bt-cancel", Button).disabled = True
@@ -201,6 +212,22 @@ class BacktestScreen(Screen[None]):
         if report is not None:
             self.query_one("#bt-progress", ProgressBar).update(progress=1.0)
             self.query_one("#bt-report", Static).update(report)
+        if record is not None:
+            self.store_run(record, status)
+
+    @work(group="backtest-store")
+    async def store_run(self, record: RunRecord, status: str) -> None:
+        """Store the run like the CLI does (the handle's run store; `h` lists it)."""
+        label = self.query_one("#bt-status", Label)
+        if self.handle is None:
+            label.update(f"{status}; not stored (no run store)")
+            return
+        try:
+            run_id = await self.handle.save_backtest_run(record.summary, record.trades, record.equity)
+        except Exception as exc:  # a storage failure (disk, SQLite, schema) is shown; the run stays on screen
+            label.update(Text(f"{status}; ✗ not stored: {exc}", style="bold red"))
+            return
+        label.update(f"{status}; not stored (no run store)" if run_id is None else f"{status}; stored as run #{run_id}")
 
 
 def default_data_path(candidates: list[Path]) -> str:
