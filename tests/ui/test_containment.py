@@ -21,9 +21,7 @@ from tradetui.ui.widgets.candle_chart import CandleChart
 
 
 def _session(tmp_path: Path, speed: float = 50.0):  # type: ignore[no-untyped-def]
-    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=speed, now_s=1_800_000_000)
-    session.handle.engine.listeners.append(session.store.listen)
-    return session
+    return build_session(demo_config(), database=tmp_path / "ui.db", speed=speed, now_s=1_800_000_000)
 
 
 async def test_a_pane_that_cannot_draw_shows_one_line_and_the_app_goes_on(

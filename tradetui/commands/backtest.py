@@ -214,7 +214,10 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         limits=account_limits(base),
         atr_period=base.risk.atr_period,
     )
-    _check_can_trade(list(args.data or (config.backtest.data if config else ())), series, strategy, setup)
+    files = list(args.data or (config.backtest.data if config else ()))
+    stored = [f"{s.market} (candle store)" for s in series]
+    names = [Path(f).name for f in files] if len(files) == len(series) else stored
+    _check_can_trade(names, series, strategy, setup)
     result = _run_with_progress(series, strategy, setup, quiet=args.json)
     metrics = result.metrics()
     run_id = None
@@ -265,17 +268,17 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_can_trade(files: list[str], series: list[BarSeries], strategy: Any, setup: BacktestSetup) -> None:
+def _check_can_trade(names: list[str], series: list[BarSeries], strategy: Any, setup: BacktestSetup) -> None:
     """Refuse (or warn about) a run in which no entry could ever be placed, before it starts."""
     needed = strategy.warmup_bars
     if setup.sizing.method is SizingMethod.ATR:
         needed = max(needed, setup.atr_period + 1)
     needed += 1  # the order decided at a bar's close fills at the next bar's open
     short = [
-        f"{Path(f).name}: has {len(s):,} candle(s) of {s.timeframe}; {strategy.name} needs at least {needed:,} "
+        f"{name}: has {len(s):,} candle(s) of {s.timeframe}; {strategy.name} needs at least {needed:,} "
         f"to trade ({needed - 1:,} before it can decide, one to fill the order); give a longer file or a wider "
         "--from/--to"
-        for f, s in zip(files, series, strict=True)
+        for name, s in zip(names, series, strict=True)
         if len(s) < needed
     ]
     if short and len(short) == len(series):
