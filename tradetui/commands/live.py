@@ -37,6 +37,7 @@ from tradetui.engine.read_model import LinkStatus
 from tradetui.engine.restore import restore_position
 from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
+from tradetui.engine.trade_marks import TradeMark
 from tradetui.errors import ConfigError, VenueError
 from tradetui.exchanges.errors import NetworkError
 from tradetui.exchanges.parse import with_local_fields
@@ -291,7 +292,8 @@ async def _restore_and_reconcile(
     # 2. positions are what the journal's fills add up to; exits from the stored state. Round
     #    trips the fills closed that are not stored yet (killed between the fill and its record,
     #    or journaled before closed trades were stored) join the history
-    positions, closed = _replay_fills(journal)
+    positions, closed, marks = _replay_fills(journal)
+    engine.trade_marks.extend(m for m in marks if m.market in engine.markets)  # the chart shows earlier trades
     stored_trades = journal.closed_trade_keys()
     for trade in closed:
         if (trade.market, trade.exit_ms) not in stored_trades:
@@ -354,25 +356,28 @@ async def _restore_and_reconcile(
     )
 
 
-def _replay_fills(journal: SqliteOrderJournal) -> tuple[list[Position], list[ClosedTrade]]:
-    """Open positions and closed round trips as the journal's fills add up, through the
-    engine's own :class:`Portfolio` (so the PnL is the engine's). ``entry_ms``: creation of the
-    episode's first order; a round trip's exit reason is the purpose of the order that closed it."""
+def _replay_fills(journal: SqliteOrderJournal) -> tuple[list[Position], list[ClosedTrade], list[TradeMark]]:
+    """Open positions, closed round trips and the chart's marks as the journal's fills add up,
+    through the engine's own :class:`Portfolio` (so the PnL is the engine's). ``entry_ms``:
+    creation of the episode's first order; a round trip's exit reason is the purpose of the order
+    that closed it."""
     book = Portfolio(cash=ZERO)
+    marks: list[TradeMark] = []
     for fill, order in journal.load_fills():
         fresh = fill.market not in book.positions
         held = book.positions.get(fill.market)
         if held is not None and order.side is Side.ASK:
             held.exit_reason = order.purpose
         try:
-            pos, _ = book.apply_fill(fill, strategy=order.strategy)
+            pos, closed = book.apply_fill(fill, strategy=order.strategy)
         except ValueError as exc:  # a sell beyond what the journal bought: flag, do not guess
             log.warning("journal fills do not add up on %s: %s", fill.market, exc)
             book.positions.pop(fill.market, None)
             continue
+        marks.append(TradeMark.of_fill(fill, order.purpose, closed_position=closed is not None))
         if fresh:
             pos.entry_ms = order.created_ms
-    return list(book.positions.values()), book.closed
+    return list(book.positions.values()), book.closed, marks
 
 
 

@@ -35,7 +35,6 @@ from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.plans import ExitPlan
 from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
-from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import ZERO, Side, decimal_from_float
 from tradetui.engine.aggregation import CandleAggregator, check_resample_target
 from tradetui.engine.commands import EngineCommands
@@ -43,7 +42,7 @@ from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
-from tradetui.engine.trade_marks import MarkKind, TradeMark, TradeMarks
+from tradetui.engine.trade_marks import TradeMark, TradeMarks
 from tradetui.execution.order_manager import MemoryJournal, OrderManager
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.exits import ExitTracker
@@ -343,9 +342,7 @@ class Engine(EngineCommands):
 
     def _on_fill(self, m: MarketState, order: Order, fill: Fill, index: int) -> None:
         pos, closed = self.portfolio.apply_fill(fill, strategy=order.strategy)
-        self.trade_marks.add(
-            TradeMark(fill.market, fill.ts_ms, fill.price, fill.volume, _mark_kind(fill, closed), order.purpose)
-        )
+        self.trade_marks.add(TradeMark.of_fill(fill, order.purpose, closed_position=closed is not None))
         if fill.side is Side.BID:
             m.position = pos
             if pos.sold_volume == 0:
@@ -501,9 +498,3 @@ class Engine(EngineCommands):
     @property
     def state(self) -> EngineState:
         return self.risk.state
-
-
-def _mark_kind(fill: Fill, closed: ClosedTrade | None) -> MarkKind:
-    if fill.side is Side.BID:
-        return MarkKind.ENTRY
-    return MarkKind.EXIT if closed is not None else MarkKind.PARTIAL_EXIT

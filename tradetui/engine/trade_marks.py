@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from tradetui.core.orders import Fill
+from tradetui.core.types import Side
+
 MARKS_PER_MARKET = 500
 
 
@@ -33,6 +36,15 @@ class TradeMark:
     kind: MarkKind
     purpose: str
     """Why the order was sent: entry, stop, take_profit, trailing_stop, signal_exit, flatten…"""
+
+    @classmethod
+    def of_fill(cls, fill: Fill, purpose: str, *, closed_position: bool) -> TradeMark:
+        """The mark of a fill just booked: a buy is an entry, a sell an exit when it left the
+        position flat and a partial exit otherwise."""
+        kind = MarkKind.EXIT if closed_position else MarkKind.PARTIAL_EXIT
+        return cls(
+            fill.market, fill.ts_ms, fill.price, fill.volume, MarkKind.ENTRY if fill.side is Side.BID else kind, purpose
+        )
 
 
 class TradeMarks:

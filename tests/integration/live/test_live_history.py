@@ -70,6 +70,12 @@ async def test_a_restart_rebuilds_missing_round_trips_from_the_fills_once(
             try:
                 assert await session.handle.trade_history(10) == [expected]
                 assert session.handle.closed_trades() == []  # this run closed nothing
+                # the chart marks the earlier run's trades too (rebuilt from the same fills)
+                marks = session.handle.engine.trade_marks.of("KRW-BTC")
+                assert [(m.kind.value, m.price) for m in marks] == [
+                    ("entry", Decimal("100000000")),
+                    ("exit", Decimal("101000000")),
+                ]
             finally:
                 await session.handle.shutdown()
                 session.journal.close()
