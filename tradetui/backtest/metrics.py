@@ -139,8 +139,9 @@ class BacktestMetrics:
 
 
 def _money_text(value: float) -> str:
-    """A KRW amount from the float curve as an exact string, to the hundredth of a won."""
-    return format(Decimal(repr(value)).quantize(Decimal("0.01")), "f")
+    """A KRW amount from the float curve as a decimal string that reads back to the same float
+    (a stored run's metrics come back equal to the run's own)."""
+    return format(Decimal(repr(value)), "f")
 
 
 def _json_value(value: object) -> object:
