@@ -131,7 +131,7 @@ async def test_ten_identical_alerts_become_one_marked_x10(start_router: StartRou
     assert "×10" in text and "×10" in tg and "order book stale" in text
     # a repeat inside the window is folded into one more ×N message when the window ends
     h.router.on_events([flood[0], flood[1]])
-    texts = await h.slack.wait_for(2, timeout_s=3.0)
+    texts = await h.slack.wait_for(2)
     assert "×2" in texts[1]
     await asyncio.sleep(0.2)
     assert len(h.slack.texts) == 2
