@@ -31,7 +31,7 @@ audit = load_sibling(__file__, "audit")
 STORM = "http_429=0.1,http_5xx=0.1,latency_ms=0-20,malformed=0.05,lost_response=0.15,ws_drop=2"
 ENGINES = 1
 """Engines (each its own account and journal) trading at once against one sandbox."""
-ORDERS = 40
+ORDERS = 30
 """Exchange orders the storm waits for before the engines are stopped (a condition, not a rate)."""
 DEADLINE_S = 300.0
 """A hang guard only: quiet, the storm reaches ``ORDERS`` in well under a minute."""
