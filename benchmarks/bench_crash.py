@@ -4,7 +4,8 @@
 
 Runs the loop of ``tests/integration/resilience/crashloop.py`` (a sandbox on 127.0.0.1 in this
 process, engines as ``python -m tradetui --no-ui`` subprocesses killed with SIGKILL at random
-points of their order flow) and prints a table.
+points of their order flow, each kill armed once the restarted engine's first order reached the
+sandbox) and prints a table.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         ("lost fills", str(len(result.lost_fills))),
         ("other problems", str(len(result.problems))),
         ("clean stops that hung", str(len(result.stop_hangs))),
+        ("starts without an order in time (retried)", str(len(result.unarmed))),
+        ("final runs made again (stop left orders unanswered)", str(len(result.reruns))),
+        ("median final stop", f"{median(result.stop_s):.2f} s" if result.stop_s else "-"),
         ("median cycle", f"{result.median_cycle_s:.2f} s"),
         ("median start to first order", f"{median(result.start_s):.2f} s" if result.start_s else "-"),
         ("restarts per minute", f"{per_minute:.1f}"),

@@ -25,6 +25,7 @@ from tradetui.core.events import (
     PositionOpened,
 )
 from tradetui.core.orders import Fill, Order
+from tradetui.core.ports import Balance, ExchangeView
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import ZERO, Side
 from tradetui.credentials import ApiKeys, env_names, load_keys
@@ -56,10 +57,13 @@ SANDBOX_ACCESS_KEY = "sandbox-access"
 SANDBOX_SECRET_KEY = "sandbox-secret"
 """The demo key pair `tradetui sandbox` accepts unless told otherwise."""
 
-STOP_GRACE_S = 5.0
+STOP_LIMIT_S = 30.0
+"""A clean stop waits for the answers to the requests in flight and for the lookups of orders
+still unknown, each bounded by its attempts (not by a deadline a slow machine could miss); this
+caps only an exchange that stops answering mid-request. What is left stays unknown in the journal
+and the next start looks it up."""
 CHART_HISTORY_BARS = 199
 """Closed candles a paper/live session loads at least: the chart is full from the first paint."""
-"""How long a clean stop waits for the answers to requests still in flight."""
 
 
 def _keys(config: AppConfig) -> ApiKeys | None:
@@ -212,8 +216,9 @@ async def _compose(
     async def on_stop(stopped: Engine) -> None:
         if isinstance(venue, ExchangeVenue):
             # let the requests in flight (orders sent just before the stop, the stop's cancels)
-            # get their answers, so the journal does not keep them as bare intents
-            await venue.settle(STOP_GRACE_S)
+            # get their answers and the orders still unknown their lookups, so the journal keeps
+            # no bare intent and no unknown order the exchange would have answered for
+            await venue.settle(STOP_LIMIT_S)
             stopped.poll()
         await store.save_engine(stopped)
         if isinstance(venue, ExchangeVenue):
@@ -279,10 +284,17 @@ async def _restore_and_reconcile(
     # 1. every order the journal says may be open is asked for by identifier: its final state
     #    and every fill go to the journal before positions are rebuilt (never resent)
     resolved: dict[str, tuple[Order, list[Fill]]] = {}
+    answers: dict[str, Order | VenueError | None] = {}
     for local in journal.load_open_orders():
-        found = await venue.lookup(local.identifier)
+        try:
+            found = await venue.lookup(local.identifier)
+        except VenueError as exc:  # no answer proves nothing: reconcile() below keeps it unknown
+            answers[local.identifier] = exc
+            continue
         if found is None:
+            answers[local.identifier] = None
             continue  # never reached the exchange: reconcile() below closes it as rejected
+        answers[local.identifier] = found[0]
         order, fills = found
         order = with_local_fields(order, local)
         for fill in fills:
@@ -330,10 +342,20 @@ async def _restore_and_reconcile(
     # 3. what is still open is adopted; the rest is checked (foreign orders, balances)
     expected = {m.split("-", 1)[1]: p.volume for m, p in engine.portfolio.positions.items()}
     local_open = journal.load_open_orders()
-    report = await reconcile(venue.exchange_view(), local_open, expected_holdings=expected, now_ms=now)
+    view = _AskedOnce(venue.exchange_view(), answers)
+    report = await reconcile(view, local_open, expected_holdings=expected, now_ms=now)
     locals_by_id = {o.identifier: o for o in local_open}
     for order in report.never_sent:
         journal.record(order)
+    journal_trades = {(f.identifier, f.trade_id) for f, _ in journal.load_fills()} if report.unanswered else set()
+    for order in report.unanswered:  # unknown until the exchange answers: the venue keeps asking
+        journal.record(order)
+        seen = [trade for ident, trade in journal_trades if ident == order.identifier]
+        venue.adopt(order, seen)
+        engine.om.orders[order.identifier] = order
+        market = engine.markets.get(order.market)
+        if market is not None:
+            market.pending.add(order.identifier)
     for open_order in report.still_open:
         order = with_local_fields(open_order, locals_by_id[open_order.identifier])
         journal.record(order)
@@ -346,14 +368,48 @@ async def _restore_and_reconcile(
     engine.emit(report.events)
     engine.portfolio.cash = total_krw(await venue.refresh_balances())
     log.info(
-        "reconciled with %s: %d orders resolved, %d adopted open, %d never sent, %d foreign, %d balance differences",
+        "reconciled with %s: %d orders resolved, %d adopted open, %d never sent, %d without an answer, %d foreign, "
+        "%d balance differences",
         engine.venue.__class__.__name__,
         len(resolved),
         len(report.still_open),
         len(report.never_sent),
+        len(report.unanswered),
         len(report.foreign),
         len(report.balance_differences),
     )
+    for order in report.unanswered:
+        log.warning(
+            "order %s: the exchange did not answer its lookup; it stays %s (never sent again) and is looked up "
+            "until the exchange answers",
+            order.identifier,
+            order.state,
+            extra={"client_order_id": order.identifier},
+        )
+
+
+class _AskedOnce:
+    """The exchange as reconciliation sees it, answering for the orders already looked up on
+    this start from those answers (each order is asked for once; a lookup that got no answer
+    raises its error again, and reconciliation keeps that order unknown)."""
+
+    def __init__(self, view: ExchangeView, answers: dict[str, Order | VenueError | None]) -> None:
+        self._view = view
+        self._answers = answers
+
+    async def order_by_identifier(self, identifier: str) -> Order | None:
+        if identifier not in self._answers:
+            return await self._view.order_by_identifier(identifier)
+        answer = self._answers[identifier]
+        if isinstance(answer, VenueError):
+            raise answer
+        return answer
+
+    async def open_orders(self) -> list[Order]:
+        return await self._view.open_orders()
+
+    async def balances(self) -> dict[str, Balance]:
+        return await self._view.balances()
 
 
 def _replay_fills(journal: SqliteOrderJournal) -> tuple[list[Position], list[ClosedTrade], list[TradeMark]]:

@@ -279,6 +279,10 @@ class ExchangeStream:
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     open_timeout_s: float = 10.0
+    close_timeout_s: float = 1.0
+    """How long closing waits for the server's close frame. A stream the exchange keeps filling
+    cannot finish the handshake (its incoming buffer is full, websockets#1555), so this wait is
+    what every stop of a busy session costs; the connection is dropped after it (read-only data)."""
     max_reconnects: int | None = None
     """Give up after this many consecutive failed connects (None: never)."""
     rng: random.Random = field(default_factory=random.Random)
@@ -313,6 +317,7 @@ class ExchangeStream:
                     self.endpoint,
                     additional_headers=headers,
                     open_timeout=self.open_timeout_s,
+                    close_timeout=self.close_timeout_s,
                     ping_interval=None,
                     max_size=2**22,
                 ) as conn:

@@ -3,7 +3,9 @@ exchange before anything new is sent.
 
 * every order our intent log says may still be open (intent, unknown, wait, watch) is looked
   up by its identifier: found → adopted in the exchange's state; not found → it never reached
-  the exchange, and is closed as rejected (it is never sent again);
+  the exchange, and is closed as rejected (it is never sent again); no answer → it proves
+  nothing: the order stays unknown (never resent, never closed) and is looked up until the
+  exchange answers;
 * open orders on the exchange that we did not place (manual trades, another bot) are flagged
   as a risk event and left alone;
 * coin balances are compared with the stored positions: a difference is flagged.
@@ -18,6 +20,7 @@ from decimal import Decimal
 from tradetui.core.events import Event, RiskEvent, Severity
 from tradetui.core.orders import Order, OrderState
 from tradetui.core.ports import ExchangeView
+from tradetui.errors import VenueError
 
 
 @dataclass(slots=True)
@@ -26,6 +29,8 @@ class ReconcileReport:
     """Our orders as the exchange knows them now (any state)."""
     never_sent: list[Order] = field(default_factory=list)
     """Intents the exchange never saw, closed as rejected."""
+    unanswered: list[Order] = field(default_factory=list)
+    """Our orders whose lookup got no answer: unknown until the exchange answers."""
     foreign: list[Order] = field(default_factory=list)
     """Open orders on the exchange that are not ours."""
     balance_differences: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
@@ -50,7 +55,23 @@ async def reconcile(
     ours: set[str] = set()
     for order in local_open:
         ours.add(order.identifier)
-        found = await exchange.order_by_identifier(order.identifier)
+        try:
+            found = await exchange.order_by_identifier(order.identifier)
+        except VenueError as exc:
+            if order.state in (OrderState.INTENT, OrderState.UNKNOWN):  # sent, but whether it arrived is open
+                order = order.to_state(OrderState.UNKNOWN, now_ms, reason="no answer to its lookup on start")
+            report.unanswered.append(order)
+            report.events.append(
+                RiskEvent(
+                    now_ms,
+                    "reconcile",
+                    f"order {order.identifier}: the exchange did not answer its lookup ({exc}); it stays "
+                    f"{order.state}, is never sent again, and is looked up until the exchange answers",
+                    order.market,
+                    Severity.WARNING,
+                )
+            )
+            continue
         if found is None:
             closed = order.to_state(OrderState.REJECTED, now_ms, reason="never reached the exchange (found on restart)")
             report.never_sent.append(closed)

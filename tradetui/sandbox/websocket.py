@@ -273,7 +273,7 @@ class StreamSession:
             return []
         now = self.state.now_ms()
         out: list[dict[str, Any]] = []
-        latest: dict[tuple[int, str], dict[str, Any] | None] = {}
+        latest: dict[tuple[int, str], tuple[TypeSubscription, MarketSim, int]] = {}
         for event in events:
             if isinstance(event, OrderChanged | AssetChanged):
                 out.extend(self._private_messages(subscription, event))
@@ -293,8 +293,13 @@ class StreamSession:
                 if isinstance(event, BookMoved) != is_book_item:
                     continue  # the book moves on path steps; ticker and candles on trades
                 depth = item.depths[item.codes.index(event.market)]
-                latest[(index, event.market)] = self._market_message(item, market, depth, now, "REALTIME", None)
-        out.extend(message for message in latest.values() if message is not None)
+                latest[(index, event.market)] = (item, market, depth)
+        # rendered once per market and type, after the batch: a backlog of events (a busy
+        # machine) costs one message each, not one render per event (a ticker sums a day of candles)
+        for item, market, depth in latest.values():
+            message = self._market_message(item, market, depth, now, "REALTIME", None)
+            if message is not None:
+                out.append(message)
         return out
 
     def _private_messages(self, subscription: Subscription, event: OrderChanged | AssetChanged) -> list[dict[str, Any]]:

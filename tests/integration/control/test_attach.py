@@ -33,22 +33,26 @@ async def test_the_attached_tui_steers_the_remote_engine_and_detaches(headless: 
     await handle.refresh()
     app = TradeTuiApp(cast(EngineHandle, handle))
     async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.pause(0.6)
-        assert isinstance(app.screen, Dashboard)
+        deadline = time.monotonic() + 60  # deadlines here are hang guards: conditions hold in < 1 s when quiet
+        while not (isinstance(app.screen, Dashboard) and app.screen.query_one(StatusBar).data is not None):
+            assert time.monotonic() < deadline, "the attached dashboard never got the engine's status"
+            await pilot.pause(0.1)
         status = app.screen.query_one(StatusBar)
         assert status.data is not None and status.data.mode == "DEMO"
-        assert "RUNNING" in status.render().plain
+        while "RUNNING" not in status.render().plain:
+            assert time.monotonic() < deadline, status.render().plain
+            await pilot.pause(0.1)
         await pilot.press("p")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while await _remote_state(cli, headless) != "PAUSED":
             assert time.monotonic() < deadline, "the remote engine did not pause"
             await pilot.pause(0.2)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 60
         while handle.snapshot().state.value != "PAUSED":  # the attached view follows
             assert time.monotonic() < deadline
             await pilot.pause(0.05)
         await pilot.press("p")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while await _remote_state(cli, headless) != "RUNNING":
             assert time.monotonic() < deadline, "the remote engine did not resume"
             await pilot.pause(0.2)
@@ -61,7 +65,7 @@ async def test_the_attached_tui_steers_the_remote_engine_and_detaches(headless: 
         assert field.value == str(before)
         field.value = str(before + 2)
         settings.action_apply()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while (await handle.client.risk())["max_open_positions"] != before + 2:
             assert time.monotonic() < deadline, "the risk change did not reach the remote engine"
             await pilot.pause(0.2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from tradetui.core.clock import LiveClock
 from tradetui.core.events import FeedStateChanged
@@ -268,3 +270,37 @@ async def test_gives_up_after_max_reconnects_when_nothing_listens() -> None:
     )
     items = [i async for i in stream.items()]
     assert [i.state for i in items if isinstance(i, FeedStateChanged)] == ["disconnected"] * 3
+
+
+async def test_cancelled_stream_of_a_busy_exchange_stops_at_once() -> None:
+    """A stop cancels the stream while the exchange keeps sending: the incoming buffer is full, so
+    the closing handshake cannot complete (websockets#1555) and the close waits out its timeout.
+    That wait is the stream's ``close_timeout_s`` (a second by default), not websockets' 10 s
+    default that made every clean stop of a busy session take over ten seconds."""
+    flooding = asyncio.Event()
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.recv()
+        frame = json.dumps(TICKER).encode()
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.send(frame)
+                flooding.set()
+
+    async with _server(handler) as url:
+        stream = ExchangeStream(UPBIT, [Subscription("ticker", ("KRW-BTC",))], LiveClock(), url=url)
+
+        async def consume() -> None:
+            async with aclosing(stream.items()) as source:
+                async for _ in source:
+                    await asyncio.sleep(0)
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(flooding.wait(), 60)
+        await asyncio.sleep(0.2)  # the client's buffer fills up
+        loop = asyncio.get_running_loop()
+        cancelled_at = loop.time()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        took_s = loop.time() - cancelled_at
+    assert took_s < 8.0, f"the cancelled stream took {took_s:.1f} s to close (websockets' default: 10 s)"

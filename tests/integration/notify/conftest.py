@@ -54,7 +54,7 @@ class FakeService:
     def set(self, mode: str, *, times: int | None = None, retry_after_s: int = 1) -> None:
         self.behaviour = Behaviour(mode, times, retry_after_s)
 
-    async def wait_for(self, count: int, timeout_s: float = 3.0) -> list[str]:
+    async def wait_for(self, count: int, timeout_s: float = 30.0) -> list[str]:
         """Wait until ``count`` messages have been delivered; the texts."""
         async with asyncio.timeout(timeout_s):
             while len(self.texts) < count:
@@ -62,7 +62,7 @@ class FakeService:
                 await self.arrived.wait()
         return list(self.texts)
 
-    async def wait_attempts(self, count: int, timeout_s: float = 3.0) -> None:
+    async def wait_attempts(self, count: int, timeout_s: float = 30.0) -> None:
         async with asyncio.timeout(timeout_s):
             while self.attempts < count:
                 self.arrived.clear()

@@ -107,7 +107,7 @@ async def test_engine_events_reach_slack_without_the_engine_waiting(
         await slack_server.wait_attempts(1)
         handle.kill()
         slack_server.release.set()  # Slack answers 503 to the hung request: retried, then delivered
-        texts = await slack_server.wait_for(2, timeout_s=5)
+        texts = await slack_server.wait_for(2)
         assert any("*Engine PAUSED*" in t and "alerts test" in t for t in texts), texts
         assert any("*Engine HALTED*" in t for t in texts), texts
 

@@ -134,6 +134,29 @@ class Audit:
         return ", ".join(parts) + (": " + "; ".join(details) if details else "")
 
 
+def find_journal(data_dir: Path) -> Path:
+    """The live journal under ``data_dir``, wherever the engine keeps it (``tradetui.db`` at the top,
+    or a per-profile file below): the one SQLite file with live rows in an ``orders`` table."""
+    candidates: list[Path] = []
+    for path in sorted(data_dir.rglob("*.db")):
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error:
+            continue
+        try:
+            has_live = conn.execute("SELECT 1 FROM orders WHERE mode = 'live' LIMIT 1").fetchone() is not None
+        except sqlite3.Error:  # not a database, or one without an orders table
+            has_live = False
+        finally:
+            conn.close()
+        if has_live:
+            candidates.append(path)
+    if len(candidates) != 1:
+        found = [str(p.relative_to(data_dir)) for p in sorted(data_dir.rglob("*.db"))]
+        raise AssertionError(f"one journal with live orders expected under {data_dir}: {candidates} (files: {found})")
+    return candidates[0]
+
+
 def _journal(path: Path) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -143,6 +166,19 @@ def _journal(path: Path) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]
     finally:
         conn.close()
     return orders, fills
+
+
+def open_journal_orders(path: Path) -> list[tuple[str, str]]:
+    """(identifier, state) of the live orders the journal still holds open."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        marks = ", ".join("?" * len(OPEN_STATES))
+        rows = conn.execute(
+            f"SELECT identifier, state FROM orders WHERE mode = 'live' AND state IN ({marks})", sorted(OPEN_STATES)
+        )
+        return [(str(i), str(st)) for i, st in rows]
+    finally:
+        conn.close()
 
 
 def journal_positions(path: Path) -> dict[str, dict[str, Any]]:

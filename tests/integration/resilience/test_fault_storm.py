@@ -1,6 +1,9 @@
 """Fault storm: our live engine trades hard against a sandbox that answers with 429s, 5xx,
 garbled bodies, lost order answers, latency and dropped sockets — and still never sends an
-order twice, never loses a fill, and ends with books equal to the exchange's to the last digit."""
+order twice, never loses a fill, and ends with books equal to the exchange's to the last digit.
+
+The storm runs until ``ORDERS`` orders reached the sandbox, however long that takes on a busy
+machine (``DEADLINE_S`` only guards a hang)."""
 
 from __future__ import annotations
 
@@ -28,9 +31,10 @@ audit = load_sibling(__file__, "audit")
 STORM = "http_429=0.1,http_5xx=0.1,latency_ms=0-20,malformed=0.05,lost_response=0.15,ws_drop=2"
 ENGINES = 1
 """Engines (each its own account and journal) trading at once against one sandbox."""
-TARGET_ORDERS = 240
-"""Exchange orders per profile before the engines are stopped (bounded by RUN_S)."""
-RUN_S = 20.0
+ORDERS = 30
+"""Exchange orders the storm waits for before the engines are stopped (a condition, not a rate)."""
+DEADLINE_S = 300.0
+"""A hang guard only: quiet, the storm reaches ``ORDERS`` in well under a minute."""
 
 
 @pytest.mark.parametrize(("profile", "seed"), [("upbit", 11), ("bithumb", 12)])
@@ -64,15 +68,17 @@ async def test_fault_storm_never_duplicates_or_loses_orders(
             venue.poll_interval_s = 0.2
         runs = [asyncio.create_task(session.handle.run()) for session in sessions]
         try:
-            while time.monotonic() - started < RUN_S and len(state.engine.orders) < TARGET_ORDERS:
+            while len(state.engine.orders) < ORDERS:
                 await asyncio.sleep(0.1)
                 assert not any(run.done() for run in runs), "an engine stopped by itself"
+                waited_s = time.monotonic() - started
+                assert waited_s < DEADLINE_S, f"only {len(state.engine.orders)} orders after {waited_s:.0f} s (a hang?)"
         finally:
             for session in sessions:
                 session.handle.request_stop()
-            await asyncio.wait_for(asyncio.gather(*runs, return_exceptions=True), 15)
+            await asyncio.wait_for(asyncio.gather(*runs, return_exceptions=True), 120)
             for session in sessions:
-                await asyncio.wait_for(session.handle.shutdown(), 30)
+                await asyncio.wait_for(session.handle.shutdown(), 120)
                 session.journal.close()
         sent = len(state.engine.orders)
         for k, (session, account) in enumerate(zip(sessions, accounts, strict=True)):
@@ -96,7 +102,7 @@ async def test_fault_storm_never_duplicates_or_loses_orders(
                 assert {m: p.volume for m, p in restored.positions.items()} == audit.coin_totals(account)
                 assert all(p.tracker is not None for p in restored.positions.values())
             finally:
-                await asyncio.wait_for(final.handle.shutdown(), 30)
+                await asyncio.wait_for(final.handle.shutdown(), 120)
                 final.journal.close()
     finally:
         await runner.cleanup()
@@ -109,7 +115,7 @@ async def test_fault_storm_never_duplicates_or_loses_orders(
     assert sum(r.exchange_orders for r in reports) == sent
     failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not failures, [r.getMessage() for r in failures[:5]]
-    assert sent >= 15, f"only {sent} orders reached the sandbox"
+    assert sent >= ORDERS
 
 
 async def _build(config: AppConfig, database: Path) -> RunningSession:

@@ -68,7 +68,7 @@ async def test_hundreds_of_orders_under_all_faults(profile: str, seed: int, tmp_
                 for fill in item.fills:
                     fills += 1
                     held += fill.volume if fill.side is Side.BID else -fill.volume
-        deadline = time.monotonic() + 150  # bounded; generous for a loaded CI machine
+        deadline = time.monotonic() + 300  # a hang guard only: every unknown is resolved by answers, not time
         while om.open_orders() and time.monotonic() < deadline:  # every unknown resolved by lookup
             await asyncio.sleep(0.05)
             applied, _ = om.apply(venue.drain())

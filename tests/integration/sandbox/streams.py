@@ -12,7 +12,8 @@ from typing import Any
 from sibling import load_sibling  # tests/support/sibling.py
 from websockets.asyncio.client import ClientConnection, connect
 
-TIMEOUT_S = 3.0
+TIMEOUT_S = 30.0
+"""How long a wait for a frame may take: a hang guard (frames arrive in milliseconds when quiet)."""
 
 
 def load(name: str) -> ModuleType:

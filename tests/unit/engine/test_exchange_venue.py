@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from tradetui.core.clock import SimClock
 from tradetui.core.orders import Fill, Order, OrderState, OrdType
@@ -13,7 +16,7 @@ from tradetui.core.ports import Balance
 from tradetui.core.types import Side
 from tradetui.engine.exchange_venue import ExchangeVenue
 from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited
-from tradetui.exchanges.errors import OrderNotFound
+from tradetui.exchanges.errors import OrderNotFound, ServerError
 
 NOW = 1_760_000_000_000
 
@@ -161,3 +164,131 @@ async def test_order_filled_at_once_is_reported_once_with_its_fills() -> None:
     (report,) = venue.drain()
     assert report.order.state is OrderState.DONE
     assert [f.trade_id for f in report.fills] == ["a", "b"]
+
+
+def _done(ident: str = "tt-1") -> Order:
+    return replace(_order(ident), state=OrderState.DONE, exchange_id="u-1", executed_volume=Decimal("0.001"))
+
+
+def _silence(n: int) -> list[Any]:
+    return [ServerError("503 (test)", retry_after_s=0.0) for _ in range(n)]
+
+
+async def _unknown_after_a_silent_round(client: FakeClient, caplog: pytest.LogCaptureFixture) -> ExchangeVenue:
+    """A placement without an answer whose first round of lookups gets no answer at all."""
+    client.place_outcomes = [OrderStateUnknown("timeout", "tt-1")]
+    client.lookups = _silence(3)
+    venue = ExchangeVenue(client, SimClock(NOW), sleep=_no_sleep, unknown_lookups=3, unanswered_lookups=3)  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, logger="tradetui"):
+        venue.submit(_order())
+        await _settle(venue)
+    assert [r.order.state for r in venue.drain()] == [OrderState.UNKNOWN]
+    assert [o.state for o in venue.open_orders()] == [OrderState.UNKNOWN]
+    assert any("tt-1" in r.getMessage() and "stays unknown" in r.getMessage() for r in caplog.records)
+    return venue
+
+
+async def test_lookups_without_answer_end_a_round_and_the_poller_resolves_it_later(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = FakeClient()
+    venue = await _unknown_after_a_silent_round(client, caplog)
+    client.lookups = [(_done(), [_fill("tt-1", "t1", "0.001")])]
+    (held,) = venue.open_orders()
+    await venue._refresh(held)  # what the poller does for open orders
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.DONE and [f.trade_id for f in report.fills] == ["t1"]
+    assert client.placed == ["tt-1"]
+
+
+async def test_not_found_after_a_silent_round_starts_a_new_round_that_counts_every_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = FakeClient()
+    venue = await _unknown_after_a_silent_round(client, caplog)
+    (held,) = venue.open_orders()
+    await venue._refresh(held)  # "not found": not a proof by itself, a new round of lookups starts
+    await _settle(venue)
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.REJECTED and "never reached" in report.order.reason
+    assert client.placed == ["tt-1"]
+
+
+async def test_stop_gives_an_unknown_order_one_more_round_of_lookups(caplog: pytest.LogCaptureFixture) -> None:
+    client = FakeClient()
+    venue = await _unknown_after_a_silent_round(client, caplog)
+    client.lookups = [(_done(), [_fill("tt-1", "t1", "0.001")])]
+    assert await venue.settle(30) == []
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.DONE and [f.trade_id for f in report.fills] == ["t1"]
+
+
+async def test_stop_leaves_an_order_unknown_when_the_exchange_does_not_answer_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = FakeClient()
+    venue = await _unknown_after_a_silent_round(client, caplog)
+    client.lookups = _silence(10)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tradetui"):
+        left = await venue.settle(30)
+    assert [o.identifier for o in left] == ["tt-1"] and left[0].state is OrderState.UNKNOWN
+    assert len(client.lookups) == 10 - venue.stop_unanswered_lookups  # bounded by attempts
+    assert venue.drain() == []  # never guessed
+    said = [r.getMessage() for r in caplog.records]
+    assert any("tt-1" in m and "stays unknown" in m and "next start" in m for m in said), said
+
+
+async def test_stop_waits_for_the_not_found_answers_that_prove_an_order_never_arrived() -> None:
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    client = FakeClient()
+    client.place_outcomes = [OrderStateUnknown("timeout", "tt-1")]
+    venue = ExchangeVenue(client, SimClock(NOW), sleep=recorded_sleep)  # type: ignore[arg-type]
+    venue.submit(_order())
+    await asyncio.sleep(0)
+    assert await venue.settle(30) == []
+    reports = venue.drain()
+    assert [r.order.state for r in reports] == [OrderState.UNKNOWN, OrderState.REJECTED]
+    assert waits == [0.5, 1.0, 2.0, 4.0]  # spaced so a request still on its way can land; counted by answers
+
+
+async def test_rate_limited_placement_is_closed_as_not_sent_when_the_engine_stops() -> None:
+    class Throttled(FakeClient):
+        async def place(self, order: Order) -> Order:
+            self.placed.append(order.identifier)
+            raise RateLimited("429 (test)", 0.0)
+
+    client = Throttled()
+    venue = _venue(client)
+    venue.submit(_order())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert await venue.settle(30) == []
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.REJECTED and "429" in report.order.reason
+
+
+async def test_order_filled_at_once_is_never_stored_finished_without_its_fills() -> None:
+    """The placement answered "done" but its fills cannot be read: reporting it done would let the
+    journal close it without fills (a stop or crash would lose them). It stays unknown until read."""
+    client = FakeClient()
+    client.place_outcomes = [_done()]
+    client.lookups = _silence(3)
+    venue = _venue(client)
+    venue.submit(_order())
+    await _settle(venue)
+    assert [r.order.state for r in venue.drain()] == [OrderState.UNKNOWN]
+    client.lookups = [OrderNotFound("glitch", "order_not_found"), *([OrderNotFound("glitch", "order_not_found")] * 5)]
+    (held,) = venue.open_orders()
+    await venue._refresh(held)
+    await _settle(venue)
+    assert venue.drain() == []  # the exchange answered for it: "not found" never closes it as never sent
+    client.lookups = [(_done(), [_fill("tt-1", "a", "0.001")])]
+    await venue._refresh(venue.open_orders()[0])
+    (report,) = venue.drain()
+    assert report.order.state is OrderState.DONE and [f.trade_id for f in report.fills] == ["a"]

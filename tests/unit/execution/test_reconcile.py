@@ -7,6 +7,7 @@ from decimal import Decimal
 from tradetui.core.orders import Order, OrderState, OrdType
 from tradetui.core.ports import Balance
 from tradetui.core.types import Side
+from tradetui.exchanges.errors import ServerError
 from tradetui.execution.reconcile import reconcile
 
 NOW = 1_760_000_000_000
@@ -76,3 +77,26 @@ async def test_foreign_orders_and_balance_mismatch_are_flagged() -> None:
     assert report.balance_differences == {"ETH": (Decimal(0), Decimal(1))}
     rules = sorted(e.rule for e in report.events)  # type: ignore[attr-defined]
     assert rules == ["balance_mismatch", "foreign_order"]
+
+
+async def test_order_whose_lookup_gets_no_answer_stays_unknown_and_the_rest_is_reconciled() -> None:
+    """A lookup that gets no answer proves nothing: the order is neither closed nor adopted, it stays
+    unknown (an open one keeps its state), and the start goes on with the other orders."""
+
+    class Silent(FakeExchange):
+        async def order_by_identifier(self, identifier: str) -> Order | None:
+            self.lookups.append(identifier)
+            if identifier in ("tt-1", "tt-3"):
+                raise ServerError("503 (test)", retry_after_s=0.0)
+            return self.known.get(identifier)
+
+    sent, resting, missing = _order("tt-1"), _order("tt-3", OrderState.WAIT), _order("tt-2", OrderState.UNKNOWN)
+    exchange = Silent({}, [resting], {"KRW": Balance("KRW", Decimal(1), Decimal(0))})
+    report = await reconcile(exchange, [sent, missing, resting], expected_holdings={}, now_ms=NOW)
+    assert [(o.identifier, o.state) for o in report.unanswered] == [
+        ("tt-1", OrderState.UNKNOWN),
+        ("tt-3", OrderState.WAIT),
+    ]
+    assert [o.identifier for o in report.never_sent] == ["tt-2"]
+    assert not report.adopted and not report.foreign  # the resting order is ours, though unanswered
+    assert [e.rule for e in report.events if "did not answer" in e.message] == ["reconcile", "reconcile"]  # type: ignore[attr-defined]
