@@ -1,7 +1,8 @@
 """Every key in every screen, pressed repeatedly, at 120×35 and 80×24, with 0, 1, 5 and 500
 candles of history: nothing may raise, no pane may fail (not even contained), and the engine
-keeps running throughout. Screens that show no candle history (backtest, settings, help, the
-palette, the kill dialog) are toured with none and with 500 candles; the others with all four.
+keeps running throughout. The default run tours every screen with 500 candles and the screens
+that draw candles (dashboard, strategies) with 0, 1 and 5; ``-m slow`` tours every screen with
+every history size (about four minutes more on two cores).
 
 Seen before: `[` on a fresh demo (1m wraps to 1d, one daily candle) crashed plotext, closed the
 app with a traceback and stopped the engine with it.
@@ -94,16 +95,27 @@ async def _tour(app: TradeTuiApp, pilot: Pilot[int], screens: tuple[str, ...]) -
             assert not failures.count(), f"{key!r} in {name}: {failures.kinds()}"
 
 
-@pytest.mark.parametrize(
-    ("history", "screens"),
-    [
-        pytest.param(0, DATA_SCREENS + OTHER_SCREENS, id="0-bars"),
-        pytest.param(1, DATA_SCREENS, id="1-bar"),
-        pytest.param(5, DATA_SCREENS, id="5-bars"),
-        pytest.param(500, DATA_SCREENS + OTHER_SCREENS, id="500-bars"),
-    ],
-)
-@pytest.mark.parametrize("size", [(120, 35), (80, 24)], ids=["120x35", "80x24"])
+ALL_SCREENS = DATA_SCREENS + OTHER_SCREENS
+CHART_SCREENS = ("dashboard", "strategies")
+"""The screens that draw the candles themselves (the chart, the score heatmap)."""
+SLOW = pytest.mark.slow
+
+
+def _cases() -> list[object]:
+    """Every screen at both sizes with 500 candles, and the chart screens with 0, 1 and 5 in the
+    default run; every screen with every history size on demand (``-m slow``: ~4 more minutes)."""
+    cases: list[object] = []
+    for size, size_id in (((120, 35), "120x35"), ((80, 24), "80x24")):
+        cases.append(pytest.param(size, 500, ALL_SCREENS, id=f"{size_id}-500-bars-all-screens"))
+        for history in (0, 1, 5):
+            cases.append(pytest.param(size, history, CHART_SCREENS, id=f"{size_id}-{history}-bars-chart-screens"))
+            cases.append(
+                pytest.param(size, history, ALL_SCREENS, id=f"{size_id}-{history}-bars-all-screens", marks=SLOW)
+            )
+    return cases
+
+
+@pytest.mark.parametrize(("size", "history", "screens"), _cases())
 async def test_every_key_in_every_screen(
     tmp_path: Path, size: tuple[int, int], history: int, screens: tuple[str, ...]
 ) -> None:
