@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -372,16 +374,36 @@ async def run_interface(
     from tradetui.ui.app import TradeTuiApp
 
     app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys)
+    loop = asyncio.get_running_loop()
+    signals: list[signal.Signals] = []
+    received: list[str] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        # the terminal went away (an SSH session dropped: SIGHUP) or the process is asked to
+        # stop (SIGTERM): close the interface; the engine is stopped below, cleanly
+        log.warning("received %s: closing the interface and stopping the engine", sig.name)
+        received.append(sig.name)
+        app.exit(return_code=128 + int(sig))
+
+    if not headless:
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, on_signal, sig)
+                signals.append(sig)
     try:
         await app.run_async(headless=headless)
     finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
         if not handle.is_shut_down:
-            log.error("the interface closed unexpectedly (exit code %s); stopping the engine cleanly", app.return_code)
-            print(
-                f"tradetui: the interface closed unexpectedly (details in {log_file}); stopping the engine: "
-                "open orders are cancelled and the state is stored",
-                file=sys.stderr,
-            )
+            why = f"on {received[0]}" if received else "unexpectedly"
+            log.error("the interface closed %s (exit code %s); stopping the engine cleanly", why, app.return_code)
+            with contextlib.suppress(OSError):  # the terminal may be gone
+                print(
+                    f"tradetui: the interface closed {why} (details in {log_file}); stopping the engine: "
+                    "open orders are cancelled and the state is stored",
+                    file=sys.stderr,
+                )
             await handle.shutdown()
     return app.return_code or 0
 

@@ -14,7 +14,7 @@ from tradetui.cli import run_interface
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config
 from tradetui.ui.app import TradeTuiApp
-from tradetui.ui.containment import failures
+from tradetui.ui.containment import failures, teardown_races
 from tradetui.ui.screens.dashboard import Dashboard
 from tradetui.ui.widgets import candle_chart
 from tradetui.ui.widgets.candle_chart import CandleChart
@@ -111,4 +111,24 @@ async def test_an_app_that_dies_stops_the_engine_like_sigint(
         stored = db.execute("SELECT market, stop_json FROM positions").fetchall()
     assert [m for m, _ in stored] == [p.market for p in snap.positions]
     assert all(stop not in ("", "{}") for _, stop in stored), "the stops are stored with the position"
+    session.journal.close()
+
+
+async def test_a_failure_inside_textuals_own_widgets_is_a_warning_not_an_alarm(tmp_path: Path) -> None:
+    # seen in a five-minute tmux tour: page-down in the command palette before its list was
+    # filled raised inside Textual (KeyError in OptionList); nothing of ours failed
+    failures.reset()
+    teardown_races.reset()
+    session = _session(tmp_path)
+    app = TradeTuiApp(session.handle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        app.action_command_palette()
+        palette = app.screen
+        assert await app.run_action("command_list('page_down')", palette)  # before the palette composed
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert not failures.count()
+        assert teardown_races.count() == 1
+        assert not [n for n in app._notifications if n.severity == "error"]
     session.journal.close()

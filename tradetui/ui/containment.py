@@ -65,7 +65,8 @@ failures = FailureLog()
 """The process's failure log (the UI runs one app at a time)."""
 teardown_races = FailureLog(level=logging.WARNING)
 """Errors of widgets that were already being torn down (keys typed faster than a screen
-mounts): harmless to what is on screen, logged as warnings and kept apart from real failures."""
+mounts) or inside Textual's own widgets: harmless to what is on screen, logged as warnings
+and kept apart from real failures."""
 
 
 def placeholder(where: str, summary: str) -> Text:
