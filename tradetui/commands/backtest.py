@@ -337,7 +337,5 @@ async def _store(
     database: Path, result: BacktestResult, metrics: BacktestMetrics, params: dict[str, Any], config: AppConfig | None
 ) -> int:
     config_text = Path(config.source_path).read_text(encoding="utf-8") if config and config.source_path else ""
-    record = run_record(
-        result, metrics, params=params, created_ms=int(time.time() * 1000), config_text=config_text
-    )
+    record = run_record(result, metrics, params=params, created_ms=int(time.time() * 1000), config_text=config_text)
     return await BacktestRunStore(database).save_backtest_run(record.summary, record.trades, record.equity)

@@ -12,7 +12,13 @@ from pathlib import Path
 from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.run import RunningSession
 from tradetui.commands.runs import BacktestRunStore
-from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of_ended_runs, restore_strategies
+from tradetui.commands.state import (
+    SessionRecorder,
+    StateStore,
+    close_orders_of_ended_runs,
+    restore_strategies,
+    stored_positions,
+)
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import LiveClock, SimClock
 from tradetui.core.events import (
@@ -436,7 +442,6 @@ def _replay_fills(journal: SqliteOrderJournal) -> tuple[list[Position], list[Clo
     return list(book.positions.values()), book.closed, marks
 
 
-
 class PositionWriter:
     """Stores positions with their exit state synchronously whenever they may have changed.
 
@@ -457,19 +462,7 @@ class PositionWriter:
                 asyncio.get_running_loop().call_soon(self.write)
 
     def write(self) -> None:
-        now = self.engine.clock.now_ms()
-        rows = [
-            StoredPosition(
-                market=market,
-                volume=pos.volume,
-                avg_price=pos.avg_price,
-                updated_ms=now,
-                strategy=pos.strategy,
-                opened_ms=pos.entry_ms,
-                stop_state=pos.tracker.snapshot() if pos.tracker is not None else {},
-            )
-            for market, pos in self.engine.portfolio.positions.items()
-        ]
+        rows = stored_positions(self.engine)
         if self._last is not None and _same_rows(self._last, rows):
             return
         self.journal.save_positions(rows)

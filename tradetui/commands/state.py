@@ -43,6 +43,23 @@ def _same(a: object, b: object) -> bool:
     return dump_json(a) == dump_json(b)
 
 
+def stored_positions(engine: Engine) -> list[StoredPosition]:
+    """The engine's open positions with their exit state, as the positions table keeps them."""
+    now = engine.clock.now_ms()
+    return [
+        StoredPosition(
+            market=market,
+            volume=pos.volume,
+            avg_price=pos.avg_price,
+            updated_ms=now,
+            strategy=pos.strategy,
+            opened_ms=pos.entry_ms,
+            stop_state=pos.tracker.snapshot() if pos.tracker is not None else {},
+        )
+        for market, pos in engine.portfolio.positions.items()
+    ]
+
+
 class SessionRecorder:
     """An engine listener that writes the session's records as they happen, each in its own
     committed transaction on the journal's synchronous connection (a ``kill -9`` right after
@@ -214,19 +231,5 @@ class StateStore:
     async def save_engine(self, engine: Engine) -> None:
         """Positions with their exit state (risk events, strategy state and closed trades are
         already stored, as they happened)."""
-        now = engine.clock.now_ms()
-        self.journal.save_positions(
-            [
-                StoredPosition(
-                    market=market,
-                    volume=pos.volume,
-                    avg_price=pos.avg_price,
-                    updated_ms=now,
-                    strategy=pos.strategy,
-                    opened_ms=pos.entry_ms,
-                    stop_state=pos.tracker.snapshot() if pos.tracker is not None else {},
-                )
-                for market, pos in engine.portfolio.positions.items()
-            ]
-        )
+        self.journal.save_positions(stored_positions(engine))
         log.info("state stored in %s", self.database)

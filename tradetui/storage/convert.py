@@ -32,6 +32,7 @@ from tradetui.storage.tables import (
     OrderRow,
     PositionRow,
     RiskEventRow,
+    RoundTripColumns,
     RunMode,
     SignalRow,
     StrategyStateRow,
@@ -205,36 +206,24 @@ def _decimal_text(value: object) -> str:
 # --- backtests --------------------------------------------------------------------------------
 
 
+def _trade_values(trade: ClosedTrade) -> dict[str, Any]:
+    """A round trip's fields, as both trade tables store them."""
+    return {name: getattr(trade, name) for name in _ROUND_TRIP_FIELDS}
+
+
+def _trade_from_row(row: RoundTripColumns) -> ClosedTrade:
+    return ClosedTrade(**{name: getattr(row, name) for name in _ROUND_TRIP_FIELDS})
+
+
+_ROUND_TRIP_FIELDS = tuple(RoundTripColumns.model_fields)
+
+
 def closed_trade_to_row(trade: ClosedTrade, *, run_id: int, seq: int) -> BacktestTradeRow:
-    return BacktestTradeRow(
-        run_id=run_id,
-        seq=seq,
-        market=trade.market,
-        strategy=trade.strategy,
-        entry_ms=trade.entry_ms,
-        exit_ms=trade.exit_ms,
-        volume=trade.volume,
-        entry_price=trade.entry_price,
-        exit_price=trade.exit_price,
-        pnl=trade.pnl,
-        fees=trade.fees,
-        exit_reason=trade.exit_reason,
-    )
+    return BacktestTradeRow(run_id=run_id, seq=seq, **_trade_values(trade))
 
 
 def row_to_closed_trade(row: BacktestTradeRow) -> ClosedTrade:
-    return ClosedTrade(
-        market=row.market,
-        strategy=row.strategy,
-        entry_ms=row.entry_ms,
-        exit_ms=row.exit_ms,
-        volume=row.volume,
-        entry_price=row.entry_price,
-        exit_price=row.exit_price,
-        pnl=row.pnl,
-        fees=row.fees,
-        exit_reason=row.exit_reason,
-    )
+    return _trade_from_row(row)
 
 
 BACKTEST_SUMMARY_KEYS = frozenset(
@@ -319,33 +308,11 @@ def equity_point(ts_s: int, equity: float, drawdown: float) -> tuple[int, float,
 
 
 def session_trade_to_row(trade: ClosedTrade) -> ClosedTradeRow:
-    return ClosedTradeRow(
-        market=trade.market,
-        strategy=trade.strategy,
-        entry_ms=trade.entry_ms,
-        exit_ms=trade.exit_ms,
-        volume=trade.volume,
-        entry_price=trade.entry_price,
-        exit_price=trade.exit_price,
-        pnl=trade.pnl,
-        fees=trade.fees,
-        exit_reason=trade.exit_reason,
-    )
+    return ClosedTradeRow(**_trade_values(trade))
 
 
 def row_to_session_trade(row: ClosedTradeRow) -> ClosedTrade:
-    return ClosedTrade(
-        market=row.market,
-        strategy=row.strategy,
-        entry_ms=row.entry_ms,
-        exit_ms=row.exit_ms,
-        volume=row.volume,
-        entry_price=row.entry_price,
-        exit_price=row.exit_price,
-        pnl=row.pnl,
-        fees=row.fees,
-        exit_reason=row.exit_reason,
-    )
+    return _trade_from_row(row)
 
 
 # --- positions, strategy state, events, daily -------------------------------------------------

@@ -178,13 +178,9 @@ class PositionRow(SQLModel, table=True):
     updated_ms: int = 0
 
 
-class ClosedTradeRow(SQLModel, table=True):
-    """A trading session's round trip (entry to flat), written as the engine closes it."""
+class RoundTripColumns(SQLModel):
+    """The columns of one round trip (entry to flat), shared by a session's and a backtest's trades."""
 
-    __tablename__ = "closed_trades"
-    __table_args__ = (Index("ix_closed_trades_exit", "exit_ms"),)
-
-    id: int | None = Field(default=None, primary_key=True)
     market: str
     strategy: str
     entry_ms: int
@@ -195,6 +191,15 @@ class ClosedTradeRow(SQLModel, table=True):
     pnl: Decimal = Field(sa_type=DecimalText)
     fees: Decimal = Field(sa_type=DecimalText)
     exit_reason: str = ""
+
+
+class ClosedTradeRow(RoundTripColumns, table=True):
+    """A trading session's round trip (entry to flat), written as the engine closes it."""
+
+    __tablename__ = "closed_trades"
+    __table_args__ = (Index("ix_closed_trades_exit", "exit_ms"),)
+
+    id: int | None = Field(default=None, primary_key=True)
 
 
 class AccountSnapshotRow(SQLModel, table=True):
@@ -263,23 +268,13 @@ class BacktestRunRow(SQLModel, table=True):
     config_text: str = Field(default="", sa_type=Text)
 
 
-class BacktestTradeRow(SQLModel, table=True):
+class BacktestTradeRow(RoundTripColumns, table=True):
     __tablename__ = "backtest_trades"
     __table_args__ = (Index("ix_backtest_trades_run", "run_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="backtest_runs.id", ondelete="CASCADE")
     seq: int
-    market: str
-    strategy: str
-    entry_ms: int
-    exit_ms: int
-    volume: Decimal = Field(sa_type=DecimalText)
-    entry_price: Decimal = Field(sa_type=DecimalText)
-    exit_price: Decimal = Field(sa_type=DecimalText)
-    pnl: Decimal = Field(sa_type=DecimalText)
-    fees: Decimal = Field(sa_type=DecimalText)
-    exit_reason: str = ""
 
 
 class BacktestEquityRow(SQLModel, table=True):
