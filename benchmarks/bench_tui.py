@@ -430,49 +430,99 @@ def main(argv: Sequence[str] | None = None) -> int:
         p99 = statistics.median(x["p99"] for x in lag)
         kill_p99 = statistics.median(x["p99"] for x in kill)
         rows += [
-            ("idle loop lag p50/p99 (noise floor)", _spread([r["floor"]["p50"] for r in loads], "{:.2f}") + " / "
-             + _spread([r["floor"]["p99"] for r in loads], "{:.2f}") + " ms", "—", ""),
-            (f"loop lag p50 ({args.rate:,} msg/s, {args.markets} mkts)",
-             _spread([x["p50"] for x in lag]) + " ms", "", ""),
-            ("loop lag p99", _spread([x["p99"] for x in lag]) + " ms", f"≤ {TARGET_LAG_P99_MS:.0f} ms",
-             _verdict(p99, TARGET_LAG_P99_MS)),
+            (
+                "idle loop lag p50/p99 (noise floor)",
+                _spread([r["floor"]["p50"] for r in loads], "{:.2f}")
+                + " / "
+                + _spread([r["floor"]["p99"] for r in loads], "{:.2f}")
+                + " ms",
+                "—",
+                "",
+            ),
+            (
+                f"loop lag p50 ({args.rate:,} msg/s, {args.markets} mkts)",
+                _spread([x["p50"] for x in lag]) + " ms",
+                "",
+                "",
+            ),
+            (
+                "loop lag p99",
+                _spread([x["p99"] for x in lag]) + " ms",
+                f"≤ {TARGET_LAG_P99_MS:.0f} ms",
+                _verdict(p99, TARGET_LAG_P99_MS),
+            ),
             ("loop lag max", _spread([x["max"] for x in lag]) + " ms", "", ""),
-            ("stream msgs applied", _spread([r["rate"] for r in loads], "{:,.0f}") + " /s", f"{args.rate:,} /s",
-             _verdict(args.rate * 0.98, statistics.median(r["rate"] for r in loads))),
-            ("closed bars applied", _spread([r["bar_rate"] for r in loads], "{:,.0f}") + " /s",
-             f"{args.bar_speed * args.markets:,.0f} /s", ""),
+            (
+                "stream msgs applied",
+                _spread([r["rate"] for r in loads], "{:,.0f}") + " /s",
+                f"{args.rate:,} /s",
+                _verdict(args.rate * 0.98, statistics.median(r["rate"] for r in loads)),
+            ),
+            (
+                "closed bars applied",
+                _spread([r["bar_rate"] for r in loads], "{:,.0f}") + " /s",
+                f"{args.bar_speed * args.markets:,.0f} /s",
+                "",
+            ),
             ("process CPU during load", _spread([r["cpu"] for r in loads], "{:.0f}") + " %", "", "100 % = 1 core"),
             (f"k → KillDialog painted p50 (n={kill[0]['n']}/run)", _spread([x["p50"] for x in kill]) + " ms", "", ""),
-            ("k → KillDialog painted p99", _spread([x["p99"] for x in kill]) + " ms", f"≤ {TARGET_KILL_P99_MS:.0f} ms",
-             _verdict(kill_p99, TARGET_KILL_P99_MS)),
+            (
+                "k → KillDialog painted p99",
+                _spread([x["p99"] for x in kill]) + " ms",
+                f"≤ {TARGET_KILL_P99_MS:.0f} ms",
+                _verdict(kill_p99, TARGET_KILL_P99_MS),
+            ),
         ]
     if "cold" in only:
         colds = [_cold_once() for _ in range(args.cold_runs)]
         wall = statistics.median(c["wall"] for c in colds)
         rows += [
-            (f"cold start → dashboard painted (n={len(colds)})", _spread([c["wall"] for c in colds], "{:.2f}") + " s",
-             f"≤ {TARGET_COLD_S} s", _verdict(wall, TARGET_COLD_S)),
+            (
+                f"cold start → dashboard painted (n={len(colds)})",
+                _spread([c["wall"] for c in colds], "{:.2f}") + " s",
+                f"≤ {TARGET_COLD_S} s",
+                _verdict(wall, TARGET_COLD_S),
+            ),
             ("  of which imports (in process)", _spread([c["imports"] for c in colds], "{:.2f}") + " s", "", ""),
-            ("  of which demo session built", _spread([c["session"] - c["imports"] for c in colds], "{:.2f}") + " s",
-             "", ""),
-            ("  of which app to first frame", _spread([c["in_process"] - c["session"] for c in colds], "{:.2f}") + " s",
-             "", ""),
+            (
+                "  of which demo session built",
+                _spread([c["session"] - c["imports"] for c in colds], "{:.2f}") + " s",
+                "",
+                "",
+            ),
+            (
+                "  of which app to first frame",
+                _spread([c["in_process"] - c["session"] for c in colds], "{:.2f}") + " s",
+                "",
+                "",
+            ),
         ]
     if "mem" in only:
         mems = [_run_child("mem", args) for _ in range(args.runs)]
         peak = statistics.median(m["peak"] for m in mems)
         rows += [
-            (f"RSS start (demo, {mems[0]['markets']} mkt, dashboard)",
-             _spread([m["start"] for m in mems]) + " MB", "", ""),
-            (f"RSS peak over {args.day_bars} bars", _spread([m["peak"] for m in mems]) + " MB",
-             f"≤ {TARGET_RSS_MB:.0f} MB", _verdict(peak, TARGET_RSS_MB)),
+            (
+                f"RSS start (demo, {mems[0]['markets']} mkt, dashboard)",
+                _spread([m["start"] for m in mems]) + " MB",
+                "",
+                "",
+            ),
+            (
+                f"RSS peak over {args.day_bars} bars",
+                _spread([m["peak"] for m in mems]) + " MB",
+                f"≤ {TARGET_RSS_MB:.0f} MB",
+                _verdict(peak, TARGET_RSS_MB),
+            ),
             ("RSS end", _spread([m["end"] for m in mems]) + " MB", "", ""),
             ("RSS slope, second half", _spread([m["slope"] for m in mems], "{:+.2f}") + " MB/1k bars", "≈ 0", ""),
-            ("simulated day took", _spread([m["seconds"] for m in mems]) + " s", "",
-             f"~{mems[0]['refreshes']} dashboard refreshes"),
+            (
+                "simulated day took",
+                _spread([m["seconds"] for m in mems]) + " s",
+                "",
+                f"~{mems[0]['refreshes']} dashboard refreshes",
+            ),
         ]
-        print("# memory samples (bars → MB), run 1: "
-              + ", ".join(f"{b}:{r:.1f}" for b, r in mems[0]["samples"]))
+        print("# memory samples (bars → MB), run 1: " + ", ".join(f"{b}:{r:.1f}" for b, r in mems[0]["samples"]))
         print(f"# sizes after the day, run 1: {mems[0]['sizes']}")
     load_after = os.getloadavg()
     width = max(len(r[0]) for r in rows) + 2

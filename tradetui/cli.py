@@ -22,6 +22,7 @@ from tradetui.errors import ConfigError, DataError, TradetuiError
 
 if TYPE_CHECKING:
     from tradetui.engine.handle import EngineHandle
+    from tradetui.session.spec import SessionSpec
     from tradetui.ui.app import TradeTuiApp
 
 log = logging.getLogger("tradetui")
@@ -267,6 +268,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def _run_engine(args: argparse.Namespace) -> int:
     from tradetui.config import Mode, data_dir, database_path, demo_config, load_config, research_database_path
+    from tradetui.session.spec import SessionSpec
 
     config = load_config(args.config) if args.config else demo_config()
     rehearsal = config.exchange_api.is_local  # the sandbox on this machine: no real money
@@ -346,7 +348,13 @@ def _run_engine(args: argparse.Namespace) -> int:
         try:
             if args.no_ui:
                 return await run_headless(session.handle)
-            return await run_interface(session.handle, theme=config.ui.theme, keys=config.ui.keys, log_file=log_file)
+            return await run_interface(
+                session.handle,
+                theme=config.ui.theme,
+                keys=config.ui.keys,
+                log_file=log_file,
+                session=SessionSpec.from_config(config),
+            )
         finally:
             if alerts is not None and alert_task is not None:
                 await alerts.close()
@@ -367,13 +375,14 @@ async def run_interface(
     keys: Mapping[str, str] | None = None,
     app_type: type[TradeTuiApp] | None = None,
     headless: bool = False,
+    session: SessionSpec | None = None,
 ) -> int:
     """The TUI on a running session until it closes. However it closes, the engine is stopped:
     an engine the interface did not stop (the app failed) is stopped the way SIGINT stops a
     headless one (orders cancelled, positions and stops stored, "state stored" logged)."""
     from tradetui.ui.app import TradeTuiApp
 
-    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys)
+    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys, session=session)
     loop = asyncio.get_running_loop()
     signals: list[signal.Signals] = []
     received: list[str] = []

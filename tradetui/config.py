@@ -21,6 +21,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from tradetui.core.market import Exchange, Market, Timeframe
 from tradetui.errors import ConfigError
+from tradetui.risk.limits import AccountLimits
+from tradetui.risk.sizing import SizingMethod, SizingRules
 
 MAX_KRW = Decimal("1e15")
 """The largest amount a config or command line may give (a quadrillion KRW): anything above is a typo."""
@@ -179,6 +181,51 @@ class RiskConfig(_Model):
     daily_loss_krw: Money | None = None
     max_consecutive_losses: int | None = Field(3, ge=1)
     cooldown_minutes: int = Field(60, ge=0)
+
+    def to_rules(self) -> tuple[SizingRules, AccountLimits]:
+        """The sizing rules and account limits this section describes (what the engine uses)."""
+        sizing = SizingRules(
+            method=SizingMethod(self.sizing),
+            fraction_pct=self.fraction_pct,
+            risk_pct=self.risk_pct,
+            atr_mult=self.atr_mult,
+            min_order_krw=self.min_order_krw,
+            max_weight_pct=self.max_weight_pct,
+        )
+        limits = AccountLimits(
+            max_open_positions=self.max_open_positions,
+            max_exposure_pct=self.max_exposure_pct,
+            daily_loss_pct=self.daily_loss_pct,
+            daily_loss_krw=self.daily_loss_krw,
+            max_consecutive_losses=self.max_consecutive_losses,
+            cooldown_minutes=self.cooldown_minutes,
+        )
+        return sizing, limits
+
+    @staticmethod
+    def values(sizing: SizingRules, limits: AccountLimits) -> dict[str, Any]:
+        """``sizing`` and ``limits`` as this section's fields, JSON-safe (KRW amounts as strings),
+        unchecked: what the control API and the settings screen show and start an edit from."""
+        return {
+            "sizing": sizing.method.value,
+            "fraction_pct": sizing.fraction_pct,
+            "risk_pct": sizing.risk_pct,
+            "atr_mult": sizing.atr_mult,
+            "min_order_krw": str(sizing.min_order_krw),
+            "max_weight_pct": sizing.max_weight_pct,
+            "max_open_positions": limits.max_open_positions,
+            "max_exposure_pct": limits.max_exposure_pct,
+            "daily_loss_pct": limits.daily_loss_pct,
+            "daily_loss_krw": None if limits.daily_loss_krw is None else str(limits.daily_loss_krw),
+            "max_consecutive_losses": limits.max_consecutive_losses,
+            "cooldown_minutes": limits.cooldown_minutes,
+        }
+
+    @classmethod
+    def from_rules(cls, sizing: SizingRules, limits: AccountLimits, *, atr_period: int = 14) -> RiskConfig:
+        """The section that gives back ``sizing`` and ``limits`` (``to_rules`` inverted), checked
+        like a config file."""
+        return cls.model_validate({**cls.values(sizing, limits), "atr_period": atr_period})
 
 
 class BacktestConfig(_Model):

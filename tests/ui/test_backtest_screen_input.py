@@ -3,15 +3,20 @@ red status line naming the line, and the app goes on."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from textual.widgets import Input
 
 from tradetui.commands.run import build_session
-from tradetui.config import demo_config
+from tradetui.config import demo_config, load_config
+from tradetui.core.market import Timeframe
+from tradetui.data.synthetic import generate_market
+from tradetui.session.spec import SessionSpec
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.screens.backtest import BacktestScreen
 
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_configs"
 UNSORTED = Path(__file__).resolve().parents[1] / "fixtures" / "hostile" / "candles" / "unsorted"
 
 
@@ -30,3 +35,36 @@ async def test_a_file_out_of_time_order_is_named_not_run(tmp_path: Path) -> None
         status = str(screen.query_one("#bt-status").render())
         assert "line 23" in status and "earlier than line 22" in status, status
         assert screen.result is None and app.is_running
+
+
+async def test_a_backtest_in_the_tui_runs_with_the_sessions_rules_and_money(tmp_path: Path) -> None:
+    """`b` answers for the bot as configured: the session's exchange, fees and volume decimals,
+    cash and strategy parameters (it ran on Upbit defaults with 10,000,000 KRW before)."""
+    config = load_config(SAMPLES / "bithumb-paper.toml")
+    spec = SessionSpec.from_config(config)
+    session = build_session(demo_config(), database=tmp_path / "ui.db", speed=500.0, max_bars=50, now_s=1_800_000_000)
+    candles = tmp_path / "bithumb_KRW-BTC_5m_20250101_20250111.csv"
+    series = generate_market("KRW-BTC", bars=3_000, seed=3, timeframe=Timeframe.M5)
+    with candles.open("w") as out:
+        out.write("ts,open,high,low,close,volume\n")
+        for k in range(len(series)):
+            values = (series.open[k], series.high[k], series.low[k], series.close[k], series.volume[k])
+            out.write(f"{int(series.ts_s[k])}," + ",".join(repr(float(v)) for v in values) + "\n")
+    app = TradeTuiApp(session.handle, session=spec)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("b")
+        screen = app.screen
+        assert isinstance(screen, BacktestScreen)
+        status = str(screen.query_one("#bt-status").render())
+        assert "bithumb" in status and "0.04 %" in status, status
+        assert screen.query_one("#bt-cash", Input).value == "5000000"
+        screen.query_one("#bt-data", Input).value = str(candles)
+        screen.action_run()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        result = screen.result
+        assert result is not None, str(screen.query_one("#bt-status").render())
+        assert result.spec.rule_book == spec.rule_book and result.spec.cash_krw == Decimal(5_000_000)
+        assert result.engine.rule_book.current().volume_decimals == 4
+        assert all(f.volume == f.volume.quantize(Decimal("0.0001")) for f in result.fills)
+        assert result.fills and all(f.fee == (f.funds * Decimal("0.0004")).quantize(f.fee) for f in result.fills)

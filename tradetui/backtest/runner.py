@@ -12,37 +12,21 @@ import numpy.typing as npt
 
 from tradetui.backtest.metrics import BacktestMetrics, compute_metrics
 from tradetui.core.clock import SimClock
-from tradetui.core.market import Exchange
 from tradetui.core.orders import Fill
-from tradetui.core.rules import RuleBook, rule_book, with_overrides
 from tradetui.core.trades import ClosedTrade, OpenPosition
 from tradetui.core.types import Side, decimal_from_float
 from tradetui.engine.engine import Engine, ProgressCallback
-from tradetui.engine.settings import Assignment, EngineSettings
+from tradetui.engine.settings import Assignment
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.execution.order_manager import MemoryJournal
 from tradetui.indicators.series import BarSeries
-from tradetui.risk.limits import AccountLimits
-from tradetui.risk.sizing import SizingRules
+from tradetui.session.spec import SessionSpec
 from tradetui.strategies.base import Strategy
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestSetup:
-    exchange: Exchange = Exchange.UPBIT
-    cash_krw: Decimal = Decimal("10000000")
-    fee_rate: Decimal | None = None
-    """Override the dated fee of the exchange rules (maker and taker)."""
-    slippage_bps: float = 5.0
-    sizing: SizingRules = field(default_factory=SizingRules)
-    limits: AccountLimits = field(default_factory=AccountLimits)
-    atr_period: int = 14
-    """The engine's ATR (sizing = "atr", ATR stops) when a strategy supplies none."""
 
 
 @dataclass(slots=True)
 class BacktestResult:
-    setup: BacktestSetup
+    spec: SessionSpec
     markets: list[str]
     strategies: list[str]
     trades: list[ClosedTrade]
@@ -64,35 +48,29 @@ class BacktestResult:
         return self.bars / self.elapsed_s if self.elapsed_s > 0 else float("inf")
 
     def metrics(self) -> BacktestMetrics:
-        """The report's figures for this run (starting from the setup's cash)."""
+        """The report's figures for this run (starting from the session's cash)."""
         return compute_metrics(
             ts_s=self.ts_s,
             equity=self.equity,
             exposure=self.exposure,
             trades=self.trades,
-            starting_cash=self.setup.cash_krw,
+            starting_cash=self.spec.cash_krw,
             fees_paid=self.fees_paid,
             bar_interval_s=self.bar_seconds,
             open_positions=self.open_positions,
         )
 
 
-def build_rules(setup: BacktestSetup) -> RuleBook:
-    book = rule_book(setup.exchange)
-    if setup.fee_rate is not None:
-        book = with_overrides(book, maker_fee=setup.fee_rate, taker_fee=setup.fee_rate)
-    return book
-
-
 def run_backtest(
     series: Sequence[BarSeries],
     strategies: Sequence[Strategy],
-    setup: BacktestSetup | None = None,
+    spec: SessionSpec | None = None,
     *,
     progress: ProgressCallback | None = None,
 ) -> BacktestResult:
-    """Run ``strategies`` (each on every market in ``series``) as one portfolio."""
-    setup = setup or BacktestSetup()
+    """Run ``strategies`` (each on every market in ``series``) as one portfolio, with the rules,
+    money and risk settings of ``spec`` (the defaults of :class:`SessionSpec` when left out)."""
+    spec = spec or SessionSpec()
     if not series:
         raise ValueError("nothing to backtest: no candles")
     for s in series:
@@ -101,8 +79,8 @@ def run_backtest(
     started = time.perf_counter()
     first_ms = min(int(s.ts_s[0]) for s in series) * 1000
     clock = SimClock(first_ms)
-    book = build_rules(setup)
-    venue = SimulatedVenue(book, clock, cash_krw=setup.cash_krw, slippage_bps=setup.slippage_bps)
+    book = spec.rule_book
+    venue = SimulatedVenue(book, clock, cash_krw=spec.cash_krw, slippage_bps=spec.slippage_bps)
     markets = tuple(s.market for s in series)
     journal = MemoryJournal()
     engine = Engine(
@@ -110,20 +88,13 @@ def run_backtest(
         venue=venue,
         rule_book=book,
         assignments=[Assignment(strategy, markets) for strategy in strategies],
-        settings=EngineSettings(
-            sizing=setup.sizing,
-            limits=setup.limits,
-            atr_period=setup.atr_period,
-            id_prefix="bt",
-            deterministic_ids=True,
-            event_capacity=500,
-        ),
+        settings=spec.engine_settings(id_prefix="bt", deterministic_ids=True, event_capacity=500),
         journal=journal,
     )
     for s in series:
         engine.load_history(s)
     engine.run_history(progress)
-    ts, equity, exposure = equity_curve(series, journal.fills, float(setup.cash_krw))
+    ts, equity, exposure = equity_curve(series, journal.fills, float(spec.cash_krw))
     last_close = {s.market: decimal_from_float(float(s.close[-1])) for s in series}
     held = [
         OpenPosition(
@@ -139,7 +110,7 @@ def run_backtest(
     ]
     elapsed = time.perf_counter() - started
     return BacktestResult(
-        setup=setup,
+        spec=spec,
         markets=list(markets),
         strategies=[s.name for s in strategies],
         trades=list(engine.portfolio.closed),

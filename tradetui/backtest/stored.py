@@ -46,7 +46,7 @@ def run_record(
     config_text: str = "",
 ) -> RunRecord:
     """The stored form of a finished run: summary, closed trades and a thinned equity curve."""
-    dd = drawdown_pct(result.equity, float(result.setup.cash_krw))
+    dd = drawdown_pct(result.equity, float(result.spec.cash_krw))
     n = len(result.equity)
     step = max(1, -(-n // MAX_STORED_POINTS))
     keep = list(range(0, n, step))

@@ -20,9 +20,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from tradetui.backtest.export import export_run, open_position_to_dict
 from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
 from tradetui.backtest.report import render_report
-from tradetui.backtest.runner import BacktestResult, BacktestSetup, build_rules, run_backtest
+from tradetui.backtest.runner import BacktestResult, run_backtest
 from tradetui.backtest.stored import run_record
-from tradetui.commands.compose import account_limits, build_strategy, sizing_rules
 from tradetui.commands.runs import BacktestRunStore
 from tradetui.config import MAX_KRW, AppConfig, demo_config, load_config, research_database_path
 from tradetui.core.clock import parse_utc
@@ -33,6 +32,7 @@ from tradetui.errors import ConfigError, DataError
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.preflight import check_entries
 from tradetui.risk.sizing import SizingMethod
+from tradetui.session.spec import SessionSpec, build_strategy
 
 _PROGRESS_MIN_BARS = 200_000
 
@@ -165,6 +165,26 @@ def _iso(ts_s: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts_s)) + " UTC"
 
 
+def backtest_spec(args: argparse.Namespace, config: AppConfig | None) -> SessionSpec:
+    """The session a backtest runs: the config's (the demo's without one), as paper and live
+    trading build it, with the command line's --exchange, --fee, --cash and --slippage-bps."""
+    base = config or demo_config()
+    cash = _decimal_arg(args.cash, "--cash") if args.cash else None
+    if cash is not None and cash <= 0:
+        raise ConfigError("--cash must be more than 0 KRW")
+    fee = _decimal_arg(args.fee, "--fee", fraction=True) if args.fee else None
+    slippage = args.slippage_bps
+    if slippage is not None and not 0 <= slippage <= 1000:  # NaN fails this too
+        raise ConfigError(f"--slippage-bps {slippage:g} is out of range; give 0 to 1000 basis points (5 = 0.05 %)")
+    return SessionSpec.from_config(
+        base,
+        exchange=Exchange(args.exchange) if args.exchange else None,
+        fee_override=fee,
+        cash_krw=cash,
+        slippage_bps=slippage,
+    )
+
+
 def run_backtest_command(args: argparse.Namespace) -> int:
     config = load_config(args.bt_config) if args.bt_config else None
     if args.action is not None:
@@ -173,15 +193,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         return run_runs_command(args, research_database_path(config, args.bt_data_dir))
     if args.run_id is not None:
         raise ConfigError(f"unexpected {args.run_id!r}: `tradetui backtest list`, `backtest show N`, or options only")
-    base = config or demo_config()
-    # check every argument before reading any candles
-    cash = _decimal_arg(args.cash, "--cash") if args.cash else base.account.cash_krw
-    if cash <= 0:
-        raise ConfigError("--cash must be more than 0 KRW")
-    fee = _decimal_arg(args.fee, "--fee", fraction=True) if args.fee else base.fees.taker
-    slippage = args.slippage_bps if args.slippage_bps is not None else base.execution.slippage_bps
-    if not 0 <= slippage <= 1000:  # NaN fails this too
-        raise ConfigError(f"--slippage-bps {slippage:g} is out of range; give 0 to 1000 basis points (5 = 0.05 %)")
+    spec = backtest_spec(args, config)  # every argument checked before any candles are read
     params = _parse_params(args.param)
     series = load_series(args, config)
     if args.strategy:
@@ -205,20 +217,11 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             )
         else:
             strategy = build_strategy(strategy.name, {**strategy.params.model_dump(), "timeframe": data_tf.value})
-    setup = BacktestSetup(
-        exchange=Exchange(args.exchange) if args.exchange else base.exchange,
-        cash_krw=cash,
-        fee_rate=fee,
-        slippage_bps=slippage,
-        sizing=sizing_rules(base),
-        limits=account_limits(base),
-        atr_period=base.risk.atr_period,
-    )
     files = list(args.data or (config.backtest.data if config else ()))
     stored = [f"{s.market} (candle store)" for s in series]
     names = [Path(f).name for f in files] if len(files) == len(series) else stored
-    _check_can_trade(names, series, strategy, setup)
-    result = _run_with_progress(series, strategy, setup, quiet=args.json)
+    _check_can_trade(names, series, strategy, spec)
+    result = _run_with_progress(series, strategy, spec, quiet=args.json)
     metrics = result.metrics()
     run_id = None
     if not args.no_store:
@@ -232,7 +235,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             trades=result.trades,
             ts_s=result.ts_s,
             equity=result.equity,
-            drawdown=drawdown_pct(result.equity, float(cash)),
+            drawdown=drawdown_pct(result.equity, float(spec.cash_krw)),
             run_info=info,
             open_positions=result.open_positions,
         )
@@ -268,11 +271,11 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_can_trade(names: list[str], series: list[BarSeries], strategy: Any, setup: BacktestSetup) -> None:
+def _check_can_trade(names: list[str], series: list[BarSeries], strategy: Any, spec: SessionSpec) -> None:
     """Refuse (or warn about) a run in which no entry could ever be placed, before it starts."""
     needed = strategy.warmup_bars
-    if setup.sizing.method is SizingMethod.ATR:
-        needed = max(needed, setup.atr_period + 1)
+    if spec.sizing.method is SizingMethod.ATR:
+        needed = max(needed, spec.atr_period + 1)
     needed += 1  # the order decided at a bar's close fills at the next bar's open
     short = [
         f"{name}: has {len(s):,} candle(s) of {s.timeframe}; {strategy.name} needs at least {needed:,} "
@@ -286,10 +289,10 @@ def _check_can_trade(names: list[str], series: list[BarSeries], strategy: Any, s
     for text in short:
         print(f"warning: {text}", file=sys.stderr)
     check = check_entries(
-        cash_krw=setup.cash_krw,
-        sizing=setup.sizing,
-        limits=setup.limits,
-        rules=build_rules(setup).at(min(int(s.ts_s[0]) for s in series)),
+        cash_krw=spec.cash_krw,
+        sizing=spec.sizing,
+        limits=spec.limits,
+        rules=spec.rule_book.at(min(int(s.ts_s[0]) for s in series)),
         exit_plans={strategy.name: strategy.exit_plan()},
         more_cash="--cash, or [account] cash_krw",
     )
@@ -299,10 +302,10 @@ def _check_can_trade(names: list[str], series: list[BarSeries], strategy: Any, s
         print(f"warning: {text}", file=sys.stderr)
 
 
-def _run_with_progress(series: list[BarSeries], strategy: Any, setup: BacktestSetup, *, quiet: bool) -> BacktestResult:
+def _run_with_progress(series: list[BarSeries], strategy: Any, spec: SessionSpec, *, quiet: bool) -> BacktestResult:
     total = sum(len(s) for s in series)
     if quiet or total < _PROGRESS_MIN_BARS or not sys.stderr.isatty():
-        return run_backtest(series, [strategy], setup)
+        return run_backtest(series, [strategy], spec)
     with Progress(
         TextColumn("backtest"),
         BarColumn(),
@@ -313,11 +316,11 @@ def _run_with_progress(series: list[BarSeries], strategy: Any, setup: BacktestSe
         transient=True,
     ) as bar:
         task = bar.add_task("run", total=1.0)
-        return run_backtest(series, [strategy], setup, progress=lambda f: bar.update(task, completed=f))
+        return run_backtest(series, [strategy], spec, progress=lambda f: bar.update(task, completed=f))
 
 
 def _run_info(result: BacktestResult, metrics: BacktestMetrics, run_id: int | None) -> dict[str, Any]:
-    setup = result.setup
+    spec = result.spec
     return {
         "id": run_id,
         "strategy": result.strategies[0],
@@ -325,10 +328,10 @@ def _run_info(result: BacktestResult, metrics: BacktestMetrics, run_id: int | No
         "bars": result.bars,
         "start": _iso(int(result.ts_s[0])),
         "end": _iso(int(result.ts_s[-1])),
-        "exchange": setup.exchange.value,
-        "cash_krw": str(setup.cash_krw),
-        "fee_rate": None if setup.fee_rate is None else str(setup.fee_rate),
-        "slippage_bps": setup.slippage_bps,
+        "exchange": spec.exchange.value,
+        "cash_krw": str(spec.cash_krw),
+        "fee_rate": str(spec.rule_book.at(int(result.ts_s[0])).taker_fee),  # the taker fee charged at the start
+        "slippage_bps": spec.slippage_bps,
         "elapsed_s": round(result.elapsed_s, 3),
     }
 

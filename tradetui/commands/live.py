@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.run import RunningSession
 from tradetui.commands.runs import BacktestRunStore
 from tradetui.commands.state import (
@@ -42,7 +41,6 @@ from tradetui.engine.handle import EngineHandle
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.read_model import LinkStatus
 from tradetui.engine.restore import restore_position
-from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.engine.trade_marks import TradeMark
 from tradetui.errors import ConfigError, VenueError
@@ -53,6 +51,7 @@ from tradetui.exchanges.rest import ExchangeClient
 from tradetui.exchanges.ws import ExchangeStream, Subscription
 from tradetui.execution.reconcile import reconcile
 from tradetui.risk.exits import ExitTracker
+from tradetui.session.spec import SessionSpec
 from tradetui.storage.journal import SqliteOrderJournal
 from tradetui.storage.records import StoredPosition
 from tradetui.storage.repository import SqliteRepository
@@ -165,29 +164,21 @@ async def _compose(
     live = config.mode is Mode.LIVE
     markets = list(config.feed.markets)
     profile = client.profile
-    book = rules_for(config)
+    spec = SessionSpec.from_config(config)
+    book = spec.rule_book
     venue: SimulatedVenue | ExchangeVenue
     if live:
         venue = ExchangeVenue(client, clock)
         await venue.refresh_balances()
     else:
-        venue = SimulatedVenue(
-            book, clock, cash_krw=config.account.cash_krw, slippage_bps=config.execution.slippage_bps
-        )
+        venue = SimulatedVenue(book, clock, cash_krw=spec.cash_krw, slippage_bps=spec.slippage_bps)
     engine = Engine(
         clock=clock,
         venue=venue,
         rule_book=book,
-        assignments=assignments(config, markets),
+        assignments=spec.assignments(markets),
         journal=journal,
-        settings=EngineSettings(
-            sizing=sizing_rules(config),
-            limits=account_limits(config),
-            atr_period=config.risk.atr_period,
-            id_prefix="live" if live else "paper",
-            fills_at_bar_open=bar_time,
-            live_history_bars=config.feed.keep_bars,
-        ),
+        settings=spec.engine_settings(id_prefix="live" if live else "paper", fills_at_bar_open=bar_time),
     )
     for entry in config.strategies:
         if not entry.enabled:

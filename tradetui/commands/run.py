@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradetui.commands.compose import account_limits, assignments, rules_for, sizing_rules
 from tradetui.commands.runs import BacktestRunStore
 from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of_ended_runs, restore_strategies
 from tradetui.config import AppConfig, Mode
@@ -19,10 +18,10 @@ from tradetui.data.synthetic import SyntheticFeed, generate_market, synthetic_bo
 from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import not_before_close, paced
 from tradetui.engine.handle import EngineHandle
-from tradetui.engine.settings import EngineSettings
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.errors import ConfigError
 from tradetui.indicators.series import BarSeries
+from tradetui.session.spec import SessionSpec
 from tradetui.storage.journal import SqliteOrderJournal
 
 log = logging.getLogger(__name__)
@@ -107,21 +106,16 @@ def build_session(
         live_feeds.append(series.bars(warm))
     first_ms = int(histories[0].ts_s[-1] + tf.seconds) * 1000 if len(histories[0]) else now_s * 1000
     clock = SimClock(first_ms)
-    book = rules_for(config)
-    venue = SimulatedVenue(book, clock, cash_krw=config.account.cash_krw, slippage_bps=config.execution.slippage_bps)
+    spec = SessionSpec.from_config(config)
+    book = spec.rule_book
+    venue = SimulatedVenue(book, clock, cash_krw=spec.cash_krw, slippage_bps=spec.slippage_bps)
     journal = SqliteOrderJournal(database, mode="paper", durability=config.storage.journal_durability(False))
     engine = Engine(
         clock=clock,
         venue=venue,
         rule_book=book,
-        assignments=assignments(config, markets),
-        settings=EngineSettings(
-            sizing=sizing_rules(config),
-            limits=account_limits(config),
-            atr_period=config.risk.atr_period,
-            id_prefix="demo",
-            live_history_bars=config.feed.keep_bars,
-        ),
+        assignments=spec.assignments(markets),
+        settings=spec.engine_settings(id_prefix="demo"),
         journal=journal,
     )
     for entry in config.strategies:

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from tradetui.commands.compose import limits_from, risk_values, sizing_from
 from tradetui.config import RiskConfig
 from tradetui.control.client import AsyncControlClient, MarketList
 from tradetui.control.endpoint import ControlError
@@ -144,7 +143,7 @@ class RemoteHandle:
             self._extra_failed("risk settings", ControlError(f"unexpected answer from the engine: {exc}"))
             return
         if version == self._risk_version and self._risk_pending == 0:  # no local change meanwhile
-            self._risk = sizing_from(config), limits_from(config)
+            self._risk = config.to_rules()
             self._risk_fetched_version = version
 
     def _scores_due(self) -> bool:
@@ -413,7 +412,7 @@ class RemoteHandle:
     def set_risk(self, sizing: SizingRules, limits: AccountLimits, note: str = "risk settings changed") -> None:
         """Queued like the other commands; :meth:`risk_settings` answers the new values at once
         and the engine's own once the change has been sent."""
-        values = risk_values(sizing, limits)
+        values = RiskConfig.values(sizing, limits)
 
         async def send() -> EngineSnapshot:
             try:

@@ -317,9 +317,7 @@ def chart_to_dict(c: ChartData) -> JsonDict:
         "target": _money(c.target),
         "book": None if c.book is None else book_to_dict(c.book),
         "partial_exits": [list(m) for m in c.partial_exits],
-        "overlays": [
-            {"label": o.label, "values": list(o.values)} for o in c.overlays
-        ],
+        "overlays": [{"label": o.label, "values": list(o.values)} for o in c.overlays],
     }
 
 

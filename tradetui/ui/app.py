@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 from tradetui.engine.handle import EngineHandle
+from tradetui.session.spec import SessionSpec
 from tradetui.ui.containment import failures, teardown_races
 from tradetui.ui.refusal import refusals
 from tradetui.ui.screens.dashboard import Dashboard
@@ -79,9 +80,12 @@ class TradeTuiApp(App[int]):
         themes_dir: Path | None = None,
         start_engine: bool = True,
         keys: Mapping[str, str] | None = None,
+        session: SessionSpec | None = None,
     ) -> None:
         super().__init__()
         self.handle = handle
+        self.session = session
+        """The running session's rules, money and strategies: what the backtest screen runs with."""
         self._start_engine = start_engine
         self._theme_name = theme
         self._themes_dir = themes_dir
@@ -252,7 +256,7 @@ class TradeTuiApp(App[int]):
             if name == "strategies":
                 screen = StrategiesScreen(self.handle)
             elif name == "backtest":
-                screen = BacktestScreen(self.handle)
+                screen = BacktestScreen(self.handle, session=self.session)
             elif name == "settings":
                 screen = SettingsScreen(self.handle)
             elif name == "logs":

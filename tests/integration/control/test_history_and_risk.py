@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tradetui.commands.compose import risk_values
 from tradetui.commands.run import RunningSession
+from tradetui.config import RiskConfig
 from tradetui.control.client import AsyncControlClient
 from tradetui.control.endpoint import ControlError
 from tradetui.control.remote_handle import RemoteHandle
@@ -128,7 +128,7 @@ async def test_risk_reads_as_config_fields_and_a_change_reaches_the_engine(trade
     traded.handle.set_risk(sizing, limits)
     answer = await traded.http.get("/risk")
     assert answer.status_code == 200
-    assert answer.json() == risk_values(sizing, limits)
+    assert answer.json() == RiskConfig.values(sizing, limits)
     assert isinstance(answer.json()["min_order_krw"], str)  # money as a string, never a float
     assert limits.max_open_positions != 1 and limits.daily_loss_krw is None
 
@@ -141,7 +141,7 @@ async def test_risk_reads_as_config_fields_and_a_change_reaches_the_engine(trade
     assert new_limits == replace(limits, max_open_positions=1, daily_loss_krw=Decimal("50000"))  # others kept
     assert new_sizing == replace(sizing, method=SizingMethod.FIXED_FRACTION)
     assert any("tighter for the night" in e.text for e in traded.handle.snapshot(max_events=20).events)
-    assert (await traded.http.get("/risk")).json() == risk_values(new_sizing, new_limits)
+    assert (await traded.http.get("/risk")).json() == RiskConfig.values(new_sizing, new_limits)
 
     async with AsyncControlClient(traded.token_file) as client:
         await client.set_risk({"max_open_positions": 2})

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
+from tradetui.backtest.runner import BacktestResult, run_backtest
 from tradetui.core.clock import SimClock
 from tradetui.core.plans import ExitPlan
 from tradetui.core.rules import UPBIT_RULES
@@ -19,6 +19,7 @@ from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.indicators.volatility import atr
 from tradetui.risk.sizing import SizingMethod, SizingRules, size_entry
+from tradetui.session.spec import SessionSpec
 from tradetui.strategies.base import Strategy
 from tradetui.strategies.breakout import BreakoutMomentum
 from tradetui.strategies.registry import create
@@ -67,7 +68,7 @@ def _same_trades(engine: Engine, backtest: BacktestResult) -> None:
 
 @pytest.mark.parametrize("history", [LIVE_HISTORY_BARS, 250], ids=["full-history", "bounded-history"])
 def test_atr_sizing_trades_and_the_live_path_sizes_alike(series: BarSeries, history: int) -> None:
-    backtest = run_backtest([series], [create("breakout")], BacktestSetup(sizing=ATR_SIZING))
+    backtest = run_backtest([series], [create("breakout")], SessionSpec(sizing=ATR_SIZING))
     assert len(backtest.trades) >= 2  # before the engine had its own ATR, every entry was denied
     engine = _live(series, create("breakout"), ATR_SIZING, history=history)
     _same_trades(engine, backtest)
@@ -75,7 +76,7 @@ def test_atr_sizing_trades_and_the_live_path_sizes_alike(series: BarSeries, hist
 
 def test_atr_sizing_spends_what_the_ta_lib_atr_says(series: BarSeries) -> None:
     """The first entry's KRW amount is the ATR sizing of TA-Lib's ATR(14) at the signal bar."""
-    backtest = run_backtest([series], [create("breakout")], BacktestSetup(sizing=ATR_SIZING))
+    backtest = run_backtest([series], [create("breakout")], SessionSpec(sizing=ATR_SIZING))
     entry = min(
         (o for o in backtest.engine.journal.orders.values() if o.purpose == "entry"),  # type: ignore[attr-defined]
         key=lambda o: o.created_ms,
@@ -98,8 +99,8 @@ def test_atr_sizing_spends_what_the_ta_lib_atr_says(series: BarSeries) -> None:
 
 def test_an_atr_stop_is_armed_from_the_engine_atr(series: BarSeries) -> None:
     strategy = AtrStopBreakout()
-    backtest = run_backtest([series], [strategy], BacktestSetup())
-    plain = run_backtest([series], [create("breakout")], BacktestSetup())
+    backtest = run_backtest([series], [strategy], SessionSpec())
+    plain = run_backtest([series], [create("breakout")], SessionSpec())
     # the ATR stop took part (it was silently off before: the same round trips as plain breakout)
     assert [(t.entry_ms, t.exit_ms, t.exit_price) for t in backtest.trades] != [
         (t.entry_ms, t.exit_ms, t.exit_price) for t in plain.trades

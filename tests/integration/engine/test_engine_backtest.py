@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from tradetui.backtest.runner import BacktestSetup, run_backtest
+from tradetui.backtest.runner import run_backtest
 from tradetui.core.clock import SimClock
 from tradetui.core.events import EngineState, EngineStateChanged, OrderFilled, RiskEvent
 from tradetui.core.market import Bar, Timeframe
@@ -22,6 +22,7 @@ from tradetui.engine.settings import LIVE_HISTORY_BARS, Assignment, EngineSettin
 from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.limits import AccountLimits
+from tradetui.session.spec import SessionSpec
 from tradetui.strategies.registry import create
 
 
@@ -69,7 +70,7 @@ def test_live_path_one_bar_at_a_time_equals_backtest(series: BarSeries) -> None:
     """The live engine gets one closed bar at a time and decides on a window; the backtest
     jumps between events over precomputed signals. Same trades, same fills, same prices."""
     part = series.slice(0, 6_000)
-    backtest = run_backtest([part], [create("breakout")], BacktestSetup(slippage_bps=5.0))
+    backtest = run_backtest([part], [create("breakout")], SessionSpec(slippage_bps=5.0))
     engine = _live_engine(part)
     for bar in _bars(part):
         engine.on_bar(bar)
@@ -89,7 +90,7 @@ def test_a_bounded_live_history_trades_exactly_like_the_backtest(
     the exit scan, a position's entry bar for its time stop, signal lists) moves with them, so
     what it trades does not change."""
     part = series.slice(0, 6_000)
-    backtest = run_backtest([part], [create("breakout", params)], BacktestSetup(slippage_bps=5.0))
+    backtest = run_backtest([part], [create("breakout", params)], SessionSpec(slippage_bps=5.0))
     engine = _live_engine(part, history=250, params=params)
     lengths = []
     for bar in _bars(part):
@@ -143,7 +144,7 @@ def test_stop_exits_never_fill_above_the_stop_level(series: BarSeries) -> None:
 
 def test_portfolio_never_exceeds_max_open_positions() -> None:
     markets = [generate_market(f"KRW-C{k}", bars=5_000, seed=40 + k, start_price=1_000_000 * (k + 1)) for k in range(6)]
-    setup = BacktestSetup(
+    setup = SessionSpec(
         limits=AccountLimits(
             max_open_positions=2, max_exposure_pct=100, daily_loss_pct=None, max_consecutive_losses=None
         )
@@ -168,7 +169,7 @@ def test_daily_loss_limit_pauses_until_the_next_trading_day() -> None:
         base, open=base.open * crash, high=base.high * crash, low=base.low * crash, close=base.close * crash
     )
     limits = AccountLimits(daily_loss_pct=0.5, max_consecutive_losses=None)
-    result = run_backtest([series], [create("breakout")], BacktestSetup(limits=limits, fee_rate=Decimal("0.0005")))
+    result = run_backtest([series], [create("breakout")], SessionSpec(limits=limits, fee_override=Decimal("0.0005")))
     changes = [e for e in result.engine.recent_events if isinstance(e, EngineStateChanged)]
     paused = [e for e in changes if e.new is EngineState.PAUSED]
     assert paused and "daily loss limit" in paused[0].reason

@@ -37,7 +37,14 @@ def _fill() -> OrderFilled:
 
 def _rejected() -> OrderUpdated:
     order = Order(
-        "tt-2", "KRW-ETH", Side.BID, OrdType.PRICE, Decimal("100000"), None, TS, OrderState.REJECTED,
+        "tt-2",
+        "KRW-ETH",
+        Side.BID,
+        OrdType.PRICE,
+        Decimal("100000"),
+        None,
+        TS,
+        OrderState.REJECTED,
         reason="insufficient_funds_bid",
     )
     return OrderUpdated(TS, order)

@@ -118,13 +118,22 @@ async def test_secrets_never_reach_the_logs(
     async with httpx.AsyncClient() as http:
         channels: list[tuple[Channel, ChannelRules]] = [
             (SlackChannel(slack_server.base_url + SLACK_PATH, timeout_s=1), ChannelRules("slack")),
-            (TelegramChannel(TELEGRAM_TOKEN, "4242", base_url=telegram_server.base_url, http=http),
-             ChannelRules("telegram")),
+            (
+                TelegramChannel(TELEGRAM_TOKEN, "4242", base_url=telegram_server.base_url, http=http),
+                ChannelRules("telegram"),
+            ),
             (SlackChannel(dead + SLACK_PATH, timeout_s=1), ChannelRules("slack-down")),
             (TelegramChannel(TELEGRAM_TOKEN, "4242", base_url=dead, http=http), ChannelRules("telegram-down")),
         ]
-        router = AlertRouter(channels, SimClock(TS), dedup_window_s=0, send_timeout_s=1, max_attempts=2,
-                             backoff_base_s=0.02, backoff_cap_s=0.05)
+        router = AlertRouter(
+            channels,
+            SimClock(TS),
+            dedup_window_s=0,
+            send_timeout_s=1,
+            max_attempts=2,
+            backoff_base_s=0.02,
+            backoff_cap_s=0.05,
+        )
         task = asyncio.create_task(router.run())
         router.on_events([_notice("secret test")])
         await _until(lambda: all(s.dropped == 1 for s in router.stats().values()))

@@ -52,8 +52,7 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
 
 def _session(tmp_path: Path, alerts: dict[str, Any] | None = None) -> Any:
     config = parse_config({"alerts": alerts or {}}, "<test>")
-    return config, build_session(config, database=tmp_path / "alerts.db", speed=400.0, max_bars=50,
-                                 now_s=1_800_000_000)
+    return config, build_session(config, database=tmp_path / "alerts.db", speed=400.0, max_bars=50, now_s=1_800_000_000)
 
 
 def test_nothing_configured_means_no_router(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:

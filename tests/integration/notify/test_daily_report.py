@@ -23,8 +23,16 @@ def kst_ms(day: int, hour: int, minute: int = 0, second: int = 0) -> int:
 
 def trade(exit_ms: int, pnl: str) -> ClosedTrade:
     return ClosedTrade(
-        "KRW-BTC", "breakout", exit_ms - 3_600_000, exit_ms, Decimal("0.01"), Decimal("50000000"),
-        Decimal("50000000") + Decimal(pnl) * 100, Decimal(pnl), Decimal("500"), "take_profit",
+        "KRW-BTC",
+        "breakout",
+        exit_ms - 3_600_000,
+        exit_ms,
+        Decimal("0.01"),
+        Decimal("50000000"),
+        Decimal("50000000") + Decimal(pnl) * 100,
+        Decimal(pnl),
+        Decimal("500"),
+        "take_profit",
     )
 
 
@@ -53,7 +61,10 @@ async def test_report_fires_once_at_0900_kst_with_the_days_figures(start_router:
     account = Account("10000000")
     only_reports = ChannelRules("slack", kinds=frozenset({AlertKind.REPORT}))
     h = await start_router(
-        clock=clock, figures=account, slack=only_reports, telegram=ChannelRules("telegram", kinds=frozenset()),
+        clock=clock,
+        figures=account,
+        slack=only_reports,
+        telegram=ChannelRules("telegram", kinds=frozenset()),
     )
     await account.seen()
     account.trades = [

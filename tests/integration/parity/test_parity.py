@@ -21,8 +21,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tradetui.backtest.runner import BacktestSetup, run_backtest
-from tradetui.commands.compose import account_limits, build_strategy, sizing_rules
+from tradetui.backtest.runner import run_backtest
 from tradetui.commands.live import build_exchange_session
 from tradetui.config import AppConfig, parse_config
 from tradetui.core.clock import LiveClock, SimClock
@@ -40,6 +39,7 @@ from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.market import MarketSpec
 from tradetui.sandbox.state import SandboxState
+from tradetui.session.spec import SessionSpec, build_strategy
 
 # heavy: sandbox servers and engine processes; run one after another in one xdist worker
 pytestmark = pytest.mark.xdist_group("heavy")
@@ -226,13 +226,7 @@ async def test_backtest_and_live_path_agree(
     # (a) the backtest on the same candles: the live warm-up bars first, then the replay
     keep = [i for i, ts in enumerate(rows.ts_s.tolist()) if warm_start_s <= ts <= last_bar_s]
     series = rows.slice(keep[0], keep[-1] + 1)
-    setup = BacktestSetup(
-        exchange=Exchange(profile),
-        cash_krw=config.account.cash_krw,
-        slippage_bps=config.execution.slippage_bps,
-        sizing=sizing_rules(config),
-        limits=account_limits(config),
-    )
+    setup = SessionSpec.from_config(config, exchange=Exchange(profile))
     backtest = run_backtest([series], [build_strategy("breakout", PARAMS)], setup)
     bt_events = list(backtest.engine.recent_events)
     live_events = list(live.recent_events)

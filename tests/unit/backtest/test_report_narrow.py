@@ -100,7 +100,7 @@ def test_open_positions_and_closed_trades_add_up_to_the_equity_change(result: Ba
 def test_drawdown_has_one_sign_in_text_json_and_curve(result: BacktestResult) -> None:
     m = result.metrics()
     assert m.max_drawdown_pct < 0
-    assert m.max_drawdown_pct == pytest.approx(float(drawdown_pct(result.equity, result.setup.cash_krw).min()))
+    assert m.max_drawdown_pct == pytest.approx(float(drawdown_pct(result.equity, result.spec.cash_krw).min()))
     assert m.to_dict()["max_drawdown_pct"] == m.max_drawdown_pct
     assert f"{m.max_drawdown_pct:+,.2f} %" in _printed(result, 120)
 

@@ -11,17 +11,18 @@ import pytest
 from rich.console import Console
 
 from tradetui.backtest.metrics import BacktestMetrics
-from tradetui.backtest.runner import BacktestSetup, run_backtest
+from tradetui.backtest.runner import run_backtest
 from tradetui.backtest.stored import MAX_STORED_POINTS, metrics_from_dict, render_stored_run, run_record
 from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.data.synthetic import generate_market
+from tradetui.session.spec import SessionSpec
 from tradetui.strategies import registry
 
 
 @pytest.fixture(scope="module")
 def result():  # type: ignore[no-untyped-def]
     series = generate_market("KRW-BTC", bars=30_000, start_s=1_735_689_600, seed=3)
-    return run_backtest([series], [registry.create("breakout", {})], BacktestSetup(cash_krw=Decimal("10000000")))
+    return run_backtest([series], [registry.create("breakout", {})], SessionSpec(cash_krw=Decimal("10000000")))
 
 
 def test_metrics_come_back_from_their_json(result) -> None:  # type: ignore[no-untyped-def]

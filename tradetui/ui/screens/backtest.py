@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
 from tradetui.backtest.report import render_report
-from tradetui.backtest.runner import BacktestResult, BacktestSetup, run_backtest
+from tradetui.backtest.runner import BacktestResult, run_backtest
 from tradetui.backtest.stored import RunRecord, run_record
 from tradetui.core.clock import parse_utc
 from tradetui.core.types import Side
@@ -33,6 +33,7 @@ from tradetui.engine.handle import EngineHandle
 from tradetui.engine.read_model import ChartData, ChartOverlay
 from tradetui.errors import TradetuiError
 from tradetui.indicators.series import BarSeries
+from tradetui.session.spec import SessionSpec
 from tradetui.strategies import registry
 from tradetui.strategies.base import Strategy
 from tradetui.ui.containment import failures
@@ -90,10 +91,15 @@ class BacktestScreen(Screen[None]):
             super().__init__()
             self.fraction = fraction
 
-    def __init__(self, handle: EngineHandle | None = None, default_data: str = "") -> None:
+    def __init__(
+        self, handle: EngineHandle | None = None, default_data: str = "", *, session: SessionSpec | None = None
+    ) -> None:
         super().__init__()
         self.handle = handle
         self.default_data = default_data
+        self.session = session or SessionSpec()
+        """The running session's rules (exchange, fees, volume decimals), sizing, limits and
+        strategy parameters: a backtest here answers for the bot as it is configured."""
         self._cancel = threading.Event()
         self.result: BacktestResult | None = None
 
@@ -101,22 +107,40 @@ class BacktestScreen(Screen[None]):
         with Horizontal(id="bt-form"):
             yield Select(
                 [(n, n) for n in registry.available()],
-                value=registry.available()[0],
+                value=self._default_strategy(),
                 allow_blank=False,
                 id="bt-strategy",
             )
             yield _titled(Input(self.default_data, placeholder="empty: synthetic market", id="bt-data"), "candle CSV")
             yield _titled(Input("", placeholder="YYYY-MM-DD", id="bt-from"), "from (UTC)")
             yield _titled(Input("", placeholder="YYYY-MM-DD", id="bt-to"), "to (UTC)")
-            yield _titled(Input("10000000", placeholder="KRW", id="bt-cash"), "cash KRW")
+            yield _titled(Input(f"{self.session.cash_krw:f}", placeholder="KRW", id="bt-cash"), "cash KRW")
             yield Button("Run [ctrl+r]", id="bt-run", variant="primary")
             yield Button("Cancel [ctrl+x]", id="bt-cancel", variant="error", disabled=True)
         yield ProgressBar(total=1.0, show_eta=True, id="bt-progress")
-        yield Label("", id="bt-status")
+        yield Label(self._rules_line(), id="bt-status")
         with VerticalScroll(id="bt-results"):
             yield Static(id="bt-report")
             yield Static(id="bt-chart")
         yield KeysFooter()
+
+    def _default_strategy(self) -> str:
+        configured = [e.name for e in self.session.strategies if e.name in registry.available()]
+        return configured[0] if configured else registry.available()[0]
+
+    def _rules_line(self) -> str:
+        """What a run here uses, said before it starts."""
+        rules = self.session.rule_book.current()
+        fee_pct = (rules.taker_fee * 100).normalize()
+        return (
+            f"runs with the session's rules: {self.session.exchange.value}, taker fee {fee_pct:f} %, "
+            f"sizing {self.session.sizing.method.value}, at most {self.session.limits.max_open_positions} positions"
+        )
+
+    def _strategy_params(self, name: str, series: BarSeries) -> dict[str, object]:
+        """The session's parameters of ``name`` (when it trades it), on the candles' timeframe."""
+        configured = next((dict(e.params) for e in self.session.strategies if e.name == name), {})
+        return {**configured, "timeframe": series.timeframe.value}
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "bt-run":
@@ -159,7 +183,6 @@ class BacktestScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="backtest", exit_on_error=False)
     def run_backtest(self, strategy_name: str, series: BarSeries, cash: Decimal) -> None:
         worker = get_current_worker()
-        strategy = registry.create(strategy_name, {"timeframe": series.timeframe.value})
 
         def progress(fraction: float) -> None:
             if self._cancel.is_set() or worker.is_cancelled:
@@ -167,7 +190,9 @@ class BacktestScreen(Screen[None]):
             self.post_message(self.Progress(fraction))
 
         try:
-            result = run_backtest([series], [strategy], BacktestSetup(cash_krw=cash), progress=progress)
+            strategy = registry.create(strategy_name, self._strategy_params(strategy_name, series))
+            spec = self.session.replace(cash_krw=cash)
+            result = run_backtest([series], [strategy], spec, progress=progress)
         except BacktestCancelled:
             self.app.call_from_thread(self._finished, None, None, "cancelled", None)
             return

@@ -15,7 +15,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
-from tradetui.commands.compose import limits_from, risk_values, sizing_from
 from tradetui.config import RiskConfig, format_validation_error
 from tradetui.engine.handle import EngineHandle
 from tradetui.strategies import registry
@@ -51,7 +50,7 @@ class SettingsScreen(Screen[None]):
         super().__init__()
         self.handle = handle
         sizing, limits = handle.risk_settings()
-        self.risk_now = risk_values(sizing, limits)
+        self.risk_now = RiskConfig.values(sizing, limits)
         snap = handle.snapshot(max_events=0)
         self.strategy = snap.strategies[0].name if snap.strategies else None
         self.params_now: dict[str, Any] = dict(snap.strategies[0].params) if snap.strategies else {}
@@ -146,7 +145,7 @@ class SettingsScreen(Screen[None]):
         note = "; ".join(f"{n}: {o} -> {v}" for n, o, v in changes)
         applied = False
         with refusals(self, "applying the settings"):
-            self.handle.set_risk(sizing_from(risk_config), limits_from(risk_config), note=f"settings changed: {note}")
+            self.handle.set_risk(*risk_config.to_rules(), note=f"settings changed: {note}")
             if self.strategy and any(name.startswith(f"{self.strategy}.") for name, _, _ in changes):
                 self.handle.set_params(self.strategy, params)
             applied = True
