@@ -15,10 +15,6 @@ class DataError(TradetuiError):
     """A candle file or data set is missing or malformed; the message names the file and the row."""
 
 
-class StrategyError(TradetuiError):
-    """A strategy failed; only that strategy is disabled."""
-
-
 class RequestError(TradetuiError):
     """A client's HTTP request to one of our servers (control API, sandbox) cannot be served as
     sent. ``status`` is the HTTP status to answer with; the message names what is wrong and the fix."""

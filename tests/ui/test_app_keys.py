@@ -149,10 +149,10 @@ def test_status_line_drops_the_least_important_first() -> None:
     assert fit(segments, 5).plain == " REDUCE_ONLY "  # the engine state is the last to go
 
 
-async def test_collector_settings_last_as_long_as_the_dashboard(tmp_path: Path) -> None:
+async def test_collector_settings_last_as_long_as_the_app(tmp_path: Path) -> None:
     import gc
 
-    from tradetui.ui.screens.dashboard import GC_THRESHOLDS
+    from tradetui.ui.app import GC_THRESHOLDS
 
     before = gc.get_threshold()
     assert before != GC_THRESHOLDS

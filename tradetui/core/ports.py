@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from tradetui.core.events import Event
 from tradetui.core.orders import Fill, Order
 from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
@@ -56,20 +55,6 @@ class OrderJournal(Protocol):
     def record(self, order: Order) -> None: ...
 
     def record_fill(self, fill: Fill) -> None: ...
-
-
-class EventSink(Protocol):
-    def publish(self, events: Sequence[Event]) -> None: ...
-
-
-class Repository(Protocol):
-    """Async storage used by the live engine's edges (not by the synchronous decision step)."""
-
-    async def save_orders(self, orders: Iterable[Order]) -> None: ...
-
-    async def save_fills(self, fills: Iterable[Fill]) -> None: ...
-
-    async def load_open_orders(self) -> list[Order]: ...
 
 
 class ExchangeView(Protocol):

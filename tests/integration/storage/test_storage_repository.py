@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tradetui.core.events import EngineState, EngineStateChanged, RiskEvent, SignalRaised
 from tradetui.core.orders import Fill, Order, OrderState, OrdType
-from tradetui.core.ports import Balance, Repository
+from tradetui.core.ports import Balance
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import Side
 from tradetui.storage import (
@@ -80,12 +80,6 @@ async def test_wal_is_on(repo: SqliteRepository) -> None:
     assert repo.path is not None
     with sqlite3.connect(repo.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-
-
-async def test_it_satisfies_the_repository_port(repo: SqliteRepository) -> None:
-    port: Repository = repo
-    await port.save_orders([_order("p", 1)])
-    assert [o.identifier for o in await port.load_open_orders()] == ["p"]
 
 
 # --- orders and fills (same behaviour as MemoryRepository) -------------------------------------

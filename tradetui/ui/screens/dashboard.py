@@ -5,7 +5,6 @@ hands each widget its slice (attributes down)."""
 
 from __future__ import annotations
 
-import gc
 from dataclasses import replace
 
 from textual.app import ComposeResult
@@ -27,9 +26,6 @@ from tradetui.ui.widgets.risk_panel import RiskPanel
 from tradetui.ui.widgets.status_bar import StatusBar
 from tradetui.ui.widgets.tables import OrdersTable, PositionsTable
 from tradetui.ui.widgets.watchlist import Watchlist
-
-GC_THRESHOLDS = (10_000, 20, 20)
-"""gc.set_threshold while the dashboard is up (CPython's default: 700, 10, 10)."""
 
 CHART_TIMEFRAMES = (Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M60, Timeframe.M240, Timeframe.D1)
 
@@ -77,7 +73,6 @@ class Dashboard(Screen[None]):
         self.handle = handle
         self.selected: str | None = None
         self.chart_timeframe: Timeframe | None = None
-        self._thresholds: tuple[int, int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -102,26 +97,6 @@ class Dashboard(Screen[None]):
     def on_mount(self) -> None:
         self.set_interval(0.25, self.refresh_views)
         self.refresh_views()
-        self.call_after_refresh(self._settle_collector)
-
-    def _settle_collector(self) -> None:
-        """Keep the cycle collector's pauses out of the trader's way.
-
-        The heap built at start-up (imports, market history, the widgets: ~200k objects) is
-        long-lived; left to the collector, each full pass over it stalls the UI for 0.2 s.
-        Frozen, it is skipped by every collection until the dashboard goes away. What stays is
-        the render caches and the engine's state (~85k objects under a 100-market feed): a full
-        pass over them is ~40 ms, every ~3 s at the default thresholds. With GC_THRESHOLDS the
-        young generation absorbs the UI's short-lived objects, and full passes come every few
-        minutes instead (same size, memory still reclaimed)."""
-        gc.freeze()
-        self._thresholds = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)
-
-    def on_unmount(self) -> None:
-        gc.unfreeze()
-        if self._thresholds is not None:
-            gc.set_threshold(*self._thresholds)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "-narrow")
