@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 import pytest
 from hypothesis import settings
@@ -68,6 +68,17 @@ class _Expected:
     ref: Decimal | None = None
 
 
+def _reserve(total: Decimal, rules: MarketRules, *, market_buy: bool) -> Decimal:
+    """The fee a bid locks: taker on a market buy, the larger fee on a limit order, rounded up to
+    8 decimals (as the exchanges reserve it)."""
+    rate = rules.taker_fee if market_buy else max(rules.maker_fee, rules.taker_fee)
+    return (total * rate).quantize(D("1E-8"), rounding=ROUND_UP)
+
+
+def _under_min(rules: MarketRules, side: str) -> str:
+    return f"under_min_total_{side}" if rules.exchange is Exchange.UPBIT else f"under_price_limit_{side}"
+
+
 class VenueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -102,7 +113,7 @@ class VenueMachine(RuleBasedStateMachine):
             for market in markets:
                 amount = D(int(self._free("KRW") / 3))
                 order = Order(self._next_id(), market, Side.BID, OrdType.PRICE, amount, None, start)
-                self._submit(order, self._bid_rejection(amount))
+                self._submit(order, self._bid_rejection(amount, market_buy=True))
                 self.venue.mark(market, float(self.prices[market]))
                 self._drain()
 
@@ -166,19 +177,19 @@ class VenueMachine(RuleBasedStateMachine):
         assert got.state is OrderState.WAIT, got.reason
         if order.side is Side.BID:
             total = order.price if order.ord_type is OrdType.PRICE else order.price * order.volume  # type: ignore[operator]
-            lock = total * (1 + max(rules.maker_fee, rules.taker_fee))  # type: ignore[operator]
+            lock = total + _reserve(total, rules, market_buy=order.ord_type is OrdType.PRICE)  # type: ignore[arg-type,operator]
         else:
             lock = order.volume  # type: ignore[assignment]
         rate = rules.maker_fee if order.ord_type is OrdType.LIMIT else rules.taker_fee
         self.open[order.identifier] = _Expected(got, lock, rate)  # type: ignore[arg-type]
 
-    def _bid_rejection(self, total: Decimal) -> str:
+    def _bid_rejection(self, total: Decimal, *, market_buy: bool) -> str:
         rules = self._rules()
         if total < rules.min_total_krw:
-            return "under_min_total_bid"
+            return _under_min(rules, "bid")
         if total > rules.max_total_krw:
             return "over_krw_funds_bid"
-        if self._free("KRW") < total * (1 + max(rules.maker_fee, rules.taker_fee)):
+        if self._free("KRW") < total + _reserve(total, rules, market_buy=market_buy):
             return "insufficient_funds_bid"
         return ""
 
@@ -189,7 +200,7 @@ class VenueMachine(RuleBasedStateMachine):
         market = data.draw(st.sampled_from(self.markets))
         amount = D(int(self._free("KRW") * D(str(share)))) + data.draw(st.integers(1, 6000))
         order = Order(self._next_id(), market, Side.BID, OrdType.PRICE, amount, None, self.clock.now_ms())
-        self._submit(order, self._bid_rejection(amount))
+        self._submit(order, self._bid_rejection(amount, market_buy=True))
 
     @rule(data=st.data(), share=st.floats(0.01, 1.2))
     def market_sell(self, data: st.DataObject, share: float) -> None:
@@ -211,7 +222,7 @@ class VenueMachine(RuleBasedStateMachine):
         if vol <= 0:
             return
         order = Order(self._next_id(), market, Side.BID, OrdType.LIMIT, px, vol, self.clock.now_ms())
-        self._submit(order, self._bid_rejection(px * vol))
+        self._submit(order, self._bid_rejection(px * vol, market_buy=False))
 
     @rule(data=st.data(), above=st.integers(0, 40), share=st.floats(0.01, 1.2))
     def limit_ask(self, data: st.DataObject, above: int, share: float) -> None:
@@ -224,7 +235,7 @@ class VenueMachine(RuleBasedStateMachine):
         if vol <= 0:
             vol = D("0.0001")
         if px * vol < rules.min_total_krw:
-            why = "under_min_total_ask"
+            why = _under_min(rules, "ask")
         elif free < vol:
             why = "insufficient_funds_ask"
         else:

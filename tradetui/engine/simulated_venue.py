@@ -24,6 +24,7 @@ from tradetui.core.orders import Fill, Order, OrderState, OrdType
 from tradetui.core.ports import Balance, VenueReport
 from tradetui.core.rules import MarketRules, PriceRounding, RuleBook
 from tradetui.core.types import ZERO, Side, decimal_from_float
+from tradetui.venues.order_rules import Accepted, OrderAsk, Rejection, check_order, min_total_rejection
 
 _FEE_PLACES = Decimal("0.00000001")
 
@@ -85,13 +86,12 @@ class SimulatedVenue:
 
     def submit(self, order: Order) -> None:
         now = self.clock.now_ms()
-        problem = self._validate(order)
-        if problem:
-            self._seen_identifiers.add(order.identifier)
-            self._reports.append(VenueReport(order.to_state(OrderState.REJECTED, now, reason=problem)))
-            return
+        answer = self._validate(order)
         self._seen_identifiers.add(order.identifier)
-        self._lock(order)
+        if isinstance(answer, Rejection):
+            self._reports.append(VenueReport(order.to_state(OrderState.REJECTED, now, reason=answer.name)))
+            return
+        self._lock(order, answer)
         self._placed_rules[order.identifier] = self.rules_now()
         accepted = order.to_state(OrderState.WAIT, now)
         self._open[order.identifier] = accepted
@@ -178,7 +178,7 @@ class SimulatedVenue:
         else:
             remaining = order.volume or ZERO
             if not levels or levels[0].price * remaining < rules.min_total_krw:
-                self._finish(order, OrderState.CANCEL, (), reason="under_min_total_ask")
+                self._finish(order, OrderState.CANCEL, (), reason=min_total_rejection(rules, Side.ASK))
                 return
             for level in levels:
                 volume = min(level.size, remaining)
@@ -228,41 +228,29 @@ class SimulatedVenue:
             wallet = self._wallets[currency] = _Wallet()
         return wallet
 
-    def _validate(self, order: Order) -> str:
-        rules = self.rules_now()
-        base = order.market.split("-", 1)[1]
-        if order.identifier in self._seen_identifiers:
-            return "duplicated_identifier"
-        suffix = "bid" if order.side is Side.BID else "ask"
-        limit_price = order.price if order.ord_type is OrdType.LIMIT else None
-        if limit_price is not None and rules.limit_price_problem(order.market, limit_price) is not None:
-            return f"invalid_price_{suffix}"
-        if order.volume is not None and rules.volume_problem(order.volume) is not None:
-            return f"invalid_volume_{suffix}"
-        if order.ord_type is OrdType.PRICE:
-            total = order.price or ZERO
-        elif order.ord_type is OrdType.LIMIT:
-            total = (order.price or ZERO) * (order.volume or ZERO)
-        else:
-            total = None  # market sell: checked against the price when it fills
-        if total is not None:
-            if total < rules.min_total_krw:
-                return f"under_min_total_{suffix}"
-            if total > rules.max_total_krw:
-                return "over_krw_funds_bid" if order.side is Side.BID else f"invalid_volume_{suffix}"
-        if order.side is Side.BID:
-            need = (total or ZERO) * (1 + _reserve_rate(order, rules))
-            if self._wallet(self.quote).free < need:
-                return "insufficient_funds_bid"
-        elif self._wallet(base).free < (order.volume or ZERO):
-            return "insufficient_funds_ask"
-        return ""
+    def _validate(self, order: Order) -> Rejection | Accepted:
+        """The exchange's checks (:mod:`tradetui.venues.order_rules`, shared with the sandbox). A
+        market sell's minimum total is checked when it fills, at its fill price: this venue fills
+        a bar later than the order is decided, so no price it holds now is the one that counts."""
+        ask = OrderAsk(
+            order.market,
+            order.side,
+            price=order.price if order.ord_type is OrdType.LIMIT else None,
+            volume=order.volume,
+            amount=order.price if order.ord_type is OrdType.PRICE else None,
+        )
+        return check_order(
+            ask,
+            self.rules_now(),
+            free_quote=self._wallet(self.quote).free,
+            free_base=self._wallet(order.market.split("-", 1)[1]).free,
+            reference_bid=None,
+            identifier_used=order.identifier in self._seen_identifiers,
+        )
 
-    def _lock(self, order: Order) -> None:
-        rules = self.rules_now()
+    def _lock(self, order: Order, accepted: Accepted) -> None:
         if order.side is Side.BID:
-            total = order.price if order.ord_type is OrdType.PRICE else (order.price or ZERO) * (order.volume or ZERO)
-            amount = (total or ZERO) * (1 + _reserve_rate(order, rules))
+            amount = (accepted.total or ZERO) + accepted.reserve
             wallet = self._wallet(self.quote)
         else:
             amount = order.volume or ZERO
@@ -342,7 +330,7 @@ class SimulatedVenue:
             return
         sell_volume = order.volume or ZERO
         if price * sell_volume < rules.min_total_krw:
-            self._finish(order, OrderState.CANCEL, (), reason="under_min_total_ask")
+            self._finish(order, OrderState.CANCEL, (), reason=min_total_rejection(rules, Side.ASK))
             return
         fill = self._new_fill(order, price, sell_volume, self._fee_rules(order).taker_fee, maker=False)
         self._finish(self._settle(order, fill, rules), OrderState.DONE, (fill,))
@@ -357,11 +345,3 @@ class SimulatedVenue:
         fill = self._new_fill(order, price, volume, self._fee_rules(order).maker_fee, maker=True)
         filled = self._settle(order, fill, rules)
         self._finish(filled, OrderState.DONE if volume == remaining else OrderState.WAIT, (fill,))
-
-
-def _reserve_rate(order: Order, rules: MarketRules) -> Decimal:
-    """Fee rate a bid reserves: the taker fee for a market buy; for a limit order the larger of
-    maker and taker, since it may fill either way."""
-    if order.ord_type is OrdType.PRICE:
-        return rules.taker_fee
-    return max(rules.maker_fee, rules.taker_fee)

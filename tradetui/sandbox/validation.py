@@ -1,18 +1,23 @@
 """Order validation in the order of reference D.9: parameters per ``ord_type`` -> market exists
 and is active -> tick grid -> volume decimals -> minimum total -> maximum total -> balance
-including the fee -> client id not used before. The first failing rule is the one reported."""
+including the fee -> client id not used before. The first failing rule is the one reported.
+
+The rules from the tick grid on are :func:`tradetui.venues.order_rules.check_order`, the same
+function the engine's simulated venue asks, so both reject the same orders with the same names."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_UP, Decimal
+from decimal import Decimal
 
 from tradetui.core.rules import RuleBook
+from tradetui.core.types import Side
 from tradetui.sandbox.accounts import Account
 from tradetui.sandbox.market import MarketSim
 from tradetui.sandbox.orders import ZERO
-from tradetui.sandbox.wire import EIGHT_PLACES, ApiError, num_text, parse_decimal
+from tradetui.sandbox.wire import ApiError, parse_decimal
+from tradetui.venues.order_rules import OrderAsk, Rejection, check_order
 
 ORD_TYPES = ("limit", "price", "market", "best")
 
@@ -89,49 +94,30 @@ class OrderValidator:
 
     def check(self, request: OrderRequest, account: Account, now_ms: int) -> tuple[MarketSim, Decimal, Decimal]:
         """Stages 2-8 of D.9 in order; returns the market, the order total and the fee reserve."""
-        side = request.side
         market = self.markets.get(request.market)
         if market is None:
             raise ApiError(400, "notfoundmarket", f"market {request.market} does not exist")
         if not market.spec.is_active:
             raise ApiError(403, "market_offline", f"market {request.market} is suspended")
         rules = self.rules.at(now_ms // 1000)
-        price, volume = request.price, request.volume
-        if request.ord_type == "limit" and price is not None:
-            problem = rules.limit_price_problem(request.market, price)
-            if problem is not None:
-                raise ApiError(400, f"invalid_price_{side}", f"{problem} (wrong price unit)")
-        if request.is_amount_bid and price is not None and price <= 0:
-            raise ApiError(400, "invalid_price_bid", "the amount must be > 0")
-        if volume is not None:
-            problem = rules.volume_problem(volume)
-            if problem is not None:
-                raise ApiError(400, f"invalid_volume_{side}", problem)
-        if request.ord_type == "limit":
-            assert price is not None and volume is not None
-            total = price * volume
-        elif request.is_amount_bid:
-            assert price is not None
-            total = price
-        else:
-            assert volume is not None
-            total = volume * (market.best_bid(now_ms) or ZERO)
-        if total < rules.min_total_krw:
-            name = f"under_min_total_{side}" if self.is_upbit else f"under_price_limit_{side}"
-            raise ApiError(400, name, f"the order total must be at least {num_text(rules.min_total_krw)} KRW")
-        if total > rules.max_total_krw:
-            raise ApiError(
-                400, f"over_krw_funds_{side}", f"the order total must be at most {num_text(rules.max_total_krw)} KRW"
-            )
-        reserve = ZERO
-        if side == "bid":
-            reserve = (total * rules.taker_fee).quantize(EIGHT_PLACES, rounding=ROUND_UP)
-            if account.holding(market.spec.code.split("-")[0]).balance < total + reserve:
-                raise ApiError(400, "insufficient_funds_bid", "not enough KRW for the order total plus the fee")
-        else:
-            assert volume is not None
-            if account.holding(request.market.split("-", 1)[1]).balance < volume:
-                raise ApiError(400, "insufficient_funds_ask", "not enough coin for the order volume")
-        if request.identifier is not None and request.identifier in account.identifiers:
-            raise ApiError(400, "duplicated_identifier", f"identifier {request.identifier} was used before")
+        base = request.market.split("-", 1)[1]
+        ask = OrderAsk(
+            request.market,
+            Side(request.side),
+            price=request.price if request.ord_type == "limit" else None,
+            volume=request.volume,
+            amount=request.price if request.is_amount_bid else None,
+        )
+        answer = check_order(
+            ask,
+            rules,
+            free_quote=account.holding(market.spec.code.split("-")[0]).balance,
+            free_base=account.holding(base).balance,
+            reference_bid=market.best_bid(now_ms) or ZERO,
+            identifier_used=request.identifier is not None and request.identifier in account.identifiers,
+        )
+        if isinstance(answer, Rejection):
+            raise ApiError(400, answer.name, answer.message)
+        assert answer.total is not None  # a market sell is valued at the bid (zero without one)
+        total, reserve = answer.total, answer.reserve
         return market, total, reserve

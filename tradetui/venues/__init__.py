@@ -1,0 +1,1 @@
+"""Where orders are filled: the rules every venue checks an order against (``order_rules``)."""
