@@ -30,7 +30,7 @@ from tradetui.core.events import (
     PositionOpened,
 )
 from tradetui.core.orders import Fill, Order
-from tradetui.core.ports import Balance, ExchangeView
+from tradetui.core.ports import Balance, ExchangeView, Venue
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import ZERO, Side
 from tradetui.credentials import ApiKeys, env_names, load_keys
@@ -166,10 +166,11 @@ async def _compose(
     profile = client.profile
     spec = SessionSpec.from_config(config)
     book = spec.rule_book
-    venue: SimulatedVenue | ExchangeVenue
+    exchange_venue: ExchangeVenue | None = None
+    venue: Venue
     if live:
-        venue = ExchangeVenue(client, clock)
-        await venue.refresh_balances()
+        venue = exchange_venue = ExchangeVenue(client, clock, rules=book)
+        await exchange_venue.refresh_balances()
     else:
         venue = SimulatedVenue(book, clock, cash_krw=spec.cash_krw, slippage_bps=spec.slippage_bps)
     engine = Engine(
@@ -197,34 +198,34 @@ async def _compose(
         closes = [int(h.ts_s[-1]) + h.timeframe.seconds for h in histories if len(h)]
         if closes:
             clock.set_ms(max(closes) * 1000)
-    if isinstance(venue, ExchangeVenue):
-        await _restore_and_reconcile(engine, venue, journal, database)
+    if exchange_venue is not None:
+        await _restore_and_reconcile(engine, exchange_venue, journal, database)
     stream = ExchangeStream(
         profile,
         [Subscription(kind, tuple(markets)) for kind in ("trade", "orderbook", "ticker")],
         clock,
     )
     store = StateStore(journal)
-    writer = PositionWriter(engine, journal) if isinstance(venue, ExchangeVenue) else None
+    writer = PositionWriter(engine, journal) if exchange_venue is not None else None
     if writer is not None:
         engine.listeners.append(writer.listen)
         writer.write()
 
     async def on_stop(stopped: Engine) -> None:
-        if isinstance(venue, ExchangeVenue):
+        if exchange_venue is not None:
             # let the requests in flight (orders sent just before the stop, the stop's cancels)
             # get their answers and the orders still unknown their lookups, so the journal keeps
             # no bare intent and no unknown order the exchange would have answered for
-            await venue.settle(STOP_LIMIT_S)
+            await exchange_venue.settle(STOP_LIMIT_S)
             stopped.poll()
         await store.save_engine(stopped)
-        if isinstance(venue, ExchangeVenue):
-            await venue.close()
+        if exchange_venue is not None:
+            await exchange_venue.close()
         await client.aclose()
 
     companions = [lambda: pump_stream(stream, engine)]
-    if isinstance(venue, ExchangeVenue):
-        companions.append(venue.run)
+    if exchange_venue is not None:
+        companions.append(exchange_venue.run)
     if writer is not None:
         companions.append(writer.run)
     handle = EngineHandle(

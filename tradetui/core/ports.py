@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from tradetui.core.market import OrderBook
 from tradetui.core.orders import Fill, Order
+from tradetui.core.rules import MarketRules
 from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
 
@@ -35,8 +38,22 @@ class Venue(Protocol):
     """Where orders go. ``submit``/``cancel`` never block: results come back from ``drain``.
 
     The simulated venue answers at once; an exchange venue answers when the network does. The
-    engine's decision step stays synchronous either way.
+    engine's decision step stays synchronous either way, and never asks which kind it has: what
+    differs is said here (``answers_at_once``, ``reports_ready``), and the price updates a
+    simulator fills by are methods an exchange venue accepts and ignores.
     """
+
+    answers_at_once: bool
+    """True: ``submit`` and ``cancel`` are answered before they return (drain right after);
+    False: answers arrive over the network and ``reports_ready`` is set when they do."""
+    @property
+    def reports_ready(self) -> asyncio.Event | None:
+        """Set whenever answers wait in ``drain`` (None for a venue that answers at once)."""
+        ...
+
+    def rules_at(self, now_ms: int) -> MarketRules:
+        """The exchange rules in force at ``now_ms`` (ticks, fees, minimum order)."""
+        ...
 
     def submit(self, order: Order) -> None: ...
 
@@ -47,6 +64,24 @@ class Venue(Protocol):
     def balances(self) -> dict[str, Balance]: ...
 
     def open_orders(self) -> list[Order]: ...
+
+    # the market's prices, for a venue that fills orders itself (an exchange venue ignores them)
+
+    def mark(self, market: str, price: float) -> None:
+        """The market trades at ``price`` now: waiting market orders fill there."""
+        ...
+
+    def touch(self, market: str, open_: float | None, high: float, low: float, volume: float | None = None) -> None:
+        """A bar traded between ``low`` and ``high``: limit orders it went through fill."""
+        ...
+
+    def walk_book(self, market: str, book: OrderBook) -> None:
+        """A live order book: waiting market orders fill against it, level by level."""
+        ...
+
+    def on_trade(self, market: str, price: Decimal) -> None:
+        """A public trade at ``price``: limit orders it crossed fill."""
+        ...
 
 
 class OrderJournal(Protocol):

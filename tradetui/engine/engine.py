@@ -42,7 +42,6 @@ from tradetui.engine.aggregation import CandleAggregator, check_resample_target
 from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.settings import Assignment, EngineSettings
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.engine.trade_marks import TradeMark, TradeMarks
 from tradetui.execution.order_manager import MemoryJournal, OrderManager
 from tradetui.indicators.series import BarSeries
@@ -96,8 +95,8 @@ class Engine:
             self.markets[market] = MarketState.empty(market, frames.pop())
         self.recent_events: deque[Event] = deque(maxlen=self.settings.event_capacity)
         self.listeners: list[EventListener] = []
-        self._sim = venue if isinstance(venue, SimulatedVenue) else None
-        self._bar_fills = self._sim if self.settings.fills_at_bar_open else None
+        self._bar_fills = venue if venue.answers_at_once and self.settings.fills_at_bar_open else None
+        """The venue that fills orders at a bar's open (backtest, demo): told each bar's prices."""
         self._sim_clock = clock if isinstance(clock, SimClock) else None
         self._aggregators: dict[str, CandleAggregator] = {}
         self.books: dict[str, OrderBook] = {}
@@ -183,7 +182,7 @@ class Engine:
         tf_ms = m.timeframe.seconds * 1000
         self._set_time(int(m.ts_s[i]) * 1000 + (0 if trig.kind == "time_exit" else tf_ms // 2))
         now = self.clock.now_ms()
-        rules = self._sim.rules_now() if self._sim is not None else self.rule_book.at(now // 1000)
+        rules = self.venue.rules_at(now)
         price = decimal_from_float(trig.price)
         volume = pos.volume
         if trig.fraction < 1:
@@ -232,7 +231,7 @@ class Engine:
         events += self.risk.observe_equity(now, equity)
         plan = sig.strategy.exit_plan()
         atr = self._atr(m, sig, plan, i)
-        rules = self._sim.rules_now() if self._sim is not None else self.rule_book.at(now // 1000)
+        rules = self.venue.rules_at(now)
         free = self._free_krw()
         decision = size_entry(
             rules=self.settings.sizing,
@@ -274,7 +273,7 @@ class Engine:
     def entry_check(self) -> EntryCheck:
         """Whether the cash, rules and settings in force let any entry be sized (see ``risk.preflight``)."""
         now = self.clock.now_ms()
-        rules = self._sim.rules_now() if self._sim is not None else self.rule_book.at(now // 1000)
+        rules = self.venue.rules_at(now)
         equity, _ = self.equity_and_exposure()
         return check_entries(
             cash_krw=equity,
@@ -282,7 +281,7 @@ class Engine:
             limits=self.settings.limits,
             rules=rules,
             exit_plans={name: strategy.exit_plan() for name, strategy in self.strategies.items()},
-            more_cash="[account] cash_krw" if self._sim is not None else "a KRW deposit on the exchange",
+            more_cash="[account] cash_krw" if self.venue.answers_at_once else "a KRW deposit on the exchange",
         )
 
     def announce_entry_check(self) -> EntryCheck:
@@ -302,7 +301,7 @@ class Engine:
     def _submit(self, m: MarketState, order: Order, i: int) -> None:
         m.pending.add(order.identifier)
         self._emit(self.om.submit(order))
-        if self._sim is not None:
+        if self.venue.answers_at_once:
             self._pump(i)
 
     def _free_krw(self) -> Decimal:

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from tradetui.core.events import FeedStateChanged
 from tradetui.core.market import Bar, OrderBook, Ticker, Timeframe, TradeTick
 from tradetui.engine.engine import Engine
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.errors import VenueError
 from tradetui.exchanges.rest import ExchangeClient
 from tradetui.exchanges.ws import ExchangeStream
@@ -111,8 +110,7 @@ async def pump_stream(stream: ExchangeStream, engine: Engine) -> None:
 
     A paper venue that fills at the next bar's open (``fills_at_bar_open``, the backtest's fill
     model) gets no books or trades: they would fill its orders before that open."""
-    fills_from_book = not engine.settings.fills_at_bar_open
-    venue = engine.venue if isinstance(engine.venue, SimulatedVenue) and fills_from_book else None
+    venue = engine.venue if engine.venue.answers_at_once and not engine.settings.fills_at_bar_open else None
     async for item in stream.items():
         if isinstance(item, OrderBook):
             engine.books[item.market] = item

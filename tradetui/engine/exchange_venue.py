@@ -32,8 +32,10 @@ from dataclasses import replace
 from decimal import Decimal
 
 from tradetui.core.clock import Clock
+from tradetui.core.market import OrderBook
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.ports import Balance, ExchangeView, VenueReport
+from tradetui.core.rules import MarketRules, RuleBook, rule_book
 from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited, VenueError
 from tradetui.exchanges.errors import OrderNotFound
 from tradetui.exchanges.parse import with_local_fields
@@ -57,6 +59,7 @@ class ExchangeVenue:
         unanswered_lookups: int = 8,
         stop_unanswered_lookups: int = 2,
         sleep: Sleep = asyncio.sleep,
+        rules: RuleBook | None = None,
     ) -> None:
         """``unknown_lookups``: "not found" answers that prove an unknown order never became one;
         the lookups wait ``unknown_wait_s``, doubling up to ``unknown_max_wait_s``, before each
@@ -65,6 +68,9 @@ class ExchangeVenue:
         clean stop) ends with the order still unknown."""
         self.client = client
         self.clock = clock
+        self._rules = rules
+        """The exchange's dated rules as the session configured them (fees, volume decimals);
+        the exchange's own when not given."""
         self.poll_interval_s = poll_interval_s
         self.unknown_lookups = unknown_lookups
         self.unknown_wait_s = unknown_wait_s
@@ -92,6 +98,27 @@ class ExchangeVenue:
         """Set whenever something waits in :meth:`drain`; the runner then calls ``engine.poll()``."""
 
     # --- Venue protocol ------------------------------------------------------------------------
+
+    answers_at_once = False
+
+    def rules_at(self, now_ms: int) -> MarketRules:
+        if self._rules is None:
+            self._rules = rule_book(self.client.profile.exchange)
+        return self._rules.at(now_ms // 1000)
+
+    # the exchange fills its own orders: the market's prices are no news to it
+
+    def mark(self, market: str, price: float) -> None:
+        pass
+
+    def touch(self, market: str, open_: float | None, high: float, low: float, volume: float | None = None) -> None:
+        pass
+
+    def walk_book(self, market: str, book: OrderBook) -> None:
+        pass
+
+    def on_trade(self, market: str, price: Decimal) -> None:
+        pass
 
     def submit(self, order: Order) -> None:
         self._sent[order.identifier] = order

@@ -194,12 +194,12 @@ class EngineHandle:
     async def run(self) -> None:
         """Feed the engine until the feed ends or :meth:`request_stop` is called.
 
-        A venue that answers over the network (it has a ``reports_ready`` event) is pumped
-        beside the feed, so fills reach the engine as they happen, not at the next bar."""
+        A venue that answers over the network (``reports_ready``) is pumped beside the feed, so
+        fills reach the engine as they happen, not at the next bar."""
         self.engine.announce_entry_check()  # settings that deny every entry are said before the first bar
-        ready = getattr(self.engine.venue, "reports_ready", None)
+        ready = self.engine.venue.reports_ready
         tasks = [asyncio.create_task(self._guard(c), name=f"companion-{k}") for k, c in enumerate(self._companions)]
-        if isinstance(ready, asyncio.Event):
+        if ready is not None:
             tasks.append(asyncio.create_task(self._pump_venue(ready), name="venue-pump"))
         try:
             await self._run_feed()

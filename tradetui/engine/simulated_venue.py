@@ -15,6 +15,7 @@ Fill model (candles):
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -69,8 +70,14 @@ class SimulatedVenue:
 
     # --- rules ---------------------------------------------------------------------------------
 
+    answers_at_once = True
+    reports_ready: asyncio.Event | None = None
+
     def rules_now(self) -> MarketRules:
-        now_s = self.clock.now_ms() // 1000
+        return self.rules_at(self.clock.now_ms())
+
+    def rules_at(self, now_ms: int) -> MarketRules:
+        now_s = now_ms // 1000
         lo, hi, rules = self._rules_cache
         if lo <= now_s < hi:
             return rules
