@@ -159,11 +159,11 @@ async def _measure(args: argparse.Namespace, ws_port: int, tcp_port: int, journa
     from tradetui.core.market import TradeTick
     from tradetui.core.rules import UPBIT_RULES
     from tradetui.core.types import Side
-    from tradetui.engine.simulated_venue import SimulatedVenue
     from tradetui.exchanges.profiles import UPBIT
     from tradetui.exchanges.ws import ExchangeStream, Subscription
     from tradetui.execution.order_manager import OrderManager
     from tradetui.storage.journal import SqliteOrderJournal
+    from tradetui.venues.simulated import SimulatedVenue
 
     codes = _codes(args.markets)
     triggers = set(codes[: args.triggers])

@@ -31,7 +31,7 @@ from tradetui.core.rules import (
 )
 from tradetui.core.types import ZERO, Side
 from tradetui.engine.portfolio import Portfolio
-from tradetui.engine.simulated_venue import SimulatedVenue
+from tradetui.venues.simulated import SimulatedVenue
 
 D = Decimal
 FEE_PLACES = D("0.00000001")

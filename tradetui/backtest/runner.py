@@ -17,11 +17,11 @@ from tradetui.core.trades import ClosedTrade, OpenPosition
 from tradetui.core.types import Side, decimal_from_float
 from tradetui.engine.engine import Engine, ProgressCallback
 from tradetui.engine.settings import Assignment
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.execution.order_manager import MemoryJournal
 from tradetui.indicators.series import BarSeries
 from tradetui.session.spec import SessionSpec
 from tradetui.strategies.base import Strategy
+from tradetui.venues.simulated import SimulatedVenue
 
 
 @dataclass(slots=True)

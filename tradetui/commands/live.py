@@ -36,12 +36,10 @@ from tradetui.core.types import ZERO, Side
 from tradetui.credentials import ApiKeys, env_names, load_keys
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import ExchangeFeed, pump_stream
-from tradetui.engine.exchange_venue import ExchangeVenue, total_krw
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.read_model import LinkStatus
 from tradetui.engine.restore import restore_position
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.engine.trade_marks import TradeMark
 from tradetui.errors import ConfigError, VenueError
 from tradetui.exchanges.errors import NetworkError
@@ -55,6 +53,8 @@ from tradetui.session.spec import SessionSpec
 from tradetui.storage.journal import SqliteOrderJournal
 from tradetui.storage.records import StoredPosition
 from tradetui.storage.repository import SqliteRepository
+from tradetui.venues.exchange import ExchangeVenue, total_krw
+from tradetui.venues.simulated import SimulatedVenue
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from tradetui.data.synthetic import SyntheticFeed, generate_market, synthetic_bo
 from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import not_before_close, paced
 from tradetui.engine.handle import EngineHandle
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.errors import ConfigError
 from tradetui.indicators.series import BarSeries
 from tradetui.session.spec import SessionSpec
 from tradetui.storage.journal import SqliteOrderJournal
+from tradetui.venues.simulated import SimulatedVenue
 
 log = logging.getLogger(__name__)
 

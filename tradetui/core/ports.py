@@ -46,6 +46,7 @@ class Venue(Protocol):
     answers_at_once: bool
     """True: ``submit`` and ``cancel`` are answered before they return (drain right after);
     False: answers arrive over the network and ``reports_ready`` is set when they do."""
+
     @property
     def reports_ready(self) -> asyncio.Event | None:
         """Set whenever answers wait in ``drain`` (None for a venue that answers at once)."""

@@ -15,7 +15,6 @@ from tradetui.core.rules import UPBIT_RULES
 from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.settings import LIVE_HISTORY_BARS, Assignment, EngineSettings
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.indicators.volatility import atr
 from tradetui.risk.sizing import SizingMethod, SizingRules, size_entry
@@ -23,6 +22,7 @@ from tradetui.session.spec import SessionSpec
 from tradetui.strategies.base import Strategy
 from tradetui.strategies.breakout import BreakoutMomentum
 from tradetui.strategies.registry import create
+from tradetui.venues.simulated import SimulatedVenue
 
 ATR_SIZING = SizingRules(method=SizingMethod.ATR, risk_pct=0.05, atr_mult=2.0)
 """Risk 0.05 % over 2 ATR (~0.34 % here): ~15 % of equity an entry, under the 25 % weight cap, so

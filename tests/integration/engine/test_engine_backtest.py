@@ -19,11 +19,11 @@ from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.restore import restore_position
 from tradetui.engine.settings import LIVE_HISTORY_BARS, Assignment, EngineSettings
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.limits import AccountLimits
 from tradetui.session.spec import SessionSpec
 from tradetui.strategies.registry import create
+from tradetui.venues.simulated import SimulatedVenue
 
 
 def _bars(series: BarSeries) -> list[Bar]:

@@ -33,13 +33,13 @@ from tradetui.data.csv_import import read_candles_csv
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import pump_stream
 from tradetui.engine.settings import Assignment, EngineSettings
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.indicators.series import BarSeries
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.market import MarketSpec
 from tradetui.sandbox.state import SandboxState
 from tradetui.session.spec import SessionSpec, build_strategy
+from tradetui.venues.simulated import SimulatedVenue
 
 # heavy: sandbox servers and engine processes; run one after another in one xdist worker
 pytestmark = pytest.mark.xdist_group("heavy")

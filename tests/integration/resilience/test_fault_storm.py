@@ -18,9 +18,9 @@ from sibling import load_sibling  # tests/support/sibling.py
 from tradetui.commands.live import build_exchange_session
 from tradetui.commands.run import RunningSession
 from tradetui.config import AppConfig, parse_config
-from tradetui.engine.exchange_venue import ExchangeVenue
 from tradetui.sandbox.app import serve
 from tradetui.storage.journal import SqliteOrderJournal
+from tradetui.venues.exchange import ExchangeVenue
 
 # heavy: sandbox servers and engine processes; run one after another in one xdist worker
 pytestmark = pytest.mark.xdist_group("heavy")

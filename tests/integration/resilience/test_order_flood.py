@@ -17,12 +17,12 @@ from sibling import load_sibling  # tests/support/sibling.py
 from tradetui.core.clock import LiveClock
 from tradetui.core.orders import OrderState
 from tradetui.core.types import Side
-from tradetui.engine.exchange_venue import ExchangeVenue
 from tradetui.exchanges.profiles import profile_for
 from tradetui.exchanges.rest import ExchangeClient
 from tradetui.execution.order_manager import OrderManager
 from tradetui.sandbox.app import serve
 from tradetui.storage.journal import SqliteOrderJournal
+from tradetui.venues.exchange import ExchangeVenue
 
 # heavy: sandbox servers and engine processes; run one after another in one xdist worker.
 # (It ran on demand only for a while after its upbit case missed its deadline in full parallel

@@ -24,11 +24,11 @@ from tradetui.commands.live import build_exchange_session
 from tradetui.commands.run import RunningSession
 from tradetui.config import AppConfig, parse_config
 from tradetui.core.orders import OrderState
-from tradetui.engine.exchange_venue import ExchangeVenue
 from tradetui.sandbox import FaultSpec
 from tradetui.sandbox.app import create_app
 from tradetui.sandbox.faults import FaultDice
 from tradetui.sandbox.state import SandboxState
+from tradetui.venues.exchange import ExchangeVenue
 
 # a sandbox server and a live session each: one after another with the other heavy tests
 pytestmark = pytest.mark.xdist_group("heavy")

@@ -25,11 +25,11 @@ from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.core.market import Exchange
 from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.state import SandboxState
 from tradetui.session.spec import SessionSpec
+from tradetui.venues.simulated import SimulatedVenue
 
 # heavy: sandbox servers; run one after another in one xdist worker
 pytestmark = pytest.mark.xdist_group("heavy")

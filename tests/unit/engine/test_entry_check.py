@@ -17,8 +17,8 @@ from tradetui.data.synthetic import SyntheticFeed
 from tradetui.engine.engine import Engine
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.settings import Assignment
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.strategies.registry import create
+from tradetui.venues.simulated import SimulatedVenue
 
 
 def _handle(cash: str) -> EngineHandle:

@@ -14,9 +14,9 @@ from tradetui.core.clock import SimClock
 from tradetui.core.orders import Fill, Order, OrderState, OrdType
 from tradetui.core.ports import Balance
 from tradetui.core.types import Side
-from tradetui.engine.exchange_venue import ExchangeVenue
 from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited
 from tradetui.exchanges.errors import OrderNotFound, ServerError
+from tradetui.venues.exchange import ExchangeVenue
 
 NOW = 1_760_000_000_000
 

@@ -8,8 +8,8 @@ from tradetui.core.clock import SimClock
 from tradetui.core.orders import OrderState
 from tradetui.core.rules import UPBIT_RULES
 from tradetui.core.types import Side
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.execution.order_manager import MemoryJournal, OrderManager
+from tradetui.venues.simulated import SimulatedVenue
 
 START = 1_760_000_000_000  # 2025-10-09, the 2025-07-31 tick table
 

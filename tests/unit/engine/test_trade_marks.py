@@ -18,10 +18,10 @@ from tradetui.data.synthetic import SyntheticFeed
 from tradetui.engine.engine import Engine
 from tradetui.engine.read_model import chart_data
 from tradetui.engine.settings import Assignment, EngineSettings
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.engine.trade_marks import MarkKind, TradeMark, TradeMarks
 from tradetui.storage.journal import SqliteOrderJournal
 from tradetui.strategies.registry import create
+from tradetui.venues.simulated import SimulatedVenue
 
 
 def _engine(tmp_path: Path, **settings: int) -> tuple[Engine, SyntheticFeed]:

@@ -17,9 +17,9 @@ from tradetui.data.synthetic import SyntheticFeed
 from tradetui.engine.engine import Engine
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.settings import Assignment
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.risk.limits import AccountLimits, RiskGuard
 from tradetui.strategies.registry import create
+from tradetui.venues.simulated import SimulatedVenue
 
 
 def _changes(events: Sequence[object]) -> list[tuple[EngineState, EngineState]]:

@@ -16,11 +16,11 @@ import pytest
 from tradetui.core.clock import SimClock
 from tradetui.core.orders import Order, OrderState, OrdType
 from tradetui.core.types import Side
-from tradetui.engine.simulated_venue import SimulatedVenue
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.state import SandboxState
 from tradetui.sandbox.wire import ApiError
 from tradetui.venues.order_rules import OrderAsk, check_order, fee_reserve
+from tradetui.venues.simulated import SimulatedVenue
 
 NOW_MS = 1_767_225_600_000  # 2026-01-01 00:00 UTC
 CASH = Decimal(1_000_000)
