@@ -57,7 +57,9 @@ PRESSES = 2
 
 
 async def _open(app: TradeTuiApp, pilot: Pilot[int], name: str) -> type[Screen[object]]:
-    while len(app.screen_stack) > 1 and not isinstance(app.screen, Dashboard):
+    for _ in range(10):  # bounded: a screen that will not close fails the check below, not the run
+        if len(app.screen_stack) <= 1 or isinstance(app.screen, Dashboard):
+            break
         app.pop_screen()
         await pilot.pause(0)
     opener = {

@@ -64,7 +64,7 @@ async def test_replayed_candles_equal_the_file(profile: str, btc_1m_file: Path, 
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             to_s = last_s + 5 * 60
-            while True:
+            for _ in range(expected_count // 200 + 10):  # bounded: a page that does not move on fails below
                 to = _utc(to_s) if profile == "upbit" else _utc(to_s + 9 * 3600)  # Bithumb: KST
                 response = await client.get(
                     "/v1/candles/minutes/1", params={"market": "KRW-BTC", "count": "200", "to": to}
@@ -76,7 +76,10 @@ async def test_replayed_candles_equal_the_file(profile: str, btc_1m_file: Path, 
                     got[ts_s] = item
                 if len(page) < 200:
                     break
+                assert min(got) < to_s, f"a page before {to} brought nothing older: the walk would not end"
                 to_s = min(got)
+            else:
+                pytest.fail("the candle pages never ran out")
     finally:
         await runner.cleanup()
     assert sorted(got) == rows.ts_s.tolist()  # every candle of the file, none that it lacks
