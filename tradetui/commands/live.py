@@ -4,7 +4,6 @@ venue, journal, restored state and reconciliation."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -448,10 +447,7 @@ class PositionWriter:
 
     def listen(self, events: Sequence[Event]) -> None:
         if any(isinstance(e, _POSITION_EVENTS) for e in events):
-            self.write()
-            # fills are announced before the portfolio books them: write again once it has
-            with contextlib.suppress(RuntimeError):  # no loop (a synchronous caller): the write above stands
-                asyncio.get_running_loop().call_soon(self.write)
+            self.write()  # the engine announces a fill once the portfolio has booked it
 
     def write(self) -> None:
         rows = stored_positions(self.engine)

@@ -43,7 +43,7 @@ from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.trade_marks import TradeMark, TradeMarks
-from tradetui.execution.order_manager import MemoryJournal, OrderManager
+from tradetui.execution.order_manager import AppliedReport, MemoryJournal, OrderManager
 from tradetui.indicators.series import BarSeries
 from tradetui.risk.exits import ExitTracker
 from tradetui.risk.limits import AccountLimits, RiskGuard, reset_text
@@ -95,6 +95,8 @@ class Engine:
             self.markets[market] = MarketState.empty(market, frames.pop())
         self.recent_events: deque[Event] = deque(maxlen=self.settings.event_capacity)
         self.listeners: list[EventListener] = []
+        self._held: list[Event] | None = None
+        """Events raised while venue reports are applied, published when they all are."""
         self._bar_fills = venue if venue.answers_at_once and self.settings.fills_at_bar_open else None
         """The venue that fills orders at a bar's open (backtest, demo): told each bar's prices."""
         self._sim_clock = clock if isinstance(clock, SimClock) else None
@@ -114,6 +116,9 @@ class Engine:
     def _emit(self, events: Iterable[Event]) -> None:
         batch = list(events)
         if not batch:
+            return
+        if self._held is not None:  # applying venue reports: published once the state is whole
+            self._held.extend(batch)
             return
         self.recent_events.extend(batch)
         for listener in self.listeners:
@@ -313,11 +318,26 @@ class Engine:
         self._pump(None)
 
     def _pump(self, bar_index: int | None) -> None:
+        """Apply the venue's reports: orders, then the portfolio, positions and exits, and only
+        then tell anyone (the order events first, what they caused after), so a listener that
+        hears of a fill finds it in the portfolio."""
         reports = self.venue.drain()
         if not reports:
             return
         applied, events = self.om.apply(reports)
-        self._emit(events)
+        if self._held is not None:  # reports of an order placed while applying earlier ones
+            self._held.extend(events)
+            self._apply(applied, bar_index)
+            return
+        self._held = []
+        try:
+            self._apply(applied, bar_index)
+        finally:
+            caused, self._held = self._held, None
+            self._emit(events)
+            self._emit(caused)
+
+    def _apply(self, applied: Sequence[AppliedReport], bar_index: int | None) -> None:
         for item in applied:
             order = item.order
             m = self.markets.get(order.market)
