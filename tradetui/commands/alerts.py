@@ -55,7 +55,7 @@ def alert_channels(config: AppConfig) -> list[tuple[Channel, ChannelRules]]:
 def account_figures(handle: EngineHandle) -> AccountFigures:
     """The daily report's inputs from the read model and the engine's closed trades."""
     snapshot = handle.snapshot(max_events=0)
-    return AccountFigures(snapshot.equity, handle.engine.portfolio.closed, snapshot.risk.day_pnl)
+    return AccountFigures(snapshot.equity, handle.closed_trades(), snapshot.risk.day_pnl)
 
 
 def build_alerts(config: AppConfig, handle: EngineHandle) -> AlertRouter | None:
@@ -66,12 +66,12 @@ def build_alerts(config: AppConfig, handle: EngineHandle) -> AlertRouter | None:
     alerts = config.alerts
     router = AlertRouter(
         channels,
-        handle.engine.clock,
+        handle.clock,
         figures=lambda: account_figures(handle),
         daily_report=alerts.daily_report,
         dedup_window_s=alerts.dedup_window_s,
         send_timeout_s=alerts.timeout_s,
     )
-    handle.engine.listeners.append(router.on_events)
+    handle.listen(router.on_events)
     log.info("alerts on: %s", ", ".join(router.channel_names))
     return router

@@ -210,14 +210,13 @@ class ControlServer:
             await runner.cleanup()
             raise
         self._runner = runner
-        self.handle.engine.listeners.append(self._count_events)
+        self.handle.listen(self._count_events)
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        with contextlib.suppress(ValueError):
-            self.handle.engine.listeners.remove(self._count_events)
+        self.handle.unlisten(self._count_events)
         remove_endpoint(self.token_file, self.token)
         await runner.cleanup()
         if self.unix_socket is not None:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from tradetui.core.clock import Clock
 from tradetui.core.events import Event
 from tradetui.core.market import Bar
 from tradetui.core.orders import Order
@@ -170,6 +171,20 @@ class EngineHandle:
         engine.listeners.append(self._fan_out)
 
     # --- events --------------------------------------------------------------------------------
+
+    def listen(self, listener: Callable[[Sequence[Event]], None]) -> None:
+        """Call ``listener`` with every batch of events, synchronously, as the engine raises them
+        (a log, an alert router, a counter); one that raises is logged and trading goes on."""
+        self.engine.listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[Sequence[Event]], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self.engine.listeners.remove(listener)
+
+    @property
+    def clock(self) -> Clock:
+        """The engine's clock: market time in a simulated or sped-up run."""
+        return self.engine.clock
 
     def _fan_out(self, events: Sequence[Event]) -> None:
         for queue in self._subscribers:

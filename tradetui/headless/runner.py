@@ -24,7 +24,7 @@ async def run_headless(handle: EngineHandle, *, handle_signals: bool = True) -> 
                 installed.append(sig)
             except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
                 pass
-    handle.engine.listeners.append(log_events)
+    handle.listen(log_events)
     snap = handle.snapshot()
     clock = ""
     if snap.time_scale is not None:  # the events' times are the market's, not the log's wall clock

@@ -112,7 +112,7 @@ async def test_engine_events_reach_slack_without_the_engine_waiting(
 
         figures = account_figures(handle)
         assert figures.equity == handle.snapshot().equity
-        assert figures.closed_trades is handle.engine.portfolio.closed
+        assert figures.closed_trades == handle.engine.portfolio.closed
     finally:
         await router.close()
         await task
