@@ -1,5 +1,5 @@
 """The tradetui app: the engine runs as a background worker; the screens read its model and
-send its commands through the ``EngineHandle`` — nothing here talks to an exchange or a
+send its commands through the ``EngineControl`` — nothing here talks to an exchange or a
 database."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineControl
 from tradetui.session.spec import SessionSpec
 from tradetui.ui.containment import failures, teardown_races
 from tradetui.ui.refusal import refusals
@@ -79,7 +79,7 @@ class TradeTuiApp(App[int]):
 
     def __init__(
         self,
-        handle: EngineHandle,
+        handle: EngineControl,
         *,
         theme: str | None = None,
         themes_dir: Path | None = None,

@@ -29,7 +29,7 @@ from tradetui.core.clock import parse_utc
 from tradetui.core.types import Side
 from tradetui.data.candle_file import load_candle_file
 from tradetui.data.synthetic import generate_market
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineControl
 from tradetui.engine.read_model import ChartData, ChartOverlay
 from tradetui.errors import TradetuiError
 from tradetui.indicators.series import BarSeries
@@ -92,7 +92,7 @@ class BacktestScreen(Screen[None]):
             self.fraction = fraction
 
     def __init__(
-        self, handle: EngineHandle | None = None, default_data: str = "", *, session: SessionSpec | None = None
+        self, handle: EngineControl | None = None, default_data: str = "", *, session: SessionSpec | None = None
     ) -> None:
         super().__init__()
         self.handle = handle

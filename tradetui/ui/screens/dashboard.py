@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from tradetui.core.market import Timeframe
 from tradetui.data.aggregate import resample
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineControl
 from tradetui.engine.read_model import ChartData
 from tradetui.indicators.series import BarSeries
 from tradetui.ui.containment import contained
@@ -68,7 +68,7 @@ def rescale(chart: ChartData, timeframe: Timeframe) -> ChartData:
 
 
 class Dashboard(Screen[None]):
-    def __init__(self, handle: EngineHandle) -> None:
+    def __init__(self, handle: EngineControl) -> None:
         super().__init__()
         self.handle = handle
         self.selected: str | None = None

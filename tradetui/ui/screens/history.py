@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from tradetui.core.runs import BacktestRun, BacktestRunSummary
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineControl
 from tradetui.ui.formatting import kst_datetime, pct, price, signed_krw, volume
 from tradetui.ui.widgets.footer import KeysFooter
 
@@ -40,7 +40,7 @@ class HistoryScreen(Screen[None]):
         Binding("3", "show_tab('history-runs')", "Backtests", id="history.runs"),
     ]
 
-    def __init__(self, handle: EngineHandle) -> None:
+    def __init__(self, handle: EngineControl) -> None:
         super().__init__()
         self.handle = handle
 

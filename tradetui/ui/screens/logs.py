@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select
 
 from tradetui.core.events import Severity
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineControl
 from tradetui.ui.widgets.event_log import EventLog
 from tradetui.ui.widgets.footer import KeysFooter
 
@@ -24,7 +24,7 @@ LEVELS = [
 class LogsScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="logs.back")]
 
-    def __init__(self, handle: EngineHandle) -> None:
+    def __init__(self, handle: EngineControl) -> None:
         super().__init__()
         self.handle = handle
         self.kind: str | None = None

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from tradetui.config import RiskConfig, format_validation_error
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineControl
 from tradetui.strategies import registry
 from tradetui.ui.refusal import refusals
 from tradetui.ui.widgets.footer import KeysFooter
@@ -46,7 +46,7 @@ class SettingsScreen(Screen[None]):
         Binding("ctrl+s", "apply", "Apply", id="settings.apply"),
     ]
 
-    def __init__(self, handle: EngineHandle) -> None:
+    def __init__(self, handle: EngineControl) -> None:
         super().__init__()
         self.handle = handle
         sizing, limits = handle.risk_settings()

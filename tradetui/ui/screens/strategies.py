@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineControl
 from tradetui.ui.refusal import refusals
 from tradetui.ui.widgets.footer import KeysFooter
 
@@ -41,7 +41,7 @@ class StrategiesScreen(Screen[None]):
         Binding("space,enter", "toggle_selected", "Enable/disable", id="strategies.toggle"),
     ]
 
-    def __init__(self, handle: EngineHandle) -> None:
+    def __init__(self, handle: EngineControl) -> None:
         super().__init__()
         self.handle = handle
 
