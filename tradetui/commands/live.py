@@ -33,7 +33,7 @@ from tradetui.core.orders import Fill, Order
 from tradetui.core.ports import Balance, ExchangeView
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import ZERO, Side
-from tradetui.credentials import ApiKeys, env_names, load_keys
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, ApiKeys, env_names, load_keys
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import ExchangeFeed, pump_stream
 from tradetui.engine.exchange_venue import ExchangeVenue, total_krw
@@ -57,10 +57,6 @@ from tradetui.storage.records import StoredPosition
 from tradetui.storage.repository import SqliteRepository
 
 log = logging.getLogger(__name__)
-
-SANDBOX_ACCESS_KEY = "sandbox-access"
-SANDBOX_SECRET_KEY = "sandbox-secret"
-"""The demo key pair `tradetui sandbox` accepts unless told otherwise."""
 
 STOP_LIMIT_S = 30.0
 """A clean stop waits for the answers to the requests in flight and for the lookups of orders

@@ -13,10 +13,10 @@ import pytest
 
 from tradetui.commands.doctor import run_checks
 from tradetui.commands.doctor_check import Status, exit_code
-from tradetui.commands.live import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.config import parse_config
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.core.market import Exchange
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.state import SandboxState
