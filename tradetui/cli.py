@@ -1,4 +1,16 @@
-"""Command line: argument parsing and the composition root.
+"""Command line: the table of commands, argument parsing and dispatch.
+
+Each command lives in its own module, ``tradetui/commands/<name>.py``, with the same shape:
+``add_arguments(parser)`` adds its options to its subparser and ``run(args) -> int`` runs it.
+:data:`COMMANDS` names them with their one-line help, so ``tradetui --help`` lists every command
+without importing one, and a command line imports only the module of the command it names: start-up
+is paid for what runs (``tradetui --version`` imports no numpy, pydantic or rich; ``tradetui
+strategies`` no SQLAlchemy, pandas or aiohttp). With no command, ``tradetui`` runs a trading session
+(:mod:`tradetui.commands.session`): the demo, or the config's paper or live session, in the TUI or
+headless.
+
+``--config``, ``--data-dir`` and ``-v`` are defined once (:func:`shared_options`) and taken before or
+after the command name, always read back as ``args.config``, ``args.data_dir`` and ``args.verbose``.
 
 Errors a trader can fix (config, CLI arguments, data files) print one line naming the problem
 and the fix, and exit with status 2 — no traceback.
@@ -7,27 +19,95 @@ and the fix, and exit with status 2 — no traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
-import signal
 import sys
-import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, cast
 
 from tradetui import __version__
 from tradetui.errors import ConfigError, DataError, TradetuiError
 
-if TYPE_CHECKING:
-    from tradetui.engine.handle import EngineHandle
-    from tradetui.session.spec import SessionSpec
-    from tradetui.ui.app import TradeTuiApp
-
-log = logging.getLogger("tradetui")
-
 EXIT_USAGE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One ``tradetui COMMAND``: what the table knows without importing the command's module."""
+
+    name: str
+    module: str
+    """Its module: ``add_arguments(parser)`` and ``run(args) -> int``."""
+    help: str
+    """The line ``tradetui --help`` shows."""
+    config: str | None = None
+    """What ``--config`` means after the command name (its help text); None: the command reads no config."""
+    data_dir: str | None = None
+    """What ``--data-dir`` means after the command name; None: the command uses no data dir."""
+    stderr_log: int | None = None
+    """The level below which nothing is logged to stderr (``-v`` lowers it); None: the command sets
+    up its own logging, or logs nothing."""
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "backtest",
+        "tradetui.commands.backtest",
+        "run a strategy over stored or CSV candles and report; list and show stored runs",
+        config='backtest config (mode = "backtest")',
+        data_dir="where the database lives",
+        stderr_log=logging.WARNING,
+    ),
+    Command(
+        "data",
+        "tradetui.commands.data",
+        "import and check candle data",
+        data_dir="where the database lives",
+        stderr_log=logging.WARNING,
+    ),
+    Command("strategies", "tradetui.commands.strategies", "list the available strategies and their parameters"),
+    Command(
+        "sandbox",
+        "tradetui.commands.sandbox",
+        "run a local fake Upbit/Bithumb exchange (REST + WebSocket) on 127.0.0.1",
+        stderr_log=logging.INFO,
+    ),
+    Command(
+        "doctor",
+        "tradetui.commands.doctor",
+        "check config, keys and permissions, clock, connectivity, rate limits and the database",
+        config="TOML config (default: the demo)",
+        data_dir="where the database lives",
+        stderr_log=logging.WARNING,
+    ),
+    Command(
+        "ctl",
+        "tradetui.commands.ctl",
+        "steer a running engine: status, pause, resume, kill, reset, strategy on/off, metrics",
+        data_dir="where the running engine keeps its data",
+    ),
+    Command(
+        "attach",
+        "tradetui.commands.attach",
+        "the TUI on a running engine (quitting leaves it running)",
+        data_dir="where the running engine keeps its data",
+    ),
+    Command("keys", "tradetui.commands.keys", "store, show (masked) or delete API keys in the OS keyring"),
+)
+
+SESSION = Command("", "tradetui.commands.session", "the trading session (no command)", stderr_log=logging.INFO)
+"""What ``tradetui`` runs without a command; its options are the top-level parser's."""
+
+_BY_NAME = {command.name: command for command in COMMANDS}
+
+
+class CommandModule(Protocol):
+    """The shape of every ``tradetui.commands.<name>`` module in :data:`COMMANDS` (the session's,
+    :data:`SESSION`, has only ``run``: its options are the top-level parser's)."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +116,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a number above 0, or the one-line usage error saying what is wrong."""
     try:
         value = float(text)
     except ValueError:
@@ -46,7 +127,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse ``type``: a whole number above 0."""
     try:
         value = int(text)
     except ValueError:
@@ -56,153 +138,128 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+def shared_options(
+    *, config: str | None = None, data_dir: str | None = None, after_command: bool = True
+) -> argparse.ArgumentParser:
+    """``--config``, ``--data-dir`` and ``-v``, for ``parents=[...]`` of a parser: the top-level
+    one (``after_command=False``) and, after the command name, each command's and each of its
+    actions' (``data import``, ``ctl status`` …), so the options go either side of the name.
+
+    ``config``/``data_dir`` are the options' help texts; None leaves the option out (after the
+    command: that command does not use it). After the command the defaults are
+    ``argparse.SUPPRESS``: a subparser's default would otherwise overwrite the value given
+    before the command name."""
+    parent = argparse.ArgumentParser(add_help=False)
+    if config is not None:
+        parent.add_argument(
+            "--config", metavar="FILE", default=argparse.SUPPRESS if after_command else None, help=config
+        )
+    if data_dir is not None:
+        parent.add_argument(
+            "--data-dir", metavar="DIR", default=argparse.SUPPRESS if after_command else None, help=data_dir
+        )
+    parent.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS if after_command else 0,
+        help="debug logging; -vv also the libraries' debug lines",
+    )
+    return parent
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: every command listed, only the one ``argv`` names given its
+    arguments (its module imported). Without ``argv``: every command's arguments, every command
+    module imported (for tests and documentation)."""
+    parser: argparse.ArgumentParser = _Parser(
         prog="tradetui",
         description="A trading bot for the KRW markets of Upbit and Bithumb. With no config it runs the offline demo.",
+        parents=[
+            shared_options(
+                config="TOML config (see sample_configs/); default: the demo",
+                data_dir="where the database lives (default: platform data dir)",
+                after_command=False,
+            )
+        ],
     )
     parser.add_argument("--version", action="version", version=f"tradetui {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="TOML config (see sample_configs/); default: the demo")
     parser.add_argument("--no-ui", action="store_true", help="run headless: logs on stderr, stop with Ctrl-C")
     parser.add_argument("--live", action="store_true", help="allow real orders (needs a live config and keys)")
-    parser.add_argument("--speed", type=_positive_float, metavar="X", help="candles per second of the demo (default 1)")
-    parser.add_argument("--max-bars", type=_positive_int, metavar="N", help="stop after N candles (demo/replay)")
-    parser.add_argument("--data-dir", metavar="DIR", help="where the database lives (default: platform data dir)")
+    parser.add_argument("--speed", type=positive_float, metavar="X", help="candles per second of the demo (default 1)")
+    parser.add_argument("--max-bars", type=positive_int, metavar="N", help="stop after N candles (demo/replay)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text", help="headless log format")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="debug logging; -vv also the libraries' debug lines"
-    )
     parser.add_argument(
         "--log-file",
         metavar="FILE",
         help="headless: also write the log to FILE (rotated; the TUI always logs to a file)",
     )
     parser.add_argument(
-        "--log-max-mb", type=_positive_float, default=10.0, metavar="MB", help="rotate a log file at this size (10)"
+        "--log-max-mb", type=positive_float, default=10.0, metavar="MB", help="rotate a log file at this size (10)"
     )
-    parser.add_argument("--log-backups", type=_positive_int, default=5, metavar="N", help="rotated log files kept (5)")
+    parser.add_argument("--log-backups", type=positive_int, default=5, metavar="N", help="rotated log files kept (5)")
+    named = None if argv is None else command_named(parser, argv)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    bt = sub.add_parser(
-        "backtest",
-        help="run a strategy over stored or CSV candles and report; list and show stored runs",
-        description=(
-            "Run a strategy over candles and print its report; the run is stored. The candles come from "
-            "--data FILE, or, without --data, from the candle store (what `data import`/`data fetch` wrote) "
-            "for --market and --timeframe. `backtest list` lists the stored runs, `backtest show N` prints "
-            "run N's report again."
-        ),
-    )
-    bt.add_argument(
-        "action",
-        nargs="?",
-        choices=("list", "show"),
-        help="list the stored runs, or show one run's report (leave out to run a backtest)",
-    )
-    bt.add_argument("run_id", nargs="?", metavar="N", help="the stored run to show: `backtest show N`")
-    bt.add_argument("--config", dest="bt_config", metavar="FILE", help='backtest config (mode = "backtest")')
-    bt.add_argument(
-        "--data", action="append", metavar="FILE", help="candle CSV(.gz) or Upbit JSON; repeat for a portfolio"
-    )
-    bt.add_argument(
-        "--market",
-        dest="bt_market",
-        action="append",
-        metavar="CODE",
-        help="without --data: a market in the candle store, e.g. KRW-BTC; repeat for a portfolio "
-        "(default: the config's [feed] markets)",
-    )
-    bt.add_argument(
-        "--timeframe",
-        dest="bt_timeframe",
-        metavar="TF",
-        help="without --data: the stored candles' timeframe (default: the config's, else 1m or the finest stored)",
-    )
-    bt.add_argument(
-        "--repair",
-        action="store_true",
-        help="sort rows that are out of time order and drop exact duplicate rows (says how many) instead of refusing",
-    )
-    bt.add_argument("--strategy", metavar="NAME", help="strategy name (default: breakout, or the config's)")
-    bt.add_argument("--param", action="append", metavar="KEY=VALUE", help="strategy parameter, e.g. lookback=30")
-    bt.add_argument("--from", dest="start", metavar="DATE", help="first moment (UTC), e.g. 2025-09-01")
-    bt.add_argument("--to", dest="end", metavar="DATE", help="end (UTC, exclusive)")
-    bt.add_argument("--cash", metavar="KRW", help="starting cash (default 10000000)")
-    bt.add_argument("--fee", metavar="RATE", help="fee rate overriding the dated exchange fee, e.g. 0.0005")
-    bt.add_argument("--slippage-bps", type=float, metavar="BPS", help="market-order slippage (default 5)")
-    bt.add_argument(
-        "--exchange", choices=("upbit", "bithumb"), help="whose rules apply and whose stored candles (default upbit)"
-    )
-    bt.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
-    bt.add_argument("--export", metavar="DIR", help="write trades.csv, equity.csv and report.json to DIR")
-    bt.add_argument("--no-store", action="store_true", help="do not store the run in the database")
-    bt.add_argument("--data-dir", dest="bt_data_dir", metavar="DIR", help="where the database lives")
-    bt.add_argument(
-        "--limit", dest="bt_limit", type=_positive_int, default=50, metavar="N", help="runs `backtest list` shows"
-    )
-
-    data = sub.add_parser("data", help="import and check candle data")
-    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    imp = data_sub.add_parser("import", help="import a candle CSV(.gz) or Upbit candle JSON into the database")
-    imp.add_argument("file", metavar="FILE")
-    imp.add_argument(
-        "--exchange", choices=("upbit", "bithumb"), help="whose candles these are (default: the file name's, or upbit)"
-    )
-    imp.add_argument(
-        "--market", help="market code when the file name does not tell, or to store a non-KRW file as a KRW market"
-    )
-    imp.add_argument(
-        "--repair",
-        action="store_true",
-        help="sort rows that are out of time order and drop exact duplicate rows (says how many) instead of refusing",
-    )
-    imp.add_argument("--timeframe", help="1m, 5m, 60m, 1d … when the file name does not tell")
-    imp.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
-    fetch = data_sub.add_parser("fetch", help="download candles from the exchange into the database (resumable)")
-    fetch.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
-    fetch.add_argument("--market", required=True, help="e.g. KRW-BTC")
-    fetch.add_argument("--timeframe", default="1m", help="1m, 3m, 5m, 10m, 15m, 30m, 60m, 240m, 1d")
-    fetch.add_argument("--from", dest="start", required=True, metavar="DATE", help="first moment (UTC)")
-    fetch.add_argument("--to", dest="end", metavar="DATE", help="end (UTC, exclusive; default now)")
-    fetch.add_argument("--base-url", metavar="URL", help="another REST base, e.g. the sandbox http://127.0.0.1:PORT")
-    fetch.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
-    chk = data_sub.add_parser("check", help="report gaps, spikes and OHLC problems of a file or stored series")
-    chk.add_argument("file", nargs="?", metavar="FILE")
-    chk.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
-    chk.add_argument("--market", help="stored series to check (with --timeframe)")
-    chk.add_argument("--timeframe")
-    chk.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
-    chk.add_argument("--data-dir", dest="data_data_dir", metavar="DIR")
-    sub.add_parser("strategies", help="list the available strategies and their parameters")
-
-    from tradetui.commands.doctor import add_doctor_parser
-    from tradetui.commands.sandbox import add_sandbox_parser
-
-    add_sandbox_parser(sub)
-    add_doctor_parser(sub)
-    from tradetui.commands.attach import add_attach_parser
-    from tradetui.commands.ctl import add_ctl_parser
-
-    add_ctl_parser(sub)
-    add_attach_parser(sub)
-
-    keys = sub.add_parser("keys", help="store, show (masked) or delete API keys in the OS keyring")
-    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    for action, text in (
-        ("set", "store keys (prompted, never echoed)"),
-        ("show", "show the keys masked"),
-        ("delete", "remove the stored keys"),
-    ):
-        act = keys_sub.add_parser(action, help=text)
-        act.add_argument("exchange", choices=("upbit", "bithumb"))
+    for command in COMMANDS:
+        command_parser = sub.add_parser(
+            command.name,
+            help=command.help,
+            parents=[shared_options(config=command.config, data_dir=command.data_dir)],
+        )
+        if argv is None or command.name == named:
+            _load(command).add_arguments(command_parser)
     return parser
 
 
+def command_named(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """The first token of ``argv`` that is neither an option of ``parser`` nor an option's value
+    (whatever it names; argparse judges it), or None. Which options take a value, and how many,
+    comes from ``parser``'s own actions, abbreviations (``--data`` for ``--data-dir``) included."""
+    values_of: dict[str, int] = {}
+    for action in parser._actions:
+        count = action.nargs if isinstance(action.nargs, int) else 1  # "?", "*", "+" (none at the top level): one
+        for option in action.option_strings:
+            values_of[option] = count
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            return next(tokens, None)
+        if not token.startswith("-") or token == "-":
+            return token
+        if token.startswith("--"):
+            name, attached, _ = token.partition("=")
+            matches = [option for option in values_of if option.startswith(name) and option.startswith("--")]
+            exact = name if name in values_of else (matches[0] if len(matches) == 1 else None)
+            skip = 0 if exact is None or attached else values_of[exact]
+        else:  # -v, -vv, or a short option with its value attached (-xVALUE) or next
+            skip = 0
+            for k, letter in enumerate(token[1:], start=1):
+                count = values_of.get(f"-{letter}", 0)
+                if count:
+                    skip = count if k == len(token) - 1 else count - 1
+                    break
+        for _ in range(skip):
+            next(tokens, None)
+    return None
+
+
+def _load(command: Command) -> CommandModule:
+    # the import statement's machinery, not importlib.import_module: only imports made through it
+    # are listed by `python -X importtime`, which is how start-up is looked at
+    __import__(command.module)
+    return cast(CommandModule, sys.modules[command.module])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """The console script: parse ``argv`` (default ``sys.argv[1:]``), run the command it names
+    (one lookup in :data:`COMMANDS`; none: the session) and return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
+    command = _BY_NAME.get(args.command, SESSION)
     try:
-        return _dispatch(parser, args)
+        if command.stderr_log is not None:
+            _log_to_stderr(args, command.stderr_log)
+        return _load(command).run(args)
     except (ConfigError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -213,208 +270,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _log_to_stderr(args: argparse.Namespace, quiet_level: int) -> None:
     from tradetui.logging_setup import LogRotation, configure_logging, levels_for
 
-    def log_to_stderr(quiet_level: int = logging.INFO) -> None:
-        level, library_level = levels_for(args.verbose, quiet_level=quiet_level)
-        configure_logging(
-            fmt=args.log_format,
-            level=level,
-            library_level=library_level,
-            log_file=args.log_file,
-            rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
-        )
-
-    if args.command == "backtest":
-        from tradetui.commands.backtest import run_backtest_command
-
-        log_to_stderr(logging.WARNING)
-        return run_backtest_command(args)
-    if args.command == "data":
-        from tradetui.commands.data import run_data_command
-
-        log_to_stderr(logging.WARNING)
-        return run_data_command(args)
-    if args.command == "sandbox":
-        from tradetui.commands.sandbox import run_sandbox_command
-
-        log_to_stderr()
-        return run_sandbox_command(args)
-    if args.command == "doctor":
-        from tradetui.commands.doctor import run_doctor_command
-
-        log_to_stderr(logging.WARNING)
-        return run_doctor_command(args)
-    if args.command == "keys":
-        from tradetui.commands.keys import run_keys_command
-
-        return run_keys_command(args)
-    if args.command == "ctl":
-        from tradetui.commands.ctl import run_ctl_command
-
-        return run_ctl_command(args)
-    if args.command == "attach":
-        from tradetui.commands.attach import run_attach_command
-
-        return run_attach_command(args)
-    if args.command == "strategies":
-        from tradetui.commands.listing import print_strategies
-
-        return print_strategies()
-    log_to_stderr()
-    return _run_engine(args)
-
-
-def _run_engine(args: argparse.Namespace) -> int:
-    from tradetui.config import Mode, data_dir, database_path, demo_config, load_config, research_database_path
-    from tradetui.session.spec import SessionSpec
-
-    config = load_config(args.config) if args.config else demo_config()
-    rehearsal = config.exchange_api.is_local  # the sandbox on this machine: no real money
-    if config.mode is Mode.LIVE and not args.live and not rehearsal:
-        raise ConfigError(
-            f'config {config.source_path} trades real money (mode = "live"): add --live to the command line to confirm'
-        )
-    if args.live and config.mode is not Mode.LIVE:
-        raise ConfigError(f'--live was given but config {config.source_path or "demo"} is mode = "{config.mode}"')
-    access_key = None  # a live account's records are kept apart by a tag of its key
-    if config.mode is Mode.LIVE and not rehearsal:
-        from tradetui.credentials import env_names, load_keys
-
-        keys = load_keys(config.exchange)
-        if keys is None:
-            access, secret = env_names(config.exchange)
-            raise ConfigError(
-                f"live trading needs {config.exchange.value} API keys: run `tradetui keys set {config.exchange.value}` "
-                f"or set {access} and {secret}"
-            )
-        access_key = keys.access_key
-    from tradetui.headless.runner import run_headless
-
-    database = database_path(config, args.data_dir, access_key=access_key)
-    research = research_database_path(None, args.data_dir)
-    log_file = data_dir(args.data_dir) / "tradetui.log"
-    if not args.no_ui:
-        from tradetui.logging_setup import LogRotation, configure_file_logging, levels_for
-
-        level, library_level = levels_for(args.verbose)
-        configure_file_logging(
-            log_file,
-            level=level,
-            library_level=library_level,
-            rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
-        )
-    from tradetui.commands.state import warn_about_shared_database
-
-    shared = warn_about_shared_database(research, database)
-
-    async def run_session() -> int:
-        if config.feed.source == "exchange":
-            from tradetui.commands.live import build_exchange_session
-
-            session = await build_exchange_session(config, database=database, research_database=research)
-        else:
-            from tradetui.commands.run import build_session
-
-            session = build_session(
-                config,
-                database=database,
-                research_database=research,
-                speed=args.speed,
-                max_bars=args.max_bars,
-                now_s=int(time.time()),
-            )
-        if shared is not None:  # on the timeline too, where the TUI shows it
-            from tradetui.core.events import Notice, Severity
-
-            engine = session.handle.engine
-            engine.emit([Notice(engine.clock.now_ms(), shared, Severity.WARNING, source="storage")])
-        if args.no_ui:  # a stop signal during start-up stops cleanly too (run_headless logs later ones)
-            import signal
-
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, session.handle.request_stop)
-        from tradetui.control.server import start_control_server
-
-        control = await start_control_server(
-            session.handle, data_dir=data_dir(args.data_dir), request_timeout_s=config.control.request_timeout_s
-        )
-        from tradetui.commands.alerts import build_alerts
-
-        alerts = build_alerts(config, session.handle)
-        alert_task = asyncio.create_task(alerts.run(), name="alerts") if alerts is not None else None
-        try:
-            if args.no_ui:
-                return await run_headless(session.handle)
-            return await run_interface(
-                session.handle,
-                theme=config.ui.theme,
-                keys=config.ui.keys,
-                log_file=log_file,
-                session=SessionSpec.from_config(config),
-            )
-        finally:
-            if alerts is not None and alert_task is not None:
-                await alerts.close()
-                alert_task.cancel()
-                await asyncio.gather(alert_task, return_exceptions=True)
-            if control is not None:
-                await control.stop()
-            session.journal.close()
-
-    return asyncio.run(run_session())
-
-
-async def run_interface(
-    handle: EngineHandle,
-    *,
-    log_file: Path,
-    theme: str | None = None,
-    keys: Mapping[str, str] | None = None,
-    app_type: type[TradeTuiApp] | None = None,
-    headless: bool = False,
-    session: SessionSpec | None = None,
-) -> int:
-    """The TUI on a running session until it closes. However it closes, the engine is stopped:
-    an engine the interface did not stop (the app failed) is stopped the way SIGINT stops a
-    headless one (orders cancelled, positions and stops stored, "state stored" logged)."""
-    from tradetui.ui.app import TradeTuiApp
-
-    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys, session=session)
-    loop = asyncio.get_running_loop()
-    signals: list[signal.Signals] = []
-    received: list[str] = []
-
-    def on_signal(sig: signal.Signals) -> None:
-        # the terminal went away (an SSH session dropped: SIGHUP) or the process is asked to
-        # stop (SIGTERM): close the interface; the engine is stopped below, cleanly
-        log.warning("received %s: closing the interface and stopping the engine", sig.name)
-        received.append(sig.name)
-        app.exit(return_code=128 + int(sig))
-
-    if not headless:
-        for sig in (signal.SIGHUP, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, on_signal, sig)
-                signals.append(sig)
-    try:
-        await app.run_async(headless=headless)
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-        if not handle.is_shut_down:
-            why = f"on {received[0]}" if received else "unexpectedly"
-            log.error("the interface closed %s (exit code %s); stopping the engine cleanly", why, app.return_code)
-            with contextlib.suppress(OSError):  # the terminal may be gone
-                print(
-                    f"tradetui: the interface closed {why} (details in {log_file}); stopping the engine: "
-                    "open orders are cancelled and the state is stored",
-                    file=sys.stderr,
-                )
-            await handle.shutdown()
-    return app.return_code or 0
+    level, library_level = levels_for(args.verbose, quiet_level=quiet_level)
+    configure_logging(
+        fmt=args.log_format,
+        level=level,
+        library_level=library_level,
+        log_file=args.log_file,
+        rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,11 @@ from tradetui.errors import ConfigError
 
 SERVICE = "tradetui"
 
+SANDBOX_ACCESS_KEY = "sandbox-access"
+SANDBOX_SECRET_KEY = "sandbox-secret"
+"""The demo key pair `tradetui sandbox` accepts unless told otherwise, and a session or `tradetui
+doctor` uses against a sandbox on this machine when no keys are set."""
+
 
 def mask(secret: str) -> str:
     """``abcd…yz`` for long keys, ``****`` for short ones."""

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tradetui.cli import run_interface
 from tradetui.commands.run import build_session
+from tradetui.commands.session import run_interface
 from tradetui.config import demo_config
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.containment import failures, teardown_races

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tradetui.commands.doctor import add_doctor_parser, run_doctor_command
+from tradetui.cli import build_parser
+from tradetui.commands.doctor import run
 from tradetui.commands.doctor_check import Check, Status, exit_code
 from tradetui.commands.doctor_local import check_config, check_database, check_keys
 from tradetui.commands.doctor_network import check_permissions, check_rest
@@ -290,14 +291,12 @@ def test_database_that_is_not_sqlite_fails(tmp_path: Path) -> None:
 
 
 def _args(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_doctor_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["doctor", *argv])
+    return build_parser(["doctor", *argv]).parse_args(["doctor", *argv])
 
 
 def test_demo_skips_the_network_and_passes(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert run_doctor_command(_args("--data-dir", str(tmp_path)), out=out) == 0
+    assert run(_args("--data-dir", str(tmp_path)), out=out) == 0
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("✓ config")
     assert any(line.startswith("– REST") and "--exchange" in line for line in lines)
@@ -306,7 +305,7 @@ def test_demo_skips_the_network_and_passes(tmp_path: Path) -> None:
 
 def test_invalid_config_exits_1(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert run_doctor_command(_args("--config", str(tmp_path / "missing.toml")), out=out) == 1
+    assert run(_args("--config", str(tmp_path / "missing.toml")), out=out) == 1
     assert out.getvalue().startswith("✗ config")
 
 

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_headless_path_does_not_load_textual() -> None:
     code = (
-        "import sys, tradetui.cli, tradetui.headless.runner, tradetui.commands.run, tradetui.commands.backtest;"
+        "import sys, tradetui.cli, tradetui.headless.runner, tradetui.commands.run, tradetui.commands.backtest_run;"
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)

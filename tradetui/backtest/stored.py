@@ -9,16 +9,17 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.console import Group
 
 from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
-from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult
 from tradetui.core.runs import BacktestRun, EquityPoint
 from tradetui.core.trades import ClosedTrade
+
+if TYPE_CHECKING:
+    from rich.console import Group
 
 MAX_STORED_POINTS = 20_000
 """The stored equity curve is for plots: at most this many points (and the last one)."""
@@ -144,6 +145,8 @@ def metrics_from_dict(data: Mapping[str, Any]) -> BacktestMetrics:
 def render_stored_run(run: BacktestRun, *, width: int = 120) -> Group:
     """The report of a stored run: what the CLI printed after running it (from the stored,
     possibly thinned, equity curve)."""
+    from tradetui.backtest.report import render_report  # plotext and rich: not for storing a run
+
     summary = run.summary
     metrics = metrics_from_dict(summary.metrics)
     ts_s = np.array([p[0] for p in run.equity], dtype=np.int64)

@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from tradetui.control.client import AsyncControlClient
 from tradetui.control.endpoint import ControlError, EngineNotRunning, token_file_path
@@ -21,24 +21,18 @@ from tradetui.control.remote_handle import RemoteHandle
 EXIT_USAGE = 2
 
 
-def add_attach_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
-    attach: argparse.ArgumentParser = subparsers.add_parser(
-        "attach",
-        help="the TUI on a running engine (quitting leaves it running)",
-        description="Open the TUI on an engine started elsewhere (e.g. `tradetui --no-ui`) through its control API.",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Open the TUI on an engine started elsewhere (e.g. `tradetui --no-ui`) through its control API."
     )
-    attach.add_argument(
-        "--data-dir", dest="attach_data_dir", metavar="DIR", help="where the running engine keeps its data"
-    )
-    attach.add_argument("--theme", dest="attach_theme", metavar="NAME", help="UI theme")
-    return attach
+    parser.add_argument("--theme", dest="attach_theme", metavar="NAME", help="UI theme")
 
 
-def run_attach_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from tradetui.config import data_dir
     from tradetui.logging_setup import LogRotation, configure_file_logging, levels_for
 
-    directory = data_dir(getattr(args, "attach_data_dir", None) or getattr(args, "data_dir", None))
+    directory = data_dir(args.data_dir)
     level, library_level = levels_for(args.verbose)
     configure_file_logging(
         directory / "attach.log",
@@ -47,7 +41,7 @@ def run_attach_command(args: argparse.Namespace) -> int:
         rotation=LogRotation.from_megabytes(args.log_max_mb, args.log_backups),
     )
     try:
-        return asyncio.run(_attach(token_file_path(directory), getattr(args, "attach_theme", None), directory))
+        return asyncio.run(_attach(token_file_path(directory), args.attach_theme, directory))
     except EngineNotRunning as exc:
         print(f"error: {exc} (start one with `tradetui --no-ui`, or pass --data-dir)", file=sys.stderr)
         return EXIT_USAGE

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tradetui.cli import shared_options
 from tradetui.control.client import ControlClient
 from tradetui.control.endpoint import ControlError, EngineNotRunning, token_file_path
 from tradetui.control.wire import snapshot_to_dict
@@ -36,26 +37,14 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def add_ctl_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
-    """Add ``ctl`` to the CLI's subparsers; returns it."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir", dest="ctl_data_dir", metavar="DIR", help="where the running engine keeps its data"
-    )
-    common.add_argument("--json", dest="ctl_json", action="store_true", help="print JSON on stdout")
-    ctl: argparse.ArgumentParser = subparsers.add_parser(
-        "ctl",
-        parents=[common],
-        help="steer a running engine: status, pause, resume, kill, reset, strategy on/off, metrics",
-        description="Talk to a running engine (TUI or headless) through its local control API.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Talk to a running engine (TUI or headless) through its local control API."
+    parser.add_argument("--json", dest="ctl_json", action="store_true", help="print JSON on stdout")
+    parser.set_defaults(ctl_reason=None, ctl_flatten=False)  # what the actions without them read
     # the options also work after the action (`ctl status --json`); SUPPRESS keeps the earlier value
-    late = argparse.ArgumentParser(add_help=False)
-    late.add_argument(
-        "--data-dir", dest="ctl_data_dir", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    )
+    late = argparse.ArgumentParser(add_help=False, parents=[shared_options(data_dir=argparse.SUPPRESS)])
     late.add_argument("--json", dest="ctl_json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    actions = ctl.add_subparsers(dest="ctl_command", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="ctl_command", metavar="ACTION", required=True)
     actions.add_parser("status", parents=[late], help="state, equity, PnL, positions, orders, strategies")
     actions.add_parser("metrics", parents=[late], help="the Prometheus metrics text")
     for name, text in (
@@ -74,24 +63,20 @@ def add_ctl_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argu
     strategy = actions.add_parser("strategy", parents=[late], help="enable or disable a strategy")
     strategy.add_argument("ctl_strategy", metavar="NAME")
     strategy.add_argument("ctl_switch", metavar="on|off", choices=("on", "off"))
-    return ctl
 
 
-def run_ctl_command(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    stdout = out or sys.stdout
-    stderr = err or sys.stderr
+def run(args: argparse.Namespace) -> int:
     from tradetui.config import data_dir
 
-    directory = data_dir(getattr(args, "ctl_data_dir", None) or getattr(args, "data_dir", None))
-    as_json = bool(getattr(args, "ctl_json", False))
+    directory = data_dir(args.data_dir)
     try:
         with ControlClient(token_file_path(directory)) as client:
-            return _act(client, args, stdout, as_json)
+            return _act(client, args, sys.stdout, args.ctl_json)
     except EngineNotRunning as exc:
-        print(f"error: {exc} (start one with `tradetui` or `tradetui --no-ui`, or pass --data-dir)", file=stderr)
+        print(f"error: {exc} (start one with `tradetui` or `tradetui --no-ui`, or pass --data-dir)", file=sys.stderr)
         return EXIT_USAGE
     except ControlError as exc:
-        print(f"error: {exc}", file=stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE if exc.status in (400, 404) else EXIT_FAILED
 
 
@@ -107,12 +92,12 @@ def _act(client: ControlClient, args: argparse.Namespace, out: TextIO, as_json: 
         else:
             _print_status(snap, out)
         return EXIT_OK
-    reason: str | None = getattr(args, "ctl_reason", None)
+    reason: str | None = args.ctl_reason
     send: dict[str, Callable[[], EngineSnapshot]] = {
         "pause": lambda: client.pause(reason),
         "resume": lambda: client.resume(reason),
         "reduce-only": lambda: client.reduce_only(reason),
-        "kill": lambda: client.kill(flatten=bool(getattr(args, "ctl_flatten", False))),
+        "kill": lambda: client.kill(flatten=args.ctl_flatten),
         "reset": client.reset,
         "flatten": client.flatten,
         "strategy": lambda: client.set_strategy_enabled(args.ctl_strategy, args.ctl_switch == "on"),

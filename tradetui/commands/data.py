@@ -1,209 +1,59 @@
-"""`tradetui data import|check`."""
+"""`tradetui data import|fetch|check`: fill the candle store (backtests without --data read it)
+and check candles for gaps, spikes and OHLC problems.
+
+This module is the command line; the work is :mod:`tradetui.commands.data_candles`, imported
+when an action runs (pandas, SQLAlchemy and the exchange client are not needed for ``--help``).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
-import numpy as np
-from rich.console import Console
+from tradetui.cli import shared_options
 
-from tradetui.config import data_dir
-from tradetui.core.market import Market, Timeframe
-from tradetui.core.types import decimal_from_float
-from tradetui.data.candle_file import load_candle_file, read_candle_file
-from tradetui.data.quality import Severity, check_candles
-from tradetui.data.quality_view import render_report
-from tradetui.errors import ConfigError, DataError
-from tradetui.indicators.series import BarSeries
-from tradetui.storage.records import CandleInput
-from tradetui.storage.repository import SqliteRepository
+_DATA_DIR = "where the database lives"
 
 
-def _timeframe(text: str | None) -> Timeframe | None:
-    if text is None:
-        return None
-    try:
-        return Timeframe.parse(text)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def _market(text: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        return Market(text.strip()).code
-    except ValueError:
-        raise ConfigError(f"--market {text!r} is not a market code; write it like KRW-BTC") from None
-
-
-def _rows(series: BarSeries) -> Iterator[CandleInput]:
-    columns = (
-        series.open.tolist(),
-        series.high.tolist(),
-        series.low.tolist(),
-        series.close.tolist(),
-        series.volume.tolist(),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    after = [shared_options(data_dir=_DATA_DIR)]  # `data import F --data-dir D` as well as `data --data-dir D import F`
+    imp = actions.add_parser(
+        "import", parents=after, help="import a candle CSV(.gz) or Upbit candle JSON into the database"
     )
-    for ts, o, h, lo, c, v in zip(series.ts_s.tolist(), *columns, strict=True):
-        yield (
-            ts,
-            decimal_from_float(o),
-            decimal_from_float(h),
-            decimal_from_float(lo),
-            decimal_from_float(c),
-            decimal_from_float(v),
-        )
-
-
-def _database(args: argparse.Namespace) -> Path:
-    return data_dir(args.data_data_dir) / "tradetui.db"
-
-
-def run_data_command(args: argparse.Namespace) -> int:
-    if args.data_command == "import":
-        return _import(args)
-    if args.data_command == "fetch":
-        return _fetch(args)
-    return _check(args)
-
-
-def _fetch(args: argparse.Namespace) -> int:
-    import time
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from tradetui.core.clock import parse_utc
-    from tradetui.core.market import Exchange, Market
-    from tradetui.data.fetch import fetch_candles
-    from tradetui.exchanges.profiles import profile_for
-    from tradetui.exchanges.rest import ExchangeClient
-
-    tf = _timeframe(args.timeframe)
-    assert tf is not None
-    try:
-        market = Market(args.market).code
-        start_ms = parse_utc(args.start)
-        end_ms = parse_utc(args.end) if args.end else int(time.time() * 1000)
-    except ValueError as exc:
-        raise ConfigError(f"data fetch: {exc}") from None
-    if end_ms <= start_ms:
-        raise ConfigError("data fetch: --to must be after --from")
-    database = _database(args)
-    expected = max(1, (end_ms - start_ms) // (tf.seconds * 1000))
-
-    async def run() -> tuple[int, int]:
-        repo = await SqliteRepository.open(database)
-        client = ExchangeClient(profile_for(Exchange(args.exchange)), base_url=args.base_url)
-        try:
-            with Progress(
-                TextColumn(f"{market} {tf}"),
-                BarColumn(),
-                TextColumn("{task.completed:,} candles"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-                disable=not sys.stderr.isatty(),
-            ) as bar:
-                task = bar.add_task("fetch", total=expected)
-                result = await fetch_candles(
-                    client,
-                    repo,
-                    market=market,
-                    timeframe=tf,
-                    start_ms=start_ms,
-                    end_ms=end_ms,
-                    progress=lambda n: bar.advance(task, n),
-                )
-            total = await repo.candle_range(args.exchange, market, tf)
-            return result.stored, total.count if total is not None else 0
-        finally:
-            await client.aclose()
-            await repo.close()
-
-    stored, total = asyncio.run(run())
-    print(
-        f"fetched {stored:,} {tf} candles of {market} from {args.exchange}; {total:,} stored in {database}. "
-        f"Check them with `tradetui data check --market {market} --timeframe {tf}`"
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument(
+        "--exchange", choices=("upbit", "bithumb"), help="whose candles these are (default: the file name's, or upbit)"
     )
-    return 0
-
-
-def _import(args: argparse.Namespace) -> int:
-    market = _market(args.market)
-    candles = load_candle_file(args.file, market=market, timeframe=_timeframe(args.timeframe), repair=args.repair)
-    series = candles.series
-    foreign = candles.foreign_market
-    if foreign is not None and market is None:
-        raise DataError(
-            f"{foreign}; pass --market KRW-{Market(series.market).base} to store its prices as that KRW market "
-            "anyway, or import an Upbit/Bithumb KRW file"
-        )
-    named = candles.named.exchange if candles.named is not None else None
-    exchange = args.exchange or (named if named in ("upbit", "bithumb") else "upbit")
-    if candles.repaired:
-        print(f"warning: {candles.path.name}: --repair {candles.repaired}", file=sys.stderr)
-    database = _database(args)
-
-    async def store() -> tuple[int, int]:
-        repo = await SqliteRepository.open(database)
-        try:
-            count = await repo.save_candles(exchange, series.market, series.timeframe, _rows(series))
-            total = await repo.candle_range(exchange, series.market, series.timeframe)
-            return count, total.count if total is not None else count
-        finally:
-            await repo.close()
-
-    count, total = asyncio.run(store())
-    report = check_candles(series)
-    source = f" (file from {named}, stored as {exchange})" if named and named != exchange else ""
-    print(
-        f"imported {count:,} {series.timeframe} candles of {series.market} ({exchange}){source} into {database}; "
-        f"{total:,} stored in all. Check: {report.verdict.value}"
-        + ("" if report.verdict is Severity.OK else " — run `tradetui data check` for details")
+    imp.add_argument(
+        "--market", help="market code when the file name does not tell, or to store a non-KRW file as a KRW market"
     )
-    return 0
-
-
-def _check(args: argparse.Namespace) -> int:
-    if args.file:
-        series = read_candle_file(args.file, market=_market(args.market), timeframe=_timeframe(args.timeframe))
-    else:
-        if not args.market or not args.timeframe:
-            raise ConfigError(
-                "give a FILE, or --market and --timeframe of a stored series (see `tradetui data import`)"
-            )
-        series = asyncio.run(_load_stored(args))
-    report = check_candles(series)
-    if args.json:
-        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        Console().print(render_report(report))
-    return 1 if report.verdict is Severity.ERROR else 0
-
-
-async def _load_stored(args: argparse.Namespace) -> BarSeries:
-    tf = _timeframe(args.timeframe)
-    assert tf is not None
-    repo = await SqliteRepository.open(_database(args))
-    try:
-        rows = await repo.load_candles(args.exchange, args.market, tf)
-    finally:
-        await repo.close()
-    if not rows:
-        raise DataError(
-            f"no stored {tf} candles of {args.market} on {args.exchange}; import some with `tradetui data import FILE`"
-        )
-    cols = list(zip(*rows, strict=True))
-    return BarSeries(
-        args.market,
-        tf,
-        np.array(cols[0], dtype=np.int64),
-        *(np.array([float(x) for x in col], dtype=np.float64) for col in cols[1:]),
+    imp.add_argument(
+        "--repair",
+        action="store_true",
+        help="sort rows that are out of time order and drop exact duplicate rows (says how many) instead of refusing",
     )
+    imp.add_argument("--timeframe", help="1m, 5m, 60m, 1d … when the file name does not tell")
+    fetch = actions.add_parser(
+        "fetch", parents=after, help="download candles from the exchange into the database (resumable)"
+    )
+    fetch.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
+    fetch.add_argument("--market", required=True, help="e.g. KRW-BTC")
+    fetch.add_argument("--timeframe", default="1m", help="1m, 3m, 5m, 10m, 15m, 30m, 60m, 240m, 1d")
+    fetch.add_argument("--from", dest="start", required=True, metavar="DATE", help="first moment (UTC)")
+    fetch.add_argument("--to", dest="end", metavar="DATE", help="end (UTC, exclusive; default now)")
+    fetch.add_argument("--base-url", metavar="URL", help="another REST base, e.g. the sandbox http://127.0.0.1:PORT")
+    chk = actions.add_parser(
+        "check", parents=after, help="report gaps, spikes and OHLC problems of a file or stored series"
+    )
+    chk.add_argument("file", nargs="?", metavar="FILE")
+    chk.add_argument("--exchange", choices=("upbit", "bithumb"), default="upbit")
+    chk.add_argument("--market", help="stored series to check (with --timeframe)")
+    chk.add_argument("--timeframe")
+    chk.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tradetui.commands import data_candles
+
+    action = {"import": data_candles.import_file, "fetch": data_candles.fetch, "check": data_candles.check}
+    return action[args.data_command](args)

@@ -8,10 +8,9 @@ import stat
 from pathlib import Path
 
 from tradetui.commands.doctor_check import Check, Status
-from tradetui.commands.live import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.config import AppConfig, Mode, demo_config, load_config
 from tradetui.core.market import Exchange
-from tradetui.credentials import ApiKeys, env_names, load_keys, mask
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, ApiKeys, env_names, load_keys, mask
 from tradetui.errors import ConfigError
 from tradetui.storage.schema import SCHEMA_VERSION
 from tradetui.storage.sqlite_file import FILE_MODE

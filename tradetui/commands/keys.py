@@ -31,7 +31,18 @@ def _read_secret(prompt: str) -> str:
     return line.strip()
 
 
-def run_keys_command(args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    for action, text in (
+        ("set", "store keys (prompted, never echoed)"),
+        ("show", "show the keys masked"),
+        ("delete", "remove the stored keys"),
+    ):
+        act = actions.add_parser(action, help=text)
+        act.add_argument("exchange", choices=("upbit", "bithumb"))
+
+
+def run(args: argparse.Namespace) -> int:
     exchange = Exchange(args.exchange)
     if args.keys_command == "set":
         problem = keyring_problem()

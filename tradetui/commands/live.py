@@ -32,7 +32,7 @@ from tradetui.core.orders import Fill, Order
 from tradetui.core.ports import Balance, ExchangeView, Venue
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import ZERO, Side
-from tradetui.credentials import ApiKeys, env_names, load_keys
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, ApiKeys, env_names, load_keys
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import ExchangeFeed, pump_stream
 from tradetui.engine.handle import EngineHandle
@@ -56,10 +56,6 @@ from tradetui.venues.exchange import ExchangeVenue, total_krw
 from tradetui.venues.simulated import SimulatedVenue
 
 log = logging.getLogger(__name__)
-
-SANDBOX_ACCESS_KEY = "sandbox-access"
-SANDBOX_SECRET_KEY = "sandbox-secret"
-"""The demo key pair `tradetui sandbox` accepts unless told otherwise."""
 
 STOP_LIMIT_S = 30.0
 """A clean stop waits for the answers to the requests in flight and for the lookups of orders

@@ -184,7 +184,7 @@ def run_runs_command(args: argparse.Namespace, database: Path) -> int:
     if args.action == "list":
         if args.run_id is not None:
             raise ConfigError(f"backtest list takes no id (got {args.run_id!r}); to see one run: backtest show N")
-        runs = asyncio.run(store.backtest_runs(args.bt_limit))
+        runs = asyncio.run(store.backtest_runs(args.limit))
         if args.json:
             json.dump({"runs": [summary_row(r) for r in runs]}, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")

@@ -6,6 +6,9 @@
 
 It prints one line on stdout with the REST and WebSocket URLs and the keys to use, logs every
 request at debug level, and stops cleanly (exit 0) on Ctrl-C / SIGTERM.
+
+The command line and the server are one module: the ``--request-timeout`` default is the HTTP
+guard's (:mod:`tradetui.http_guard`, on aiohttp), so ``--help`` would load aiohttp either way.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ import signal
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 from tradetui.core.clock import LiveClock, ScaledClock
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.data.csv_import import parse_candle_file_name
 from tradetui.errors import ConfigError
 from tradetui.http_guard import DEFAULT_REQUEST_TIMEOUT_S
@@ -30,56 +33,49 @@ from tradetui.sandbox import DEFAULT_MARKETS, FaultSpec, MarketSpec, SandboxConf
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
-DEFAULT_ACCESS_KEY = "sandbox-access"
-DEFAULT_SECRET_KEY = "sandbox-secret"
 DEFAULT_CASH_KRW = "10000000"
 _CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
 
 
-def add_sandbox_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
-    """Add ``sandbox`` to the CLI's subparsers (``parser.add_subparsers(...)``); returns it."""
-    sandbox: argparse.ArgumentParser = subparsers.add_parser(
-        "sandbox",
-        help="run a local fake Upbit/Bithumb exchange (REST + WebSocket) on 127.0.0.1",
-        description=(
-            "A local fake exchange speaking the Upbit or Bithumb API 2.0 wire protocol on 127.0.0.1, "
-            f"for rehearsals. Demo keys: {DEFAULT_ACCESS_KEY} / {DEFAULT_SECRET_KEY}."
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "A local fake exchange speaking the Upbit or Bithumb API 2.0 wire protocol on 127.0.0.1, "
+        f"for rehearsals. Demo keys: {SANDBOX_ACCESS_KEY} / {SANDBOX_SECRET_KEY}."
     )
-    sandbox.add_argument(
+    parser.add_argument(
         "--exchange", dest="sandbox_exchange", choices=("upbit", "bithumb"), default="upbit", help="wire profile"
     )
-    sandbox.add_argument(
+    parser.add_argument(
         "--port",
         dest="sandbox_port",
         type=int,
         default=DEFAULT_PORT,
         help=f"0 = any free port (default {DEFAULT_PORT})",
     )
-    source = sandbox.add_mutually_exclusive_group()
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", dest="sandbox_data", metavar="FILE", help="replay this candle CSV(.gz) (one market)")
     source.add_argument(
         "--synthetic", dest="sandbox_synthetic", action="store_true", help="synthetic prices (the default)"
     )
-    sandbox.add_argument("--seed", dest="sandbox_seed", type=int, default=0, metavar="N", help="synthetic data seed")
-    sandbox.add_argument(
+    parser.add_argument("--seed", dest="sandbox_seed", type=int, default=0, metavar="N", help="synthetic data seed")
+    parser.add_argument(
         "--speed", dest="sandbox_speed", type=float, default=1.0, metavar="X", help="candles per second (default 1)"
     )
-    sandbox.add_argument(
+    parser.add_argument(
         "--faults", dest="sandbox_faults", metavar="SPEC", help="e.g. http_429=0.05,ws_drop=30,seed=1 or 'all'"
     )
-    sandbox.add_argument(
+    parser.add_argument(
         "--cash", dest="sandbox_cash", default=DEFAULT_CASH_KRW, metavar="KRW", help="starting KRW of the account"
     )
-    sandbox.add_argument("--access-key", dest="sandbox_access_key", default=DEFAULT_ACCESS_KEY, metavar="KEY")
-    sandbox.add_argument("--secret-key", dest="sandbox_secret_key", default=DEFAULT_SECRET_KEY, metavar="KEY")
-    sandbox.add_argument(
+    parser.add_argument("--access-key", dest="sandbox_access_key", default=SANDBOX_ACCESS_KEY, metavar="KEY")
+    parser.add_argument("--secret-key", dest="sandbox_secret_key", default=SANDBOX_SECRET_KEY, metavar="KEY")
+    parser.add_argument(
         "--markets",
         dest="sandbox_markets",
         metavar="CODES",
         help="comma-separated market codes (default KRW-BTC,KRW-ETH,KRW-XRP; with --data: the file's market)",
     )
-    sandbox.add_argument(
+    parser.add_argument(
         "--request-timeout",
         dest="sandbox_request_timeout",
         type=float,
@@ -87,7 +83,6 @@ def add_sandbox_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.
         metavar="S",
         help=f"seconds a client has to send a request's head, and its body (default {DEFAULT_REQUEST_TIMEOUT_S:g})",
     )
-    return sandbox
 
 
 def _markets(args: argparse.Namespace) -> list[MarketSpec]:
@@ -198,6 +193,6 @@ async def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_sandbox_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; 0 on a clean stop. Bad arguments raise :class:`ConfigError`."""
     return asyncio.run(_serve(args))

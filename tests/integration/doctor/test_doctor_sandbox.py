@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tradetui.commands.doctor import run_checks
 from tradetui.commands.doctor_check import Status, exit_code
-from tradetui.commands.live import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from tradetui.commands.doctor_run import run_checks
 from tradetui.config import parse_config
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.core.market import Exchange
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.state import SandboxState
@@ -136,10 +136,10 @@ def test_doctor_command_against_a_sandbox_process(tmp_path: Path) -> None:
         config = tmp_path / "sandbox.toml"
         config.write_text(_config_toml("bithumb", int(match.group(1))))
         code = (
-            "import argparse, sys\n"
-            "from tradetui.commands.doctor import add_doctor_parser, run_doctor_command\n"
-            "p = argparse.ArgumentParser(); add_doctor_parser(p.add_subparsers(dest='command'))\n"
-            "sys.exit(run_doctor_command(p.parse_args(sys.argv[1:])))\n"
+            "import sys\n"
+            "from tradetui.cli import build_parser\n"
+            "from tradetui.commands.doctor import run\n"
+            "sys.exit(run(build_parser(sys.argv[1:]).parse_args(sys.argv[1:])))\n"
         )
         done = subprocess.run(
             [sys.executable, "-c", code, "doctor", "--config", str(config), "--data-dir", str(tmp_path / "d")],

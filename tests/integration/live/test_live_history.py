@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tradetui.commands.live import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, build_exchange_session
+from tradetui.commands.live import build_exchange_session
 from tradetui.config import parse_config
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.core.orders import Fill, Order, OrderState, OrdType
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import Side
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.state import SandboxState

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tradetui.commands.live import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, build_exchange_session
+from tradetui.commands.live import build_exchange_session
 from tradetui.config import parse_config
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.core.events import OrderFilled
 from tradetui.core.orders import OrderState
+from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tradetui.engine.read_model import market_views
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig

@@ -13,23 +13,20 @@ import time
 import httpx
 import pytest
 
-from tradetui.commands.sandbox import add_sandbox_parser, run_sandbox_command
+from tradetui.cli import build_parser
+from tradetui.commands.sandbox import run
 from tradetui.errors import ConfigError
 
 LAUNCH = (
-    "import argparse, sys\n"
-    "from tradetui.commands.sandbox import add_sandbox_parser, run_sandbox_command\n"
-    "parser = argparse.ArgumentParser(prog='tradetui')\n"
-    "add_sandbox_parser(parser.add_subparsers(dest='command'))\n"
-    "sys.exit(run_sandbox_command(parser.parse_args(sys.argv[1:])))\n"
+    "import sys\n"
+    "from tradetui.cli import build_parser\n"
+    "from tradetui.commands.sandbox import run\n"
+    "sys.exit(run(build_parser(sys.argv[1:]).parse_args(sys.argv[1:])))\n"
 )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tradetui")
-    parser.add_argument("--speed", type=float)  # the top-level option must not collide
-    add_sandbox_parser(parser.add_subparsers(dest="command"))
-    return parser
+    return build_parser(["sandbox"])  # the top-level --speed must not collide with the sandbox's
 
 
 def test_parser_defaults() -> None:
@@ -62,7 +59,7 @@ def test_data_and_synthetic_exclude_each_other(capsys: pytest.CaptureFixture[str
 )
 def test_bad_arguments_raise_config_errors_before_serving(argv: list[str]) -> None:
     with pytest.raises(ConfigError):
-        run_sandbox_command(_parser().parse_args(argv))
+        run(_parser().parse_args(argv))
 
 
 def test_command_prints_urls_serves_and_stops_on_sigint() -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from tradetui.backtest.runner import run_backtest
 from tradetui.cli import build_parser
-from tradetui.commands.backtest import backtest_spec
+from tradetui.commands.backtest_run import backtest_spec
 from tradetui.commands.live import build_exchange_session
 from tradetui.commands.run import build_session
 from tradetui.config import AppConfig, load_config, parse_config

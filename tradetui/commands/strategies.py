@@ -1,6 +1,12 @@
-"""`tradetui strategies`: what can be run, with every parameter's default and meaning."""
+"""`tradetui strategies`: what can be run, with every parameter's default and meaning.
+
+It reads the strategy registry only: no database, data files or network, so it starts in the
+time numpy and pydantic take to import.
+"""
 
 from __future__ import annotations
+
+import argparse
 
 from rich.console import Console
 from rich.table import Table
@@ -8,7 +14,11 @@ from rich.table import Table
 from tradetui.strategies import registry
 
 
-def print_strategies() -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Every strategy `--strategy NAME` can run, with its parameters (`--param KEY=VALUE`)."
+
+
+def run(args: argparse.Namespace) -> int:
     console = Console()
     for name in registry.available():
         cls = registry.strategy_class(name)
