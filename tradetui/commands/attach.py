@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import cast
 
 from tradetui.control.client import AsyncControlClient
 from tradetui.control.endpoint import ControlError, EngineNotRunning, token_file_path
@@ -53,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
 async def _attach(token_file: Path, theme: str | None, directory: Path) -> int:
     from tradetui.commands.runs import BacktestRunStore
     from tradetui.config import research_database_path
-    from tradetui.engine.handle import EngineHandle
     from tradetui.ui.app import TradeTuiApp
 
     # a backtest run in the attached TUI is stored where the engine lists runs from
@@ -61,8 +59,7 @@ async def _attach(token_file: Path, theme: str | None, directory: Path) -> int:
     handle = RemoteHandle(AsyncControlClient(token_file), runs=runs)
     try:
         await handle.refresh()  # fails here, before the screen opens, when nothing answers
-        # RemoteHandle has every method the screens call on a handle (see EngineControl)
-        app = TradeTuiApp(cast(EngineHandle, handle), theme=theme)
+        app = TradeTuiApp(handle, theme=theme)  # a RemoteHandle is an EngineControl, as the screens need
         await app.run_async()
         return app.return_code or 0
     finally:

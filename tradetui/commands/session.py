@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
         if shared is not None:  # on the timeline too, where the TUI shows it
             from tradetui.core.events import Notice, Severity
 
-            engine = session.handle.engine
-            engine.emit([Notice(engine.clock.now_ms(), shared, Severity.WARNING, source="storage")])
+            handle = session.handle
+            handle.emit([Notice(handle.clock.now_ms(), shared, Severity.WARNING, source="storage")])
         if args.no_ui:  # a stop signal during start-up stops cleanly too (run_headless logs later ones)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -189,6 +189,10 @@ class EngineHandle:
         (a log, an alert router, a counter); one that raises is logged and trading goes on."""
         self.engine.listeners.append(listener)
 
+    def emit(self, events: Sequence[Event]) -> None:
+        """Put events on the engine's timeline (and before every listener), e.g. a start-up warning."""
+        self.engine.emit(events)
+
     def unlisten(self, listener: Callable[[Sequence[Event]], None]) -> None:
         with contextlib.suppress(ValueError):
             self.engine.listeners.remove(listener)
