@@ -154,6 +154,8 @@ async def test_collector_settings_last_as_long_as_the_app(tmp_path: Path) -> Non
 
     from tradetui.ui.app import GC_THRESHOLDS
 
+    gc.unfreeze()  # an app an earlier test let die (no unmount) may have left its settings
+    gc.set_threshold(700, 10, 10)
     before = gc.get_threshold()
     assert before != GC_THRESHOLDS
     app = _app(tmp_path)

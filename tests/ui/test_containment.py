@@ -4,6 +4,7 @@ engine is stopped the way SIGINT stops it (orders cancelled, positions and stops
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from pathlib import Path
@@ -82,7 +83,9 @@ class _FailingApp(TradeTuiApp):
     """Fails outside every guard (in the app's own loop) once the engine holds a position."""
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual calls TradeTuiApp.on_mount as well (message handlers run up the class chain):
+        # calling it here too started the engine twice, and the second run broke the feed of the
+        # first, so no position ever came and the test waited for ever (1 run in 2)
         self.set_interval(0.05, self._maybe_fail)
 
     def _maybe_fail(self) -> None:
@@ -95,9 +98,10 @@ async def test_an_app_that_dies_stops_the_engine_like_sigint(
 ) -> None:
     session = _session(tmp_path, speed=300.0)
     with caplog.at_level(logging.INFO):
-        code = await run_interface(
-            session.handle, log_file=tmp_path / "tradetui.log", app_type=_FailingApp, headless=True
-        )
+        async with asyncio.timeout(120):  # a position comes within seconds; a stalled engine fails here
+            code = await run_interface(
+                session.handle, log_file=tmp_path / "tradetui.log", app_type=_FailingApp, headless=True
+            )
     assert code == 1
     assert session.handle.is_shut_down
     messages = [r.getMessage() for r in caplog.records]

@@ -3,7 +3,6 @@ venue, journal, restored state and reconciliation."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,22 +10,17 @@ from pathlib import Path
 from tradetui.commands.run import RunningSession
 from tradetui.commands.runs import BacktestRunStore
 from tradetui.commands.state import (
+    PositionWriter,
     SessionRecorder,
     StateStore,
     close_orders_of_ended_runs,
     restore_strategies,
-    stored_positions,
 )
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import LiveClock, SimClock
 from tradetui.core.events import (
     Event,
-    ExitTriggered,
     FeedStateChanged,
-    OrderFilled,
-    OrderUpdated,
-    PositionClosed,
-    PositionOpened,
 )
 from tradetui.core.orders import Fill, Order
 from tradetui.core.ports import Balance, ExchangeView, Venue
@@ -50,7 +44,6 @@ from tradetui.execution.reconcile import reconcile
 from tradetui.risk.exits import ExitTracker
 from tradetui.session.spec import SessionSpec
 from tradetui.storage.journal import SqliteOrderJournal
-from tradetui.storage.records import StoredPosition
 from tradetui.storage.repository import SqliteRepository
 from tradetui.venues.exchange import ExchangeVenue, total_krw
 from tradetui.venues.simulated import SimulatedVenue
@@ -200,8 +193,8 @@ async def _compose(
         [Subscription(kind, tuple(markets)) for kind in ("trade", "orderbook", "ticker")],
         clock,
     )
-    store = StateStore(journal)
     writer = PositionWriter(engine, journal) if exchange_venue is not None else None
+    store = StateStore(journal, writer)
     if writer is not None:
         engine.listeners.append(writer.listen)
         writer.write()
@@ -427,43 +420,3 @@ def _replay_fills(journal: SqliteOrderJournal) -> tuple[list[Position], list[Clo
         if fresh:
             pos.entry_ms = order.created_ms
     return list(book.positions.values()), book.closed, marks
-
-
-class PositionWriter:
-    """Stores positions with their exit state synchronously whenever they may have changed.
-
-    Volumes are rebuilt from the journal's fills on restart; what must survive a kill -9 here is
-    the exit state (stop, targets hit, trailing high). Written on every fill, exit and position
-    event, and at most every ``interval_s`` while a tracker moves."""
-
-    def __init__(self, engine: Engine, journal: SqliteOrderJournal) -> None:
-        self.engine = engine
-        self.journal = journal
-        self._last: list[StoredPosition] | None = None
-
-    def listen(self, events: Sequence[Event]) -> None:
-        if any(isinstance(e, _POSITION_EVENTS) for e in events):
-            self.write()  # the engine announces a fill once the portfolio has booked it
-
-    def write(self) -> None:
-        rows = stored_positions(self.engine)
-        if self._last is not None and _same_rows(self._last, rows):
-            return
-        self.journal.save_positions(rows)
-        self._last = rows
-
-    async def run(self, interval_s: float = 1.0) -> None:
-        """Trailing highs move without events: store them now and then (a companion task)."""
-        while True:
-            await asyncio.sleep(interval_s)
-            self.write()
-
-
-_POSITION_EVENTS = (OrderFilled, OrderUpdated, PositionOpened, PositionClosed, ExitTriggered)
-
-
-def _same_rows(old: list[StoredPosition], new: list[StoredPosition]) -> bool:
-    def key(p: StoredPosition) -> tuple[object, ...]:
-        return (p.market, p.volume, p.avg_price, p.strategy, p.opened_ms, sorted(p.stop_state.items()))
-
-    return [key(p) for p in old] == [key(p) for p in new]

@@ -16,7 +16,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,10 +95,15 @@ def run(args: argparse.Namespace) -> int:
 
             handle = session.handle
             handle.emit([Notice(handle.clock.now_ms(), shared, Severity.WARNING, source="storage")])
+        loop = asyncio.get_running_loop()
+        early: list[signal.Signals] = []
         if args.no_ui:  # a stop signal during start-up stops cleanly too (run_headless logs later ones)
-            loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, session.handle.request_stop)
+        else:  # a hang-up while the interface loads (seconds on a busy machine) is noted, not fatal
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, early.append, sig)
         from tradetui.control.server import start_control_server
 
         control = await start_control_server(
@@ -117,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 keys=config.ui.keys,
                 log_file=log_file,
                 session=SessionSpec.from_config(config),
+                signalled=early,
             )
         finally:
             if alerts is not None and alert_task is not None:
@@ -139,31 +145,40 @@ async def run_interface(
     app_type: type[TradeTuiApp] | None = None,
     headless: bool = False,
     session: SessionSpec | None = None,
+    signalled: Sequence[signal.Signals] = (),
 ) -> int:
     """The TUI on a running session until it closes. However it closes, the engine is stopped:
     an engine the interface did not stop (the app failed) is stopped the way SIGINT stops a
-    headless one (orders cancelled, positions and stops stored, "state stored" logged)."""
-    from tradetui.ui.app import TradeTuiApp
+    headless one (orders cancelled, positions and stops stored, "state stored" logged).
 
-    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys, session=session)
+    ``signalled``: hang-ups and SIGTERMs that came while the session started (the caller's
+    handlers noted them): the interface is not opened, the engine is stopped the same way."""
     loop = asyncio.get_running_loop()
     signals: list[signal.Signals] = []
     received: list[str] = []
+    app: TradeTuiApp | None = None
 
     def on_signal(sig: signal.Signals) -> None:
         # the terminal went away (an SSH session dropped: SIGHUP) or the process is asked to
         # stop (SIGTERM): close the interface; the engine is stopped below, cleanly
         log.warning("received %s: closing the interface and stopping the engine", sig.name)
         received.append(sig.name)
-        app.exit(return_code=128 + int(sig))
+        if app is not None:
+            app.exit(return_code=128 + int(sig))
 
-    if not headless:
+    if not headless:  # before the interface's imports, which take seconds on a busy machine
         for sig in (signal.SIGHUP, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, on_signal, sig)
                 signals.append(sig)
+    for sig in signalled:
+        on_signal(sig)
+    from tradetui.ui.app import TradeTuiApp
+
+    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys, session=session)
     try:
-        await app.run_async(headless=headless)
+        if not received:
+            await app.run_async(headless=headless)
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
@@ -177,4 +192,6 @@ async def run_interface(
                     file=sys.stderr,
                 )
             await handle.shutdown()
+    if received and app.return_code is None:  # stopped before the interface opened
+        return 128 + int(signal.Signals[received[0]])
     return app.return_code or 0

@@ -8,6 +8,7 @@ Each kind of run keeps its own database (``<data-dir>/sessions/<profile>.db``, s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -16,7 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from tradetui.config import AppConfig
-from tradetui.core.events import EngineStateChanged, Event, Notice, RiskEvent, Severity, StrategyChanged
+from tradetui.core.events import (
+    EngineStateChanged,
+    Event,
+    ExitTriggered,
+    Notice,
+    OrderFilled,
+    OrderUpdated,
+    PositionClosed,
+    PositionOpened,
+    RiskEvent,
+    Severity,
+    StrategyChanged,
+)
 from tradetui.core.orders import Order, OrderState
 from tradetui.core.trades import ClosedTrade
 from tradetui.engine.engine import Engine
@@ -210,8 +223,10 @@ class StateStore:
     Everything goes through the journal's synchronous connection (see
     :mod:`tradetui.storage.journal` for why no async transaction is held in this process)."""
 
-    def __init__(self, journal: SqliteOrderJournal) -> None:
+    def __init__(self, journal: SqliteOrderJournal, positions: PositionWriter | None = None) -> None:
         self.journal = journal
+        self.positions = positions
+        """The session's position writer, when it keeps positions stored while it trades (live)."""
 
     @property
     def database(self) -> Path:
@@ -230,6 +245,46 @@ class StateStore:
 
     async def save_engine(self, engine: Engine) -> None:
         """Positions with their exit state (risk events, strategy state and closed trades are
-        already stored, as they happened)."""
-        self.journal.save_positions(stored_positions(engine))
+        already stored, as they happened), by the session's one position writer."""
+        (self.positions or PositionWriter(engine, self.journal)).write(force=True)
         log.info("state stored in %s", self.database)
+
+
+class PositionWriter:
+    """Stores positions with their exit state synchronously whenever they may have changed.
+
+    Volumes are rebuilt from the journal's fills on restart; what must survive a kill -9 here is
+    the exit state (stop, targets hit, trailing high). Written on every fill, exit and position
+    event, and at most every ``interval_s`` while a tracker moves."""
+
+    def __init__(self, engine: Engine, journal: SqliteOrderJournal) -> None:
+        self.engine = engine
+        self.journal = journal
+        self._last: list[StoredPosition] | None = None
+
+    def listen(self, events: Sequence[Event]) -> None:
+        if any(isinstance(e, _POSITION_EVENTS) for e in events):
+            self.write()  # the engine announces a fill once the portfolio has booked it
+
+    def write(self, *, force: bool = False) -> None:
+        rows = stored_positions(self.engine)
+        if not force and self._last is not None and _same_rows(self._last, rows):
+            return
+        self.journal.save_positions(rows)
+        self._last = rows
+
+    async def run(self, interval_s: float = 1.0) -> None:
+        """Trailing highs move without events: store them now and then (a companion task)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            self.write()
+
+
+_POSITION_EVENTS = (OrderFilled, OrderUpdated, PositionOpened, PositionClosed, ExitTriggered)
+
+
+def _same_rows(old: list[StoredPosition], new: list[StoredPosition]) -> bool:
+    def key(p: StoredPosition) -> tuple[object, ...]:
+        return (p.market, p.volume, p.avg_price, p.strategy, p.opened_ms, sorted(p.stop_state.items()))
+
+    return [key(p) for p in old] == [key(p) for p in new]

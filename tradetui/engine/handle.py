@@ -175,6 +175,7 @@ class EngineHandle:
         self._subscribers: list[asyncio.Queue[Event]] = []
         self._stopped = asyncio.Event()
         self._shut_down = False
+        self._running = False
         self._companions = list(companions)
         self._history = history
         self._runs = runs
@@ -226,7 +227,19 @@ class EngineHandle:
         """Feed the engine until the feed ends or :meth:`request_stop` is called.
 
         A venue that answers over the network (``reports_ready``) is pumped beside the feed, so
-        fills reach the engine as they happen, not at the next bar."""
+        fills reach the engine as they happen, not at the next bar.
+
+        One run at a time: a second, while the first feeds, would take bars from the same feed
+        and break it (``RuntimeError`` names the mistake instead)."""
+        if self._running:
+            raise RuntimeError("the engine is already running: EngineHandle.run() was called twice")
+        self._running = True
+        try:
+            await self._run_engine()
+        finally:
+            self._running = False
+
+    async def _run_engine(self) -> None:
         self.engine.announce_entry_check()  # settings that deny every entry are said before the first bar
         ready = self.engine.venue.reports_ready
         tasks = [asyncio.create_task(self._guard(c), name=f"companion-{k}") for k, c in enumerate(self._companions)]

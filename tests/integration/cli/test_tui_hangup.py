@@ -28,8 +28,14 @@ def _drain(fd: int, stop: threading.Event) -> None:
             return
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
-def test_the_tui_stops_the_engine_cleanly_on_a_hangup(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "after_s"),
+    [(signal.SIGHUP, 1.0), (signal.SIGTERM, 1.0), (signal.SIGHUP, 0.0)],
+    ids=["SIGHUP", "SIGTERM", "SIGHUP-while-the-interface-loads"],
+)
+def test_the_tui_stops_the_engine_cleanly_on_a_hangup(tmp_path: Path, sig: signal.Signals, after_s: float) -> None:
+    """``after_s`` after the control API is up: a second in, or at once, while the interface's
+    modules still load (seconds on a busy machine: a hang-up then used to end the process)."""
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "35", "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
@@ -52,7 +58,7 @@ def test_the_tui_stops_the_engine_cleanly_on_a_hangup(tmp_path: Path, sig: signa
                 break
             time.sleep(0.1)
         assert proc.poll() is None, f"the app ended before the test could signal it: {proc.returncode}"
-        time.sleep(1.0)  # a few candles into the session
+        time.sleep(after_s)
         proc.send_signal(sig)
         code = proc.wait(timeout=120)
     finally:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from tradetui.commands.run import build_session
+from tradetui.config import demo_config
 from tradetui.core.clock import SimClock
 from tradetui.core.events import EngineState, Event, OrderFilled
 from tradetui.core.market import Bar
@@ -103,3 +106,21 @@ async def test_watchlist_and_chart_views() -> None:
     in_window = [f for f in fills if f.ts_ms // 1000 >= chart.ts_s[0]]
     assert len(chart.buys) + len(chart.sells) == len(in_window)
     assert handle.chart("KRW-NOPE") is None
+
+
+async def test_a_second_run_while_the_first_feeds_is_refused_and_the_first_goes_on(tmp_path: Path) -> None:
+    """Seen in a test app that started the engine twice: the second run took bars from the same
+    feed, broke it, and the first stopped trading without a word."""
+    session = build_session(demo_config(), database=tmp_path / "h.db", speed=300.0, now_s=1_800_000_000)
+    handle = session.handle
+    first = asyncio.create_task(handle.run())
+    await asyncio.sleep(0.2)
+    with pytest.raises(RuntimeError, match="the engine is already running"):
+        await handle.run()
+    before = handle.engine.bars_processed
+    async with asyncio.timeout(60):
+        while handle.engine.bars_processed < before + 50:
+            await asyncio.sleep(0.05)
+    handle.request_stop()
+    await first
+    session.journal.close()

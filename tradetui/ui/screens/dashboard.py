@@ -104,7 +104,10 @@ class Dashboard(Screen[None]):
 
     def refresh_views(self) -> None:
         """Hand each pane its slice of the read model; a pane that fails is left as it was (its
-        failure logged) and the others still update."""
+        failure logged) and the others still update. Nothing is drawn once the app is closing
+        (a hang-up while the dashboard mounts): its panes are being taken down."""
+        if self.app.return_code is not None:
+            return
         handle = self.handle
         with contained("dashboard: read model"):
             snap = handle.snapshot()
