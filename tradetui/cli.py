@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -259,7 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command.stderr_log is not None:
             _log_to_stderr(args, command.stderr_log)
-        return _load(command).run(args)
+        code = _load(command).run(args)
+        sys.stdout.flush()  # a reader that went away is noticed here, not in the interpreter's last flush
+        return code
     except (ConfigError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -268,6 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`... | head`): nothing more to say, no traceback
+        _silence_stdout()
+        return 141  # what a shell reports for a writer stopped by SIGPIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail on the closed pipe
+    (the way the Python documentation recommends for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _log_to_stderr(args: argparse.Namespace, quiet_level: int) -> None:
