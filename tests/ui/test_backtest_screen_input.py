@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from candle_csv import write_candles_csv  # tests/support/candle_csv.py
 from textual.widgets import Input
 
 from tradetui.commands.run import build_session
@@ -45,11 +46,7 @@ async def test_a_backtest_in_the_tui_runs_with_the_sessions_rules_and_money(tmp_
     session = build_session(demo_config(), database=tmp_path / "ui.db", speed=500.0, max_bars=50, now_s=1_800_000_000)
     candles = tmp_path / "bithumb_KRW-BTC_5m_20250101_20250111.csv"
     series = generate_market("KRW-BTC", bars=3_000, seed=3, timeframe=Timeframe.M5)
-    with candles.open("w") as out:
-        out.write("ts,open,high,low,close,volume\n")
-        for k in range(len(series)):
-            values = (series.open[k], series.high[k], series.low[k], series.close[k], series.volume[k])
-            out.write(f"{int(series.ts_s[k])}," + ",".join(repr(float(v)) for v in values) + "\n")
+    write_candles_csv(series, candles)
     app = TradeTuiApp(session.handle, session=spec)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.press("b")

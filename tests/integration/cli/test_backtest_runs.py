@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from candle_csv import write_candles_csv  # tests/support/candle_csv.py
 
 from tradetui.core.orders import Order, OrderState, OrdType
 from tradetui.core.types import Side
@@ -46,11 +47,7 @@ def candles(tmp_path: Path) -> Path:
     """Four days of synthetic KRW-BTC minutes (the breakout trades on them)."""
     series = generate_market("KRW-BTC", bars=4 * 1440, start_s=START_S, seed=3)
     path = tmp_path / "upbit_KRW-BTC_1m_20250101_20250105.csv"
-    with path.open("w") as out:
-        out.write("ts,open,high,low,close,volume\n")
-        for k in range(len(series)):
-            values = (series.open[k], series.high[k], series.low[k], series.close[k], series.volume[k])
-            out.write(f"{int(series.ts_s[k])}," + ",".join(repr(float(v)) for v in values) + "\n")
+    write_candles_csv(series, path)
     return path
 
 

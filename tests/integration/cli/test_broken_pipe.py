@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from candle_csv import write_candles_csv  # tests/support/candle_csv.py
 
 from tradetui.data.synthetic import generate_market
 
@@ -17,11 +18,7 @@ from tradetui.data.synthetic import generate_market
 def candles(tmp_path: Path) -> Path:
     series = generate_market("KRW-BTC", bars=1_500, start_s=1_735_689_600, seed=3)
     path = tmp_path / "upbit_KRW-BTC_1m_20250101_20250102.csv"
-    with path.open("w") as out:
-        out.write("ts,open,high,low,close,volume\n")
-        for k in range(len(series)):
-            values = (series.open[k], series.high[k], series.low[k], series.close[k], series.volume[k])
-            out.write(f"{int(series.ts_s[k])}," + ",".join(repr(float(v)) for v in values) + "\n")
+    write_candles_csv(series, path)
     return path
 
 
