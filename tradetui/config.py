@@ -208,7 +208,8 @@ class RiskConfig(_Model):
     @staticmethod
     def values(sizing: SizingRules, limits: AccountLimits) -> dict[str, Any]:
         """``sizing`` and ``limits`` as this section's fields, JSON-safe (KRW amounts as strings),
-        unchecked: what the control API and the settings screen show and start an edit from."""
+        unchecked: what the control API and the settings screen show and start an edit from
+        (``RiskConfig.model_validate`` of an edited copy checks it like a config file)."""
         return {
             "sizing": sizing.method.value,
             "fraction_pct": sizing.fraction_pct,
@@ -223,12 +224,6 @@ class RiskConfig(_Model):
             "max_consecutive_losses": limits.max_consecutive_losses,
             "cooldown_minutes": limits.cooldown_minutes,
         }
-
-    @classmethod
-    def from_rules(cls, sizing: SizingRules, limits: AccountLimits, *, atr_period: int = 14) -> RiskConfig:
-        """The section that gives back ``sizing`` and ``limits`` (``to_rules`` inverted), checked
-        like a config file."""
-        return cls.model_validate({**cls.values(sizing, limits), "atr_period": atr_period})
 
 
 class BacktestConfig(_Model):

@@ -228,7 +228,7 @@ async def _compose(
         link=_link_status(engine, client),
         time_scale=1.0 if bar_time else None,
     )
-    return RunningSession(handle, journal, store)
+    return RunningSession(handle, journal, store, spec)
 
 
 def _link_status(engine: Engine, client: ExchangeClient) -> Callable[[], LinkStatus]:

@@ -40,6 +40,8 @@ class RunningSession:
     handle: EngineHandle
     journal: SqliteOrderJournal
     store: StateStore
+    spec: SessionSpec
+    """What the session was built from (its rules, money and strategies): the TUI's backtests use it."""
 
 
 def _with_books(bars: Iterable[Bar], engine: Engine) -> Iterator[Bar]:
@@ -145,4 +147,4 @@ def build_session(
         history=store,
         runs=BacktestRunStore(research_database) if research_database is not None else None,
     )
-    return RunningSession(handle, journal, store)
+    return RunningSession(handle, journal, store, spec)

@@ -33,7 +33,6 @@ log = logging.getLogger("tradetui")
 def run(args: argparse.Namespace) -> int:
     """Run the session until it stops; its exit status."""
     from tradetui.config import Mode, data_dir, database_path, demo_config, load_config, research_database_path
-    from tradetui.session.spec import SessionSpec
 
     config = load_config(args.config) if args.config else demo_config()
     rehearsal = config.exchange_api.is_local  # the sandbox on this machine: no real money
@@ -121,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
                 theme=config.ui.theme,
                 keys=config.ui.keys,
                 log_file=log_file,
-                session=SessionSpec.from_config(config),
+                session=session.spec,
                 signalled=early,
             )
         finally:

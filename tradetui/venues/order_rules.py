@@ -34,10 +34,6 @@ class OrderAsk:
     """KRW to spend: a market buy (Upbit ``price``, Bithumb ``price`` of a market bid)."""
 
     @property
-    def is_limit(self) -> bool:
-        return self.price is not None
-
-    @property
     def is_amount_bid(self) -> bool:
         return self.amount is not None
 
