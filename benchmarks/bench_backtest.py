@@ -27,7 +27,7 @@ _CHILD = r"""
 import json, resource, sys, time
 from tradetui.backtest.runner import run_backtest
 from tradetui.data.csv_import import read_candles_csv
-from tradetui.data.synthetic import generate_market
+from tradetui.candles.synthetic import generate_market
 from tradetui.strategies.registry import create
 
 kind, arg, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -17,8 +17,8 @@ from types import ModuleType
 
 import numpy as np
 
+from tradetui.candles.series import FloatArray
 from tradetui.indicators import adx, atr, bollinger, ema, macd, obv, rsi, sma, stochastic
-from tradetui.indicators.series import FloatArray
 
 TARGET_RATIO = 3.0
 SEED = 20240611

@@ -73,7 +73,7 @@ def _shared_data_file() -> Path | None:
 def _synthetic_file(directory: Path) -> Path:
     """As many synthetic 1m KRW-BTC bars as the real file has, as a ts,open,high,low,close,volume CSV."""
     sys.path.insert(0, str(ROOT))
-    from tradetui.data.synthetic import generate_market
+    from tradetui.candles.synthetic import generate_market
 
     series = generate_market("KRW-BTC", bars=BARS, seed=7, start_price=150_000_000.0)
     first, last = (time.strftime("%Y%m%d", time.gmtime(int(series.ts_s[k]))) for k in (0, -1))

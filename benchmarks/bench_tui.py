@@ -120,8 +120,8 @@ class MessageFeed:
     """Synthetic stream messages applied the way ``pump_stream`` applies them for a paper venue."""
 
     def __init__(self, engine: Any, rate: int) -> None:
+        from tradetui.candles.synthetic import synthetic_book
         from tradetui.core.market import Bar, TradeTick
-        from tradetui.data.synthetic import synthetic_book
 
         self.engine = engine
         self.rate = rate

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradetui.data.synthetic import generate_market
+from tradetui.candles.synthetic import generate_market
 from tradetui.strategies.base import StrategyContext
 from tradetui.strategies.registry import available, create
 

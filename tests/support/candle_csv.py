@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tradetui.indicators.series import BarSeries
+from tradetui.candles.series import BarSeries
 
 
 def write_candles_csv(series: BarSeries, path: Path) -> Path:

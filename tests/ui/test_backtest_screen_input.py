@@ -9,10 +9,10 @@ from pathlib import Path
 from candle_csv import write_candles_csv  # tests/support/candle_csv.py
 from textual.widgets import Input
 
+from tradetui.candles.synthetic import generate_market
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config, load_config
 from tradetui.core.market import Timeframe
-from tradetui.data.synthetic import generate_market
 from tradetui.session.spec import SessionSpec
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.screens.backtest import BacktestScreen

@@ -3,7 +3,7 @@
 Conventions (they matter when comparing numbers with other tools):
 
 - **Time stamps.** ``ts_s[i]`` is the open time (epoch s, UTC) of the bar whose *close* marked
-  ``equity[i]``, as in :class:`tradetui.indicators.series.BarSeries`. Equity is therefore observed
+  ``equity[i]``, as in :class:`tradetui.candles.series.BarSeries`. Equity is therefore observed
   at ``ts_s[i] + bar_interval_s``; the run starts at ``ts_s[0]`` holding ``starting_cash`` and ends
   at ``ts_s[-1] + bar_interval_s``. Every ``*_ts_s`` field of :class:`BacktestMetrics` is such an
   observation time (a bar close, or the start of the run).

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tradetui.backtest.metrics import BacktestMetrics, compute_metrics
+from tradetui.candles.series import BarSeries
 from tradetui.core.clock import SimClock
 from tradetui.core.orders import Fill
 from tradetui.core.trades import ClosedTrade, OpenPosition
@@ -18,7 +19,6 @@ from tradetui.core.types import Side, decimal_from_float
 from tradetui.engine.engine import Engine, ProgressCallback
 from tradetui.engine.settings import Assignment
 from tradetui.execution.order_manager import MemoryJournal
-from tradetui.indicators.series import BarSeries
 from tradetui.session.spec import SessionSpec
 from tradetui.strategies.base import Strategy
 from tradetui.venues.simulated import SimulatedVenue

@@ -23,13 +23,13 @@ import numpy as np
 from tradetui.backtest.export import export_run, open_position_to_dict
 from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
 from tradetui.backtest.runner import BacktestResult, run_backtest
+from tradetui.candles.resample import resample
+from tradetui.candles.series import BarSeries
 from tradetui.config import MAX_KRW, AppConfig, demo_config, load_config, research_database_path
 from tradetui.core.clock import parse_utc
 from tradetui.core.market import Exchange
-from tradetui.data.aggregate import resample
 from tradetui.data.candle_file import load_candle_file
 from tradetui.errors import ConfigError, DataError
-from tradetui.indicators.series import BarSeries
 from tradetui.risk.preflight import check_entries
 from tradetui.risk.sizing import SizingMethod
 from tradetui.session.spec import SessionSpec, build_strategy

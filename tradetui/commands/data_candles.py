@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from tradetui.candles.series import BarSeries
 from tradetui.config import data_dir
 from tradetui.core.market import Market, Timeframe
 from tradetui.core.types import decimal_from_float
@@ -20,7 +21,6 @@ from tradetui.data.candle_file import load_candle_file, read_candle_file
 from tradetui.data.quality import Severity, check_candles
 from tradetui.data.quality_view import render_report
 from tradetui.errors import ConfigError, DataError
-from tradetui.indicators.series import BarSeries
 from tradetui.storage.records import CandleInput
 from tradetui.storage.repository import SqliteRepository
 

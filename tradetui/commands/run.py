@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import SyntheticFeed, generate_market, synthetic_book
 from tradetui.commands.runs import BacktestRunStore
 from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of_ended_runs, restore_strategies
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import ScaledClock, SimClock
 from tradetui.core.market import Bar
 from tradetui.data.candle_file import load_candle_file
-from tradetui.data.synthetic import SyntheticFeed, generate_market, synthetic_book
 from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import not_before_close, paced
 from tradetui.engine.handle import EngineHandle
 from tradetui.errors import ConfigError
-from tradetui.indicators.series import BarSeries
 from tradetui.session.spec import SessionSpec
 from tradetui.storage.journal import SqliteOrderJournal
 from tradetui.venues.simulated import SimulatedVenue

@@ -1,1 +1,1 @@
-"""Candle data: CSV/JSON import, quality checks, resampling and a synthetic market generator."""
+"""Candle data: CSV/JSON import, the candle store, fetching and quality checks."""

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tradetui.candles.series import BarSeries, IntArray
 from tradetui.core.market import Market, Timeframe
 from tradetui.data.csv_import import CandleFileName, parse_candle_file_name, read_candles_csv, ts_texts
 from tradetui.data.quality import IssueKind, unusable_rows
 from tradetui.data.upbit_json import read_upbit_candles_json
 from tradetui.errors import DataError
-from tradetui.indicators.series import BarSeries, IntArray
 
 _FIRST_NAMED = (
     # when several problems start on the same row, the one named first is the clearest

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
 from tradetui.errors import DataError
-from tradetui.indicators.series import BarSeries
 from tradetui.storage.records import CandleSet
 from tradetui.storage.repository import SqliteRepository
 

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradetui.candles.series import BarSeries, FloatArray, IntArray
 from tradetui.core.market import Market, Timeframe
 from tradetui.errors import DataError
-from tradetui.indicators.series import BarSeries, FloatArray, IntArray
 
 CANDLE_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")

@@ -28,8 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from tradetui.candles.series import BarSeries, FloatArray, IntArray
 from tradetui.core.market import Timeframe
-from tradetui.indicators.series import BarSeries, FloatArray, IntArray
 
 BoolArray = npt.NDArray[np.bool_]
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from tradetui.candles.series import BarSeries, IntArray
 from tradetui.core.market import Timeframe
 from tradetui.data.csv_import import infer_timeframe, reading, require_file
 from tradetui.errors import DataError
-from tradetui.indicators.series import BarSeries, IntArray
 
 _UPBIT_FIELDS = (
     "market",

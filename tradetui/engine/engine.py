@@ -19,6 +19,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from tradetui.candles.resample import CandleAggregator, check_resample_target
+from tradetui.candles.series import BarSeries
 from tradetui.core.clock import Clock, SimClock
 from tradetui.core.events import (
     EngineState,
@@ -38,13 +40,11 @@ from tradetui.core.plans import ExitPlan
 from tradetui.core.ports import OrderJournal, Venue
 from tradetui.core.rules import RuleBook
 from tradetui.core.types import ZERO, Side, decimal_from_float
-from tradetui.engine.aggregation import CandleAggregator, check_resample_target
 from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.trade_marks import TradeMark, TradeMarks
 from tradetui.execution.order_manager import AppliedReport, MemoryJournal, OrderManager
-from tradetui.indicators.series import BarSeries
 from tradetui.risk.exits import ExitTracker
 from tradetui.risk.limits import AccountLimits, RiskGuard, reset_text
 from tradetui.risk.preflight import EntryCheck, check_entries

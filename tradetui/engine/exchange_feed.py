@@ -16,13 +16,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.events import FeedStateChanged
 from tradetui.core.market import Bar, OrderBook, Ticker, Timeframe, TradeTick
 from tradetui.engine.engine import Engine
 from tradetui.errors import VenueError
 from tradetui.exchanges.rest import ExchangeClient
 from tradetui.exchanges.ws import ExchangeStream
-from tradetui.indicators.series import BarSeries
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Bar, Timeframe
 from tradetui.engine.portfolio import Position
-from tradetui.indicators.series import BarSeries
 from tradetui.indicators.volatility import atr as average_true_range
 from tradetui.risk.exits import ExitTrigger
 from tradetui.strategies.base import Decision, SignalFrame, Strategy, StrategyContext

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy.typing as npt
 
+from tradetui.candles.series import FloatArray
 from tradetui.indicators.inputs import as_series, require_period
-from tradetui.indicators.series import FloatArray
 from tradetui.indicators.window import window_max, window_min
 
 

@@ -7,7 +7,7 @@ import operator
 import numpy as np
 import numpy.typing as npt
 
-from tradetui.indicators.series import FloatArray
+from tradetui.candles.series import FloatArray
 
 
 def require_period(value: int, name: str = "period") -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradetui.indicators.series import FloatArray
+from tradetui.candles.series import FloatArray
 
 BLOCK = 32
 """Block length; 32 keeps the matrix product cache-resident and the power table tiny."""

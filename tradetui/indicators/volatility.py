@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from tradetui.candles.series import FloatArray
 from tradetui.indicators import recurrence
 from tradetui.indicators.inputs import as_columns, as_series, nan_series, require_period
-from tradetui.indicators.series import FloatArray
 from tradetui.indicators.window import window_mean_std
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from tradetui.candles.series import FloatArray
 from tradetui.indicators.inputs import as_columns
-from tradetui.indicators.series import FloatArray
 
 
 def obv(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from tradetui.candles.series import FloatArray
 from tradetui.indicators.recurrence import BLOCK, ROWS_PER_PRODUCT
-from tradetui.indicators.series import FloatArray
 
 SEGMENT = 1024
 DIRECT_UP_TO = 8

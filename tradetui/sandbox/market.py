@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.rules import PriceRounding, RuleBook, TickTable
 from tradetui.data.csv_import import read_candles_csv
-from tradetui.data.synthetic import generate_market
-from tradetui.indicators.series import BarSeries
 from tradetui.sandbox.candles import MINUTE_MS, Candle, CandleStore
 from tradetui.sandbox.wire import EIGHT_PLACES
 

@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
 from tradetui.core.plans import ExitPlan
-from tradetui.indicators.series import BarSeries
 
 
 class StrategyParams(BaseModel):

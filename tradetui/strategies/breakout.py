@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.plans import ExitPlan, TakeProfit
 from tradetui.indicators.channel import highest
 from tradetui.indicators.moving import volume_ma
-from tradetui.indicators.series import BarSeries
 from tradetui.strategies.base import Overlay, SignalFrame, Strategy, StrategyParams
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from candle_csv import write_candles_csv  # tests/support/candle_csv.py
 
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.orders import Order, OrderState, OrdType
 from tradetui.core.types import Side
-from tradetui.data.synthetic import generate_market
 from tradetui.storage.journal import SqliteOrderJournal
 
 REPO = Path(__file__).resolve().parents[3]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from candle_csv import write_candles_csv  # tests/support/candle_csv.py
 
-from tradetui.data.synthetic import generate_market
+from tradetui.candles.synthetic import generate_market
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from tradetui.candles.resample import resample
 from tradetui.core.market import Timeframe
 from tradetui.core.types import decimal_from_float
-from tradetui.data.aggregate import resample
 from tradetui.data.csv_import import read_candles_csv
 from tradetui.data.quality import IssueKind, check_candles
 from tradetui.data.quality_view import render_report

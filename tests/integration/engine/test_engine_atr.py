@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 
 from tradetui.backtest.runner import BacktestResult, run_backtest
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.clock import SimClock
 from tradetui.core.plans import ExitPlan
 from tradetui.core.rules import UPBIT_RULES
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.settings import LIVE_HISTORY_BARS, Assignment, EngineSettings
-from tradetui.indicators.series import BarSeries
 from tradetui.indicators.volatility import atr
 from tradetui.risk.sizing import SizingMethod, SizingRules, size_entry
 from tradetui.session.spec import SessionSpec

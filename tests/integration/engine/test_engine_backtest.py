@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from tradetui.backtest.runner import run_backtest
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.clock import SimClock
 from tradetui.core.events import EngineState, EngineStateChanged, OrderFilled, RiskEvent
 from tradetui.core.market import Bar, Timeframe
 from tradetui.core.rules import UPBIT_RULES
 from tradetui.core.types import decimal_from_float
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.restore import restore_position
 from tradetui.engine.settings import LIVE_HISTORY_BARS, Assignment, EngineSettings
-from tradetui.indicators.series import BarSeries
 from tradetui.risk.limits import AccountLimits
 from tradetui.session.spec import SessionSpec
 from tradetui.strategies.registry import create
@@ -247,7 +247,7 @@ def test_real_upbit_candles_trade_and_repeat_exactly(btc_1m_file: object) -> Non
 
 
 def test_one_minute_feed_is_rolled_up_for_a_five_minute_strategy() -> None:
-    from tradetui.data.aggregate import resample
+    from tradetui.candles.resample import resample
 
     minute = generate_market("KRW-BTC", bars=15_000, seed=8)
     five = resample(minute, Timeframe.M5)

@@ -22,6 +22,7 @@ import pytest
 from aiohttp import web
 
 from tradetui.backtest.runner import run_backtest
+from tradetui.candles.series import BarSeries
 from tradetui.commands.live import build_exchange_session
 from tradetui.config import AppConfig, parse_config
 from tradetui.core.clock import LiveClock, SimClock
@@ -33,7 +34,6 @@ from tradetui.data.csv_import import read_candles_csv
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import pump_stream
 from tradetui.engine.settings import Assignment, EngineSettings
-from tradetui.indicators.series import BarSeries
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.market import MarketSpec

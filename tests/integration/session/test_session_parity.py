@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tradetui.backtest.runner import run_backtest
+from tradetui.candles.synthetic import generate_market
 from tradetui.cli import build_parser
 from tradetui.commands.backtest_run import backtest_spec
 from tradetui.commands.live import build_exchange_session
@@ -23,7 +24,6 @@ from tradetui.commands.run import build_session
 from tradetui.config import AppConfig, load_config, parse_config
 from tradetui.core.clock import LiveClock, ScaledClock
 from tradetui.core.market import Exchange
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.sandbox.app import serve
 from tradetui.sandbox.config import SandboxConfig

@@ -19,9 +19,9 @@ from rich.console import Console
 from tradetui.backtest.metrics import drawdown_pct
 from tradetui.backtest.report import _line_plot, render_report
 from tradetui.backtest.runner import BacktestResult, run_backtest
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.notation import krw, price
-from tradetui.data.synthetic import generate_market
-from tradetui.indicators.series import BarSeries
 from tradetui.strategies.registry import create
 
 REPO = Path(__file__).resolve().parents[3]

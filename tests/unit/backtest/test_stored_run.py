@@ -13,8 +13,8 @@ from rich.console import Console
 from tradetui.backtest.metrics import BacktestMetrics
 from tradetui.backtest.runner import run_backtest
 from tradetui.backtest.stored import MAX_STORED_POINTS, metrics_from_dict, render_stored_run, run_record
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.runs import BacktestRun, BacktestRunSummary
-from tradetui.data.synthetic import generate_market
 from tradetui.session.spec import SessionSpec
 from tradetui.strategies import registry
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
 from tradetui.data.candle_file import load_candle_file
 from tradetui.data.quality import IssueKind, Severity, check_candles, unusable_rows
 from tradetui.errors import DataError
-from tradetui.indicators.series import BarSeries
 
 HEADER = "ts,open,high,low,close,volume"
 NAME = "upbit_KRW-BTC_1m_20250901_20250901.csv"

@@ -5,10 +5,10 @@ import json
 import numpy as np
 from rich.console import Console
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
 from tradetui.data.quality import IssueKind, Severity, check_candles
 from tradetui.data.quality_view import render_report, summary_line
-from tradetui.indicators.series import BarSeries
 
 T0 = 1_756_684_800  # 2025-09-01 00:00 UTC = 09:00 KST
 

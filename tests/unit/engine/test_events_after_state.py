@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.clock import SimClock
 from tradetui.core.events import Event, OrderFilled, PositionClosed, PositionOpened
 from tradetui.core.rules import UPBIT_RULES
 from tradetui.core.types import Side
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.execution.order_manager import MemoryJournal

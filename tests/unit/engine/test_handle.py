@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tradetui.candles.synthetic import SyntheticFeed
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config
 from tradetui.core.clock import SimClock
 from tradetui.core.events import EngineState, Event, OrderFilled
 from tradetui.core.market import Bar
 from tradetui.core.rules import UPBIT_RULES
-from tradetui.data.synthetic import SyntheticFeed
 from tradetui.engine.engine import Engine
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.settings import Assignment

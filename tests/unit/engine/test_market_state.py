@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradetui.data.synthetic import generate_market
+from tradetui.candles.synthetic import generate_market
 from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.risk.exits import ExitTrigger
 from tradetui.strategies.registry import create

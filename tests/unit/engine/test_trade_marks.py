@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tradetui.candles.synthetic import SyntheticFeed
 from tradetui.core.clock import SimClock
 from tradetui.core.rules import UPBIT_RULES
-from tradetui.data.synthetic import SyntheticFeed
 from tradetui.engine.engine import Engine
 from tradetui.engine.read_model import chart_data
 from tradetui.engine.settings import Assignment, EngineSettings

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
+from tradetui.candles.synthetic import SyntheticFeed
 from tradetui.core.clock import SimClock
 from tradetui.core.events import EngineState, EngineStateChanged, RiskEvent, Severity
 from tradetui.core.market import Bar
 from tradetui.core.rules import UPBIT_RULES
-from tradetui.data.synthetic import SyntheticFeed
 from tradetui.engine.engine import Engine
 from tradetui.engine.handle import EngineHandle
 from tradetui.engine.settings import Assignment

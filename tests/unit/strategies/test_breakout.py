@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
-from tradetui.indicators.series import BarSeries
 from tradetui.strategies import registry
 from tradetui.strategies.breakout import BreakoutMomentum, BreakoutParams
 

@@ -25,14 +25,14 @@ from textual.worker import get_current_worker
 from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, run_backtest
 from tradetui.backtest.stored import RunRecord, run_record
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.clock import parse_utc
 from tradetui.core.types import Side
 from tradetui.data.candle_file import load_candle_file
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.handle import EngineControl
 from tradetui.engine.read_model import ChartData, ChartOverlay
 from tradetui.errors import TradetuiError
-from tradetui.indicators.series import BarSeries
 from tradetui.session.spec import SessionSpec
 from tradetui.strategies import registry
 from tradetui.strategies.base import Strategy

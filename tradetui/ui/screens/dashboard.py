@@ -12,11 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tradetui.candles.resample import resample
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
-from tradetui.data.aggregate import resample
 from tradetui.engine.handle import EngineControl
 from tradetui.engine.read_model import ChartData
-from tradetui.indicators.series import BarSeries
 from tradetui.ui.containment import contained
 from tradetui.ui.widgets.candle_chart import CandleChart
 from tradetui.ui.widgets.event_log import EventLog

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import BLOCK_BARS, SyntheticFeed, generate_market
 from tradetui.core.market import Timeframe
 from tradetui.core.rules import UPBIT_RULES, PriceRounding
 from tradetui.core.types import decimal_from_float
 from tradetui.data.quality import check_candles
-from tradetui.data.synthetic import BLOCK_BARS, SyntheticFeed, generate_market
-from tradetui.indicators.series import BarSeries
 
 COLUMNS = ("ts_s", "open", "high", "low", "close", "volume")
 

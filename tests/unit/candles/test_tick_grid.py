@@ -5,9 +5,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from tradetui.candles.tick_grid import round_prices_nearest
 from tradetui.core.rules import UPBIT_RULES, PriceRounding
 from tradetui.core.types import decimal_from_float
-from tradetui.data.tick_grid import round_prices_nearest
 
 SEP_2025 = 1_756_684_800
 JAN_2024 = 1_704_067_200  # classic table

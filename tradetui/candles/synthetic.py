@@ -22,11 +22,11 @@ from decimal import Decimal
 
 import numpy as np
 
+from tradetui.candles.series import BarSeries, FloatArray, IntArray
+from tradetui.candles.tick_grid import round_prices_nearest
 from tradetui.core.market import Bar, BookLevel, OrderBook, Timeframe
 from tradetui.core.rules import UPBIT_RULES, PriceRounding, RuleBook
 from tradetui.core.types import decimal_from_float
-from tradetui.data.tick_grid import round_prices_nearest
-from tradetui.indicators.series import BarSeries, FloatArray, IntArray
 
 DEFAULT_START_S = 1_756_684_800
 """2025-09-01 00:00 UTC (09:00 KST)."""

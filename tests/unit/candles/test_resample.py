@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tradetui.candles.resample import CandleAggregator, resample
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Bar, Timeframe
-from tradetui.data.aggregate import CandleAggregator, resample
 from tradetui.errors import DataError
-from tradetui.indicators.series import BarSeries
 
 T0 = 1_756_684_800  # 2025-09-01 00:00 UTC
 

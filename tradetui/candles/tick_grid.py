@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradetui.candles.series import FloatArray, IntArray
 from tradetui.core.rules import UPBIT_RULES, RuleBook, TickTable
-from tradetui.indicators.series import FloatArray, IntArray
 
 
 def round_prices_nearest(prices: FloatArray, ts_s: IntArray, market: str, book: RuleBook = UPBIT_RULES) -> FloatArray:
