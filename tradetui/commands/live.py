@@ -22,30 +22,21 @@ from tradetui.core.events import (
     Event,
     FeedStateChanged,
 )
-from tradetui.core.orders import Fill, Order
-from tradetui.core.ports import Balance, ExchangeView, Venue
-from tradetui.core.trades import ClosedTrade
-from tradetui.core.types import ZERO, Side
+from tradetui.core.ports import Venue
 from tradetui.credentials import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, ApiKeys, env_names, load_keys
 from tradetui.engine.engine import Engine
 from tradetui.engine.exchange_feed import ExchangeFeed, pump_stream
 from tradetui.engine.handle import EngineHandle
-from tradetui.engine.portfolio import Portfolio, Position
 from tradetui.engine.read_model import LinkStatus
-from tradetui.engine.restore import restore_position
-from tradetui.engine.trade_marks import TradeMark
 from tradetui.errors import ConfigError, VenueError
 from tradetui.exchanges.errors import NetworkError
-from tradetui.exchanges.parse import with_local_fields
 from tradetui.exchanges.profiles import profile_for
 from tradetui.exchanges.rest import ExchangeClient
 from tradetui.exchanges.ws import ExchangeStream, Subscription
-from tradetui.execution.reconcile import reconcile
-from tradetui.risk.exits import ExitTracker
+from tradetui.execution.recovery import recover
 from tradetui.session.spec import SessionSpec
 from tradetui.storage.journal import SqliteOrderJournal
-from tradetui.storage.repository import SqliteRepository
-from tradetui.venues.exchange import ExchangeVenue, total_krw
+from tradetui.venues.exchange import ExchangeVenue
 from tradetui.venues.simulated import SimulatedVenue
 
 log = logging.getLogger(__name__)
@@ -109,7 +100,6 @@ async def build_exchange_session(
             journal,
             clock=clock,
             bar_time=bar_time,
-            database=database,
             research_database=research_database,
         )
     except BaseException as exc:
@@ -146,7 +136,6 @@ async def _compose(
     *,
     clock: LiveClock | SimClock,
     bar_time: bool,
-    database: Path,
     research_database: Path | None,
 ) -> RunningSession:
     live = config.mode is Mode.LIVE
@@ -187,7 +176,7 @@ async def _compose(
         if closes:
             clock.set_ms(max(closes) * 1000)
     if exchange_venue is not None:
-        await _restore_and_reconcile(engine, exchange_venue, journal, database)
+        await recover(engine, exchange_venue, journal, journal.load_positions())
     stream = ExchangeStream(
         profile,
         [Subscription(kind, tuple(markets)) for kind in ("trade", "orderbook", "ticker")],
@@ -253,170 +242,3 @@ def _link_status(engine: Engine, client: ExchangeClient) -> Callable[[], LinkSta
         return LinkStatus(state["value"], transport.last_round_trip_ms, ", ".join(parts))
 
     return status
-
-
-async def _restore_and_reconcile(
-    engine: Engine, venue: ExchangeVenue, journal: SqliteOrderJournal, database: Path
-) -> None:
-    """Orders left open by the last run resolved on the exchange (fills recorded), positions
-    rebuilt from the journal's fills and re-armed with their stored exits, then orders and
-    balances checked against the exchange."""
-    repo = await SqliteRepository.open(database)
-    try:
-        stored = {p.market: p for p in await repo.load_positions()}
-    finally:
-        await repo.close()
-    now = engine.clock.now_ms()
-    # 1. every order the journal says may be open is asked for by identifier: its final state
-    #    and every fill go to the journal before positions are rebuilt (never resent)
-    resolved: dict[str, tuple[Order, list[Fill]]] = {}
-    answers: dict[str, Order | VenueError | None] = {}
-    for local in journal.load_open_orders():
-        try:
-            found = await venue.lookup(local.identifier)
-        except VenueError as exc:  # no answer proves nothing: reconcile() below keeps it unknown
-            answers[local.identifier] = exc
-            continue
-        if found is None:
-            answers[local.identifier] = None
-            continue  # never reached the exchange: reconcile() below closes it as rejected
-        answers[local.identifier] = found[0]
-        order, fills = found
-        order = with_local_fields(order, local)
-        for fill in fills:
-            journal.record_fill(fill)
-        journal.record(order)
-        resolved[order.identifier] = (order, fills)
-    # 2. positions are what the journal's fills add up to; exits from the stored state. Round
-    #    trips the fills closed that are not stored yet (killed between the fill and its record,
-    #    or journaled before closed trades were stored) join the history
-    positions, closed, marks = _replay_fills(journal)
-    engine.trade_marks.extend(m for m in marks if m.market in engine.markets)  # the chart shows earlier trades
-    stored_trades = journal.closed_trade_keys()
-    for trade in closed:
-        if (trade.market, trade.exit_ms) not in stored_trades:
-            journal.record_closed_trade(trade)
-    for pos in positions:
-        if pos.market not in engine.markets or pos.strategy not in engine.strategies:
-            log.warning("position %s of %s is not traded by this config; left alone", pos.market, pos.strategy)
-            continue
-        saved = stored.get(pos.market)
-        exit_state: dict[str, object] = {}
-        same_episode = saved is not None and saved.strategy == pos.strategy and saved.opened_ms >= pos.entry_ms
-        if saved is not None and same_episode and saved.stop_state:
-            exit_state, entry_ms = dict(saved.stop_state), saved.opened_ms
-        else:  # killed before its exits were stored: armed afresh from the average price
-            plan = engine.strategies[pos.strategy].exit_plan()
-            exit_state, entry_ms = ExitTracker(float(pos.avg_price), 0, plan).snapshot(), pos.entry_ms
-        restore_position(
-            engine,
-            pos.market,
-            strategy=pos.strategy,
-            volume=pos.volume,
-            avg_price=pos.avg_price,
-            entry_ms=entry_ms,
-            exit_state=exit_state,
-        )
-        tracker = engine.portfolio.positions[pos.market].tracker
-        log.info(
-            "restored %s %s @ %s with exits re-armed (stop %s)",
-            pos.market,
-            pos.volume,
-            pos.avg_price,
-            tracker.stop_level if tracker is not None else None,
-        )
-    # 3. what is still open is adopted; the rest is checked (foreign orders, balances)
-    expected = {m.split("-", 1)[1]: p.volume for m, p in engine.portfolio.positions.items()}
-    local_open = journal.load_open_orders()
-    view = _AskedOnce(venue.exchange_view(), answers)
-    report = await reconcile(view, local_open, expected_holdings=expected, now_ms=now)
-    locals_by_id = {o.identifier: o for o in local_open}
-    for order in report.never_sent:
-        journal.record(order)
-    journal_trades = {(f.identifier, f.trade_id) for f, _ in journal.load_fills()} if report.unanswered else set()
-    for order in report.unanswered:  # unknown until the exchange answers: the venue keeps asking
-        journal.record(order)
-        seen = [trade for ident, trade in journal_trades if ident == order.identifier]
-        venue.adopt(order, seen)
-        engine.om.orders[order.identifier] = order
-        market = engine.markets.get(order.market)
-        if market is not None:
-            market.pending.add(order.identifier)
-    for open_order in report.still_open:
-        order = with_local_fields(open_order, locals_by_id[open_order.identifier])
-        journal.record(order)
-        seen = [f.trade_id for f in resolved.get(order.identifier, (order, []))[1]]
-        venue.adopt(order, seen)
-        engine.om.orders[order.identifier] = order
-        market = engine.markets.get(order.market)
-        if market is not None:
-            market.pending.add(order.identifier)
-    engine.emit(report.events)
-    engine.portfolio.cash = total_krw(await venue.refresh_balances())
-    log.info(
-        "reconciled with %s: %d orders resolved, %d adopted open, %d never sent, %d without an answer, %d foreign, "
-        "%d balance differences",
-        engine.venue.__class__.__name__,
-        len(resolved),
-        len(report.still_open),
-        len(report.never_sent),
-        len(report.unanswered),
-        len(report.foreign),
-        len(report.balance_differences),
-    )
-    for order in report.unanswered:
-        log.warning(
-            "order %s: the exchange did not answer its lookup; it stays %s (never sent again) and is looked up "
-            "until the exchange answers",
-            order.identifier,
-            order.state,
-            extra={"client_order_id": order.identifier},
-        )
-
-
-class _AskedOnce:
-    """The exchange as reconciliation sees it, answering for the orders already looked up on
-    this start from those answers (each order is asked for once; a lookup that got no answer
-    raises its error again, and reconciliation keeps that order unknown)."""
-
-    def __init__(self, view: ExchangeView, answers: dict[str, Order | VenueError | None]) -> None:
-        self._view = view
-        self._answers = answers
-
-    async def order_by_identifier(self, identifier: str) -> Order | None:
-        if identifier not in self._answers:
-            return await self._view.order_by_identifier(identifier)
-        answer = self._answers[identifier]
-        if isinstance(answer, VenueError):
-            raise answer
-        return answer
-
-    async def open_orders(self) -> list[Order]:
-        return await self._view.open_orders()
-
-    async def balances(self) -> dict[str, Balance]:
-        return await self._view.balances()
-
-
-def _replay_fills(journal: SqliteOrderJournal) -> tuple[list[Position], list[ClosedTrade], list[TradeMark]]:
-    """Open positions, closed round trips and the chart's marks as the journal's fills add up,
-    through the engine's own :class:`Portfolio` (so the PnL is the engine's). ``entry_ms``:
-    creation of the episode's first order; a round trip's exit reason is the purpose of the order
-    that closed it."""
-    book = Portfolio(cash=ZERO)
-    marks: list[TradeMark] = []
-    for fill, order in journal.load_fills():
-        fresh = fill.market not in book.positions
-        held = book.positions.get(fill.market)
-        if held is not None and order.side is Side.ASK:
-            held.exit_reason = order.purpose
-        try:
-            pos, closed = book.apply_fill(fill, strategy=order.strategy)
-        except ValueError as exc:  # a sell beyond what the journal bought: flag, do not guess
-            log.warning("journal fills do not add up on %s: %s", fill.market, exc)
-            book.positions.pop(fill.market, None)
-            continue
-        marks.append(TradeMark.of_fill(fill, order.purpose, closed_position=closed is not None))
-        if fresh:
-            pos.entry_ms = order.created_ms
-    return list(book.positions.values()), book.closed, marks

@@ -145,6 +145,13 @@ class Order:
             raise IllegalTransition(f"order {self.identifier}: {self.state} -> {state} is not allowed")
         return replace(self, state=state, updated_ms=ts_ms, reason=reason or self.reason)
 
+    def with_local_fields(self, sent: Order) -> Order:
+        """The exchange's view of ``sent`` (this order, as the exchange reported it), keeping
+        what only tradetui knows: identifier, purpose, strategy and reason."""
+        return replace(
+            self, identifier=sent.identifier, purpose=sent.purpose, strategy=sent.strategy, reason=sent.reason
+        )
+
     def with_fill(self, fill: Fill) -> Order:
         """Account for one fill; the state does not change here (the venue reports that)."""
         if fill.identifier != self.identifier:

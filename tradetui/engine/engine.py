@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -42,6 +42,7 @@ from tradetui.core.rules import RuleBook
 from tradetui.core.types import ZERO, Side, decimal_from_float
 from tradetui.engine.market_state import MarketState, StrategySignals
 from tradetui.engine.portfolio import Portfolio, Position
+from tradetui.engine.restore import FillReplay, replay_fills
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.engine.trade_marks import TradeMark, TradeMarks
 from tradetui.execution.order_manager import AppliedReport, MemoryJournal, OrderManager
@@ -601,3 +602,70 @@ class Engine:
             if sig is not None:
                 sig.strategy = strategy
         self._emit([StrategyChanged(self.clock.now_ms(), name, self.enabled[name], "parameters changed")])
+
+    # --- restart: what recovery (execution/recovery.py) drives -------------------------------
+
+    def trades(self, market: str, strategy: str) -> bool:
+        """Whether ``strategy`` runs and trades ``market`` in this session."""
+        return strategy in self.assignments.get(market, ())
+
+    def holdings(self) -> dict[str, Decimal]:
+        """Coin → volume of the open positions (``KRW-BTC`` → ``BTC``)."""
+        return {market.split("-", 1)[1]: pos.volume for market, pos in self.portfolio.positions.items()}
+
+    def recall_fills(self, fills: Iterable[tuple[Fill, Order]]) -> FillReplay:
+        """What earlier runs' fills add up to (see :func:`~tradetui.engine.restore.replay_fills`);
+        their marks of the markets traded now join the chart. Nothing else changes."""
+        replay = replay_fills(fills)
+        self.trade_marks.extend(m for m in replay.marks if m.market in self.markets)
+        return replay
+
+    def restore_position(
+        self,
+        market: str,
+        *,
+        strategy: str,
+        volume: Decimal,
+        avg_price: Decimal,
+        entry_ms: int,
+        exit_state: Mapping[str, object] | None,
+    ) -> Position:
+        """Re-arm a position of an earlier run with its engine-side exits (after :meth:`warm_up`).
+
+        ``exit_state`` is the stored tracker snapshot (empty: no engine-side exits); None arms
+        the strategy's exits afresh from ``avg_price``. Bar indices of the old session are
+        mapped onto this one by time, so a time stop still counts the bars held before."""
+        m = self.markets.get(market)
+        owner = self.strategies.get(strategy)
+        if m is None or owner is None or not self.trades(market, strategy):
+            raise ValueError(f"cannot restore {market}: no strategy {strategy!r} trades it now")
+        plan = owner.exit_plan()
+        tracker: ExitTracker | None = None
+        if exit_state is None:
+            tracker = ExitTracker(float(avg_price), 0, plan)
+        elif exit_state:
+            tracker = ExitTracker.restore(plan, dict(exit_state))
+        if tracker is not None:
+            bars_held = max(0, (self.clock.now_ms() - entry_ms) // (m.timeframe.seconds * 1000))
+            tracker.entry_index = m.n - 1 - int(bars_held) if m.n else -int(bars_held)
+        pos = Position(market, strategy, entry_ms, volume=volume, bought_volume=volume, bought_funds=avg_price * volume)
+        pos.tracker = tracker
+        self.portfolio.positions[market] = pos
+        m.position = pos
+        m.trigger = None
+        m.scanned_to = m.n
+        stop = decimal_from_float(tracker.stop_level) if tracker is not None and tracker.effective_stop else None
+        self._emit([PositionOpened(self.clock.now_ms(), market, volume, avg_price, stop)])
+        return pos
+
+    def adopt_order(self, order: Order) -> None:
+        """Track an open (or unanswered) order of an earlier run as this run's own: its market
+        waits for it like for an order sent now, and its reports apply as usual."""
+        self.om.orders[order.identifier] = order
+        m = self.markets.get(order.market)
+        if m is not None:
+            m.pending.add(order.identifier)
+
+    def set_cash(self, krw: Decimal) -> None:
+        """The KRW the account holds, as the exchange reported it."""
+        self.portfolio.cash = krw

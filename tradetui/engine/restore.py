@@ -1,54 +1,48 @@
-"""Re-arming stored positions after a restart."""
+"""What a journal's fills add up to, for a restart: the open positions, the closed round trips
+and the chart's marks, booked through the engine's own :class:`Portfolio` (so the PnL is the
+engine's). :meth:`Engine.recall_fills` uses it; :mod:`tradetui.execution.recovery` drives it."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from tradetui.core.events import PositionOpened
-from tradetui.core.types import decimal_from_float
-from tradetui.engine.engine import Engine
-from tradetui.engine.portfolio import Position
-from tradetui.risk.exits import ExitTracker
+from tradetui.core.orders import Fill, Order
+from tradetui.core.trades import ClosedTrade
+from tradetui.core.types import ZERO, Side
+from tradetui.engine.portfolio import Portfolio, Position
+from tradetui.engine.trade_marks import TradeMark
+
+log = logging.getLogger(__name__)
 
 
-def restore_position(
-    engine: Engine,
-    market: str,
-    *,
-    strategy: str,
-    volume: Decimal,
-    avg_price: Decimal,
-    entry_ms: int,
-    exit_state: dict[str, object],
-) -> None:
-    """Re-arm a stored position and its engine-side exits after a restart.
+@dataclass(frozen=True, slots=True)
+class FillReplay:
+    positions: list[Position]
+    """Open at the end of the fills; ``entry_ms`` is the creation of the episode's first order."""
+    closed: list[ClosedTrade]
+    """Round trips the fills closed; a trip's exit reason is the purpose of the order that closed it."""
+    marks: list[TradeMark]
 
-    Call after ``engine.warm_up``. Bar indices of the old session are mapped onto this one by
-    time, so a time stop still counts the bars held before the restart.
-    """
-    m = engine.markets.get(market)
-    plan_owner = engine.strategies.get(strategy)
-    if m is None or plan_owner is None:
-        raise ValueError(f"cannot restore {market}: no strategy {strategy!r} trades it now")
-    pos = Position(market, strategy, entry_ms, volume=volume, bought_volume=volume, bought_funds=avg_price * volume)
-    tracker = None
-    if exit_state:
-        tracker = ExitTracker.restore(plan_owner.exit_plan(), dict(exit_state))
-        bars_held = max(0, (engine.clock.now_ms() - entry_ms) // (m.timeframe.seconds * 1000))
-        tracker.entry_index = m.n - 1 - int(bars_held) if m.n else -int(bars_held)
-    pos.tracker = tracker
-    engine.portfolio.positions[market] = pos
-    m.position = pos
-    m.trigger = None
-    m.scanned_to = m.n
-    engine.emit(
-        [
-            PositionOpened(
-                engine.clock.now_ms(),
-                market,
-                volume,
-                avg_price,
-                decimal_from_float(tracker.stop_level) if tracker and tracker.effective_stop else None,
-            )
-        ]
-    )
+
+def replay_fills(fills: Iterable[tuple[Fill, Order]]) -> FillReplay:
+    """Book ``(fill, its order)`` pairs in the order they were recorded. A sell beyond what was
+    bought is logged and that market's position dropped: flagged, never guessed."""
+    book = Portfolio(cash=ZERO)
+    marks: list[TradeMark] = []
+    for fill, order in fills:
+        fresh = fill.market not in book.positions
+        held = book.positions.get(fill.market)
+        if held is not None and order.side is Side.ASK:
+            held.exit_reason = order.purpose
+        try:
+            pos, closed = book.apply_fill(fill, strategy=order.strategy)
+        except ValueError as exc:
+            log.warning("journal fills do not add up on %s: %s", fill.market, exc)
+            book.positions.pop(fill.market, None)
+            continue
+        marks.append(TradeMark.of_fill(fill, order.purpose, closed_position=closed is not None))
+        if fresh:
+            pos.entry_ms = order.created_ms
+    return FillReplay(list(book.positions.values()), book.closed, marks)

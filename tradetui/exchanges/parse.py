@@ -8,7 +8,6 @@ through its shortest repr. Booleans are never numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -398,8 +397,3 @@ def parse_order_fills(raw: Any, profile: ExchangeProfile = UPBIT, *, identifier:
             raise MalformedResponse(f"{trade_where}: {exc}") from exc
     fills.sort(key=lambda fill: fill.ts_ms)
     return fills
-
-
-def with_local_fields(parsed: Order, sent: Order) -> Order:
-    """The exchange's view of ``sent``, keeping what only tradetui knows (purpose, strategy, reason)."""
-    return replace(parsed, identifier=sent.identifier, purpose=sent.purpose, strategy=sent.strategy, reason=sent.reason)

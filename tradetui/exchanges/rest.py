@@ -35,7 +35,6 @@ from tradetui.exchanges.parse import (
     parse_tick_info,
     parse_ticker,
     parse_trade,
-    with_local_fields,
 )
 from tradetui.exchanges.profiles import ExchangeProfile, OrderApi
 from tradetui.exchanges.ratelimit import RateBudget, Sleep
@@ -262,7 +261,7 @@ class ExchangeClient:
         except MalformedResponse as exc:
             raise OrderStateUnknown(f"{exc}; order state unknown, reconcile by identifier", order.identifier) from exc
         log.info("placed: %s as %s (%s)", order.identifier, placed.exchange_id, placed.state, extra=extra)
-        return with_local_fields(placed, order)
+        return placed.with_local_fields(order)
 
     def _order_key(self, uuid: str | None, identifier: str | None) -> list[tuple[str, str]]:
         if uuid:

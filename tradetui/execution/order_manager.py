@@ -16,23 +16,44 @@ from tradetui.core.events import Event, Notice, OrderFilled, OrderUpdated, Sever
 from tradetui.core.ids import new_identifier
 from tradetui.core.orders import ORDER_TRANSITIONS, Fill, Order, OrderState, OrdType
 from tradetui.core.ports import OrderJournal, Venue, VenueReport
+from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import Side
 
 log = logging.getLogger(__name__)
 
 
 class MemoryJournal:
-    """Keeps the intent log in memory (backtests, tests)."""
+    """Keeps the intent log in memory (backtests, tests); reads back like the SQLite journal."""
 
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}
         self.fills: list[Fill] = []
+        self.closed: list[ClosedTrade] = []
+        self._fill_keys: set[tuple[str, str]] = set()
 
     def record(self, order: Order) -> None:
         self.orders[order.identifier] = order
 
     def record_fill(self, fill: Fill) -> None:
-        self.fills.append(fill)
+        """Append a fill; one already recorded (same identifier and trade id) is left as it is."""
+        key = (fill.identifier, fill.trade_id)
+        if key not in self._fill_keys:
+            self._fill_keys.add(key)
+            self.fills.append(fill)
+
+    def load_open_orders(self) -> list[Order]:
+        return sorted((o for o in self.orders.values() if o.state.is_open), key=lambda o: (o.created_ms, o.identifier))
+
+    def load_fills(self) -> list[tuple[Fill, Order]]:
+        """Every fill in the order it was recorded, each with its order (fills of orders never
+        recorded are skipped, as the SQLite journal's join skips them)."""
+        return [(f, self.orders[f.identifier]) for f in self.fills if f.identifier in self.orders]
+
+    def record_closed_trade(self, trade: ClosedTrade) -> None:
+        self.closed.append(trade)
+
+    def closed_trade_keys(self) -> set[tuple[str, int]]:
+        return {(t.market, t.exit_ms) for t in self.closed}
 
 
 @dataclass(slots=True)

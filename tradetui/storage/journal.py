@@ -22,7 +22,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import URL, Table, create_engine
 from sqlmodel import SQLModel
@@ -182,6 +182,16 @@ class SqliteOrderJournal:
                 conn.execute("ROLLBACK")
             raise
 
+    def load_positions(self) -> list[StoredPosition]:
+        """The positions :meth:`save_positions` stored last, by market."""
+        cursor = self._connection().execute(f"SELECT * FROM {_POSITIONS.name} ORDER BY market")
+        names = [d[0] for d in cursor.description]
+        positions = [
+            convert.row_to_position(_row(PositionRow, dict(zip(names, values, strict=True)))) for values in cursor
+        ]
+        cursor.close()
+        return positions
+
     def record_closed_trade(self, trade: ClosedTrade) -> None:
         """Append a round trip the engine just closed, and commit."""
         self._commit_one(_APPEND_CLOSED, _params(convert.session_trade_to_row(trade), _CLOSED))
@@ -236,7 +246,7 @@ class SqliteOrderJournal:
             f"SELECT * FROM {_ORDERS.name} ORDER BY created_ms DESC, identifier DESC LIMIT ?", (limit,)
         )
         names = [d[0] for d in cursor.description]
-        orders = [convert.row_to_order(_order_row(dict(zip(names, values, strict=True)))) for values in cursor]
+        orders = [convert.row_to_order(_row(OrderRow, dict(zip(names, values, strict=True)))) for values in cursor]
         cursor.close()
         return orders
 
@@ -274,8 +284,8 @@ class SqliteOrderJournal:
         result: list[tuple[Fill, Order]] = []
         cut = len(fill_names)
         for values in cursor:
-            fill = convert.row_to_fill(_fill_row(dict(zip(fill_names, values[:cut], strict=True))))
-            order = convert.row_to_order(_order_row(dict(zip(order_names, values[cut:], strict=True))))
+            fill = convert.row_to_fill(_row(FillRow, dict(zip(fill_names, values[:cut], strict=True))))
+            order = convert.row_to_order(_row(OrderRow, dict(zip(order_names, values[cut:], strict=True))))
             result.append((fill, order))
         cursor.close()
         return result
@@ -290,7 +300,7 @@ class SqliteOrderJournal:
             (self._mode, *states),
         )
         names = [d[0] for d in cursor.description]
-        orders = [convert.row_to_order(_order_row(dict(zip(names, values, strict=True)))) for values in cursor]
+        orders = [convert.row_to_order(_row(OrderRow, dict(zip(names, values, strict=True)))) for values in cursor]
         cursor.close()
         return orders
 
@@ -308,19 +318,16 @@ class SqliteOrderJournal:
         self.close()
 
 
-_ORDER_DECIMALS = tuple(c.name for c in _ORDERS.columns if isinstance(c.type, DecimalText))
-_FILL_DECIMALS = tuple(c.name for c in _FILLS.columns if isinstance(c.type, DecimalText))
+RowT = TypeVar("RowT", OrderRow, FillRow, PositionRow)
+_DECIMAL_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
+    model: tuple(c.name for c in table_of(model).columns if isinstance(c.type, DecimalText))
+    for model in (OrderRow, FillRow, PositionRow)
+}
 
 
-def _order_row(values: dict[str, Any]) -> OrderRow:
-    for name in _ORDER_DECIMALS:
+def _row(model: type[RowT], values: dict[str, Any]) -> RowT:
+    """A row read with the standard library's sqlite3: its decimal text back to ``Decimal``."""
+    for name in _DECIMAL_COLUMNS[model]:
         raw = values[name]
         values[name] = None if raw is None else text_to_decimal(str(raw))
-    return OrderRow(**values)
-
-
-def _fill_row(values: dict[str, Any]) -> FillRow:
-    for name in _FILL_DECIMALS:
-        raw = values[name]
-        values[name] = None if raw is None else text_to_decimal(str(raw))
-    return FillRow(**values)
+    return model(**values)

@@ -1,4 +1,4 @@
-"""``MemoryRepository``: orders, fills and positions kept in dicts (tests and backtests).
+"""``MemoryRepository``: orders and fills kept in dicts (tests and backtests).
 
 It behaves like :class:`tradetui.storage.repository.SqliteRepository` for these methods (same
 ordering, same idempotence) and is also a synchronous :class:`tradetui.core.ports.OrderJournal`.
@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.storage import convert
-from tradetui.storage.records import StoredPosition
 from tradetui.storage.tables import RunMode
 
 
@@ -18,7 +17,6 @@ class MemoryRepository:
     def __init__(self, *, journal_mode: RunMode | str = RunMode.BACKTEST, journal_run_id: int | None = None) -> None:
         self._orders: dict[str, tuple[Order, str, int | None]] = {}
         self._fills: dict[tuple[str, str], Fill] = {}
-        self._positions: dict[str, StoredPosition] = {}
         self._journal_mode = convert.run_mode(journal_mode)
         self._journal_run_id = journal_run_id
 
@@ -87,18 +85,6 @@ class MemoryRepository:
         found = [f for f in self._fills.values() if identifier is None or f.identifier == identifier]
         found.sort(key=lambda f: (f.ts_ms, f.identifier, f.trade_id))
         return found
-
-    # --- positions ----------------------------------------------------------------------------
-
-    async def save_position(self, position: StoredPosition) -> None:
-        # Go through the row form so the memory store refuses what SQLite would refuse.
-        self._positions[position.market] = convert.row_to_position(convert.position_to_row(position))
-
-    async def delete_position(self, market: str) -> None:
-        self._positions.pop(market, None)
-
-    async def load_positions(self) -> list[StoredPosition]:
-        return [self._positions[market] for market in sorted(self._positions)]
 
     async def close(self) -> None:
         return None

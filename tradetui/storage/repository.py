@@ -38,7 +38,6 @@ from tradetui.storage.records import (
     CandleTuple,
     DailyPerformance,
     EquityPoint,
-    StoredPosition,
     StoredStrategyState,
 )
 from tradetui.storage.schema import prepare_schema, stored_version
@@ -56,7 +55,6 @@ from tradetui.storage.tables import (
     FillRow,
     MarketRow,
     OrderRow,
-    PositionRow,
     RiskEventRow,
     RunMode,
     SignalRow,
@@ -316,21 +314,7 @@ class SqliteRepository:
         stmt = stmt.order_by(signals.c.ts_ms.desc(), signals.c.id.desc()).limit(limit)
         return [convert.row_to_signal(row) for row in await self._fetch(stmt, SignalRow)]
 
-    # --- positions, balances, strategy state --------------------------------------------------
-
-    async def save_position(self, position: StoredPosition) -> None:
-        async with self._writer.begin() as conn:
-            await self._write(conn, self._upsert_rows(PositionRow, ("market",)), [convert.position_to_row(position)])
-
-    async def delete_position(self, market: str) -> None:
-        positions = table_of(PositionRow)
-        async with self._writer.begin() as conn:
-            await conn.execute(delete(positions).where(positions.c.market == market))
-
-    async def load_positions(self) -> list[StoredPosition]:
-        positions = table_of(PositionRow)
-        rows = await self._fetch(select(positions).order_by(positions.c.market), PositionRow)
-        return [convert.row_to_position(row) for row in rows]
+    # --- balances, strategy state --------------------------------------------------
 
     async def save_account_snapshot(
         self, exchange: str, balances: Iterable[Balance], *, ts_ms: int, mode: RunMode | str

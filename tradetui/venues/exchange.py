@@ -38,7 +38,6 @@ from tradetui.core.ports import Balance, ExchangeView, VenueReport
 from tradetui.core.rules import MarketRules, RuleBook, rule_book
 from tradetui.errors import OrderRejected, OrderStateUnknown, RateLimited, VenueError
 from tradetui.exchanges.errors import OrderNotFound
-from tradetui.exchanges.parse import with_local_fields
 from tradetui.exchanges.rest import ExchangeClient
 
 log = logging.getLogger(__name__)
@@ -248,7 +247,7 @@ class ExchangeVenue:
     def _report(self, order: Order, fills: tuple[Fill, ...] = ()) -> None:
         sent = self._sent.get(order.identifier)
         if sent is not None and sent is not order:
-            order = replace(with_local_fields(order, sent), reason=order.reason or sent.reason)
+            order = replace(order.with_local_fields(sent), reason=order.reason or sent.reason)
         if order.state.is_open:
             self._open[order.identifier] = order
         else:
@@ -426,11 +425,6 @@ class ExchangeVenue:
         fresh = tuple(f for f in fills if f.trade_id not in seen)
         seen.update(f.trade_id for f in fresh)
         return fresh
-
-
-def total_krw(balances: dict[str, Balance]) -> Decimal:
-    krw = balances.get("KRW")
-    return krw.total if krw is not None else Decimal(0)
 
 
 class _View:

@@ -18,7 +18,6 @@ from tradetui.core.market import Bar, Timeframe
 from tradetui.core.rules import UPBIT_RULES
 from tradetui.core.types import decimal_from_float
 from tradetui.engine.engine import Engine
-from tradetui.engine.restore import restore_position
 from tradetui.engine.settings import LIVE_HISTORY_BARS, Assignment, EngineSettings
 from tradetui.risk.limits import AccountLimits
 from tradetui.session.spec import SessionSpec
@@ -297,8 +296,7 @@ def test_restart_restores_the_position_and_its_stops(series: BarSeries) -> None:
     second.venue.deposit("BTC", stored["volume"])  # type: ignore[attr-defined, arg-type]
     second.warm_up(part.slice(0, k))
     second.clock.set_ms(first.clock.now_ms())  # type: ignore[attr-defined]
-    restore_position(
-        second,
+    second.restore_position(
         "KRW-BTC",
         strategy="breakout",
         volume=stored["volume"],  # type: ignore[arg-type]

@@ -40,7 +40,7 @@ writer = _load_writer()
 
 
 def _crash_once(kind: str, path: Path, first: int, delay_s: float) -> list[tuple[str, int]]:
-    """Run the child, SIGKILL it ``delay_s`` after it is ready; return the writes it reported."""
+    """Run the child, SIGKILL it ``delay_s`` after its first write; return the writes it reported."""
     child = subprocess.Popen(
         [sys.executable, str(WRITER), kind, str(path), str(first), str(ROWS_PER_CYCLE)],
         stdout=subprocess.PIPE,
@@ -51,6 +51,11 @@ def _crash_once(kind: str, path: Path, first: int, delay_s: float) -> list[tuple
         readable, _, _ = select.select([child.stdout], [], [], READY_TIMEOUT_S)
         assert readable, "crash writer did not start"
         assert child.stdout.readline() == b"ready\n"
+        # the delay counts from the first committed write: on a busy machine the child can take
+        # longer than the whole delay to get there, and a kill before it proves nothing
+        readable, _, _ = select.select([child.stdout], [], [], READY_TIMEOUT_S)
+        assert readable, "crash writer did not write"
+        first_write = child.stdout.readline()
         time.sleep(delay_s)
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
@@ -60,7 +65,7 @@ def _crash_once(kind: str, path: Path, first: int, delay_s: float) -> list[tuple
             child.kill()
             child.wait()
     assert child.returncode in (0, -signal.SIGKILL)
-    lines = rest.decode().split("\n")[:-1]  # a line cut short by the kill has no newline: ignore it
+    lines = (first_write + rest).decode().split("\n")[:-1]  # a line cut short by the kill has no newline: ignore it
     return [(step, int(index)) for step, index in (line.split() for line in lines)]
 
 

@@ -104,3 +104,25 @@ def test_durability_chooses_the_fsync_policy(tmp_path: Path) -> None:
     auto = StorageConfig()
     assert auto.journal_durability(live=True) == "power" and auto.journal_durability(live=False) == "process"
     assert StorageConfig(durability="power").journal_durability(live=False) == "power"
+
+
+def test_positions_are_replaced_whole_and_read_back_exactly(tmp_path: Path) -> None:
+    """The one position store: what save_positions wrote last is what load_positions reads, with
+    exact decimals and the exit state as JSON (Decimals as text); a market no longer held goes."""
+    from tradetui.storage.records import StoredPosition
+
+    path = tmp_path / "j.sqlite"
+    btc = StoredPosition("KRW-BTC", D("0.00100000"), D("49000000.5"), 10, "breakout", 5, {"stop_level": 47000000.0})
+    eth = StoredPosition("KRW-ETH", D("1"), D("3000000"), 11, "breakout", 6, {"stop": D("2900000")})
+    with SqliteOrderJournal(path, mode="live") as journal:
+        assert journal.load_positions() == []
+        journal.save_positions([eth, btc])
+        loaded = journal.load_positions()
+    assert [p.market for p in loaded] == ["KRW-BTC", "KRW-ETH"]
+    assert loaded[0] == btc
+    assert str(loaded[0].volume) == "0.00100000"
+    assert loaded[1].stop_state == {"stop": "2900000"}
+    moved = StoredPosition("KRW-BTC", D("0.0005"), D("49000000.5"), 12, "breakout", 5, {"stop_level": 48000000.0})
+    with SqliteOrderJournal(path, mode="live") as journal:
+        journal.save_positions([moved])
+        assert journal.load_positions() == [moved]

@@ -25,7 +25,6 @@ from tradetui.storage import (
     DailyPerformance,
     MemoryRepository,
     SqliteRepository,
-    StoredPosition,
 )
 from tradetui.storage.tables import AdvisorCallRow, MarketRow
 
@@ -134,18 +133,6 @@ async def test_fills_are_idempotent(store: SqliteRepository | MemoryRepository) 
     await store.save_fills([f2, f1, f3])
     assert await store.load_fills() == [f3, f1, f2]
     assert await store.load_fills("o1") == [f1, f2]
-
-
-async def test_positions(store: SqliteRepository | MemoryRepository) -> None:
-    pos = StoredPosition("KRW-BTC", D("0.00100000"), D("49000000.5"), 10, "ema", 5, {"stop": "47000000", "n": 1})
-    await store.save_position(pos)
-    await store.save_position(StoredPosition("KRW-ETH", D("1"), D("3000000"), 11))
-    moved = StoredPosition("KRW-BTC", D("0.0005"), D("49000000.5"), 12, "ema", 5, {"stop": "48000000", "n": 2})
-    await store.save_position(moved)
-    assert [p.market for p in await store.load_positions()] == ["KRW-BTC", "KRW-ETH"]
-    assert (await store.load_positions())[0] == moved
-    await store.delete_position("KRW-ETH")
-    assert await store.load_positions() == [moved]
 
 
 # --- candles ----------------------------------------------------------------------------------

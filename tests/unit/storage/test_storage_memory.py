@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from tradetui.core.orders import Fill, Order, OrderState, OrdType
 from tradetui.core.ports import OrderJournal
 from tradetui.core.types import Side
-from tradetui.storage import MemoryRepository, StoredPosition
+from tradetui.storage import MemoryRepository
 
 D = Decimal
 
@@ -48,16 +46,3 @@ async def test_filters_and_ordering() -> None:
     assert [o.identifier for o in await repo.load_orders(states=["cancel"])] == ["c"]
     assert [o.identifier for o in await repo.load_orders(since_ms=2, limit=1)] == ["a"]
     assert await repo.load_order("zz") is None
-
-
-async def test_positions_round_trip_and_delete() -> None:
-    repo = MemoryRepository()
-    pos = StoredPosition("KRW-BTC", D("0.1"), D("100.5"), 1, stop_state={"stop": D("90")})
-    await repo.save_position(pos)
-    (loaded,) = await repo.load_positions()
-    assert loaded.stop_state == {"stop": "90"}  # the same JSON form SQLite stores
-    await repo.delete_position("KRW-BTC")
-    assert await repo.load_positions() == []
-    with pytest.raises(TypeError):
-        await repo.save_position(StoredPosition("KRW-BTC", D("1"), D("1"), 1, stop_state={"x": object()}))
-    await repo.close()
