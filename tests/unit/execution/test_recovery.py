@@ -11,13 +11,13 @@ from decimal import Decimal
 
 import pytest
 
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.clock import SimClock
 from tradetui.core.events import Event, PositionOpened, RiskEvent
 from tradetui.core.orders import Fill, Order, OrderState, OrdType
 from tradetui.core.ports import Balance, ExchangeView
 from tradetui.core.rules import UPBIT_RULES
 from tradetui.core.types import Side
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.settings import Assignment, EngineSettings
 from tradetui.errors import TransientVenueError, VenueError
