@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tradetui.core.types import ZERO
 from tradetui.sandbox.wire import num_text
-
-ZERO = Decimal(0)
 
 
 @dataclass(slots=True)

@@ -16,11 +16,12 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tradetui.core.rules import MarketRules, RuleBook
+from tradetui.core.types import ZERO
 from tradetui.sandbox.accounts import Account
 from tradetui.sandbox.config import SandboxConfig
 from tradetui.sandbox.events import AssetChanged, EventHub, OrderChanged, TradePrinted
 from tradetui.sandbox.market import MarketSim, Step
-from tradetui.sandbox.orders import ZERO, Fill, Order
+from tradetui.sandbox.orders import WireFill, WireOrder
 from tradetui.sandbox.validation import OrderRequest, OrderValidator
 from tradetui.sandbox.wire import EIGHT_PLACES, ApiError, num_text
 
@@ -44,7 +45,7 @@ class MatchingEngine:
         self.accounts = accounts
         self.events = events
         self.validator = OrderValidator(is_upbit=self.is_upbit, rules=rules, markets=markets)
-        self.orders: dict[str, Order] = {}
+        self.orders: dict[str, WireOrder] = {}
         self.rng = random.Random(seed)
         self.sequence = 0
         self._resting: dict[str, tuple[list[_Key], list[_Key]]] = {}
@@ -55,7 +56,7 @@ class MatchingEngine:
         return self.rules.at(now_ms // 1000)
 
     # -- entry --------------------------------------------------------------------------------------
-    def place(self, account: Account, fields: Mapping[str, str], now_ms: int) -> tuple[Order, bool]:
+    def place(self, account: Account, fields: Mapping[str, str], now_ms: int) -> tuple[WireOrder, bool]:
         """Validate, lock and execute; returns the order and whether it was created by this call."""
         request = self.validator.parse(fields)
         identifier = request.identifier
@@ -77,7 +78,7 @@ class MatchingEngine:
         """``POST /v1/orders/test``: the same checks, nothing locked or stored."""
         request = self.validator.parse(fields)
         _, total, reserve = self.validator.check(request, account, now_ms)
-        order = Order(
+        order = WireOrder(
             id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             access_key=account.access_key,
             market=request.market,
@@ -102,9 +103,11 @@ class MatchingEngine:
             return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         return f"C0101{self.sequence:015d}"
 
-    def _create(self, request: OrderRequest, account: Account, total: Decimal, reserve: Decimal, now_ms: int) -> Order:
+    def _create(
+        self, request: OrderRequest, account: Account, total: Decimal, reserve: Decimal, now_ms: int
+    ) -> WireOrder:
         self.sequence += 1
-        order = Order(
+        order = WireOrder(
             id=self._new_id(),
             access_key=account.access_key,
             market=request.market,
@@ -137,13 +140,13 @@ class MatchingEngine:
         return order
 
     # -- execution ----------------------------------------------------------------------------------
-    def _crosses(self, order: Order, level_price: Decimal) -> bool:
+    def _crosses(self, order: WireOrder, level_price: Decimal) -> bool:
         if order.ord_type != "limit":
             return True
         assert order.price is not None
         return level_price <= order.price if order.side == "bid" else level_price >= order.price
 
-    def _execute(self, order: Order, market: MarketSim, now_ms: int) -> None:
+    def _execute(self, order: WireOrder, market: MarketSim, now_ms: int) -> None:
         asks, bids = market.book(now_ms)
         levels = asks if order.side == "bid" else bids
         tif = order.time_in_force
@@ -171,14 +174,14 @@ class MatchingEngine:
         else:
             self._finish(order, "cancel", now_ms, cancel_type="tif_cancel")
 
-    def _quantity_at(self, order: Order, price: Decimal, size: Decimal) -> Decimal:
+    def _quantity_at(self, order: WireOrder, price: Decimal, size: Decimal) -> Decimal:
         if order.remaining_volume is not None:
             return min(size, order.remaining_volume)
         assert order.remaining_funds is not None
         step = Decimal(1).scaleb(-self.config.volume_decimals)
         return min(size, (order.remaining_funds / price).quantize(step, rounding=ROUND_DOWN))
 
-    def _can_fill_all(self, order: Order, levels: list[list[Decimal]]) -> bool:
+    def _can_fill_all(self, order: WireOrder, levels: list[list[Decimal]]) -> bool:
         want = order.remaining_volume if order.remaining_volume is not None else order.remaining_funds
         assert want is not None
         for price, size in levels:
@@ -190,7 +193,7 @@ class MatchingEngine:
         return False
 
     def _fill(
-        self, order: Order, market: MarketSim, price: Decimal, quantity: Decimal, *, is_maker: bool, ts_ms: int
+        self, order: WireOrder, market: MarketSim, price: Decimal, quantity: Decimal, *, is_maker: bool, ts_ms: int
     ) -> None:
         rules = self.rules_at(ts_ms)
         account = self.accounts[order.access_key]
@@ -218,7 +221,7 @@ class MatchingEngine:
             order.remaining_volume -= quantity
         if order.remaining_funds is not None:
             order.remaining_funds -= funds
-        fill = Fill(
+        fill = WireFill(
             str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             price,
             quantity,
@@ -236,7 +239,7 @@ class MatchingEngine:
             self._order_event(order, "trade", fill, ts_ms)
             self._asset_event(account, (order.quote, order.base), ts_ms)
 
-    def _finish(self, order: Order, state: str, now_ms: int, *, cancel_type: str | None = None) -> None:
+    def _finish(self, order: WireOrder, state: str, now_ms: int, *, cancel_type: str | None = None) -> None:
         account = self.accounts[order.access_key]
         currency = order.quote if order.side == "bid" else order.base
         if order.locked:
@@ -259,15 +262,15 @@ class MatchingEngine:
         return found
 
     @staticmethod
-    def _key(order: Order) -> _Key:
+    def _key(order: WireOrder) -> _Key:
         assert order.price is not None
         return (-order.price if order.side == "bid" else order.price, order.sequence, order.id)
 
-    def _rest(self, order: Order) -> None:
+    def _rest(self, order: WireOrder) -> None:
         bids, asks = self._book_of(order.market)
         insort(bids if order.side == "bid" else asks, self._key(order))
 
-    def _unrest(self, order: Order) -> None:
+    def _unrest(self, order: WireOrder) -> None:
         if order.ord_type != "limit" or order.price is None:
             return
         bids, asks = self._book_of(order.market)
@@ -295,7 +298,7 @@ class MatchingEngine:
                 if order.remaining_volume == 0:
                     self._finish(order, "done", step.ts_ms)
 
-    def request_cancel(self, order: Order, now_ms: int) -> dict[str, Any]:
+    def request_cancel(self, order: WireOrder, now_ms: int) -> dict[str, Any]:
         """Accept a cancel: the answer still shows the order as it is; it turns ``cancel`` later (D.12)."""
         if not order.is_open:
             raise ApiError(404, "order_not_found", "the order is not open (already done or cancelled)")
@@ -305,7 +308,7 @@ class MatchingEngine:
             heapq.heappush(self._cancels, (order.cancel_due_ms, order.sequence, order.id))
         return answer
 
-    def cancel_now(self, order: Order, now_ms: int) -> None:
+    def cancel_now(self, order: WireOrder, now_ms: int) -> None:
         """Cancel at once (the cancel half of ``cancel_and_new``, whose funds the new order needs)."""
         if not order.is_open:
             raise ApiError(404, "order_not_found", "the order is not open (already done or cancelled)")
@@ -322,7 +325,7 @@ class MatchingEngine:
         return self._cancels[0][0] if self._cancels else None
 
     # -- events ---------------------------------------------------------------------------------------
-    def _order_event(self, order: Order, kind: str, fill: Fill | None, ts_ms: int) -> None:
+    def _order_event(self, order: WireOrder, kind: str, fill: WireFill | None, ts_ms: int) -> None:
         if not self.events.has_subscribers:
             return
         fill_data = None
@@ -359,7 +362,7 @@ class MatchingEngine:
         self._resting = {}
         self._cancels = []
         for row in data["orders"]:
-            order = Order.from_json(row)
+            order = WireOrder.from_json(row)
             self.orders[order.id] = order
             if order.is_open and order.ord_type == "limit":
                 self._rest(order)

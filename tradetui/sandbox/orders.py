@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tradetui.core.types import ZERO
 from tradetui.sandbox.wire import iso_kst, num_text, opt_text
 
-ZERO = Decimal(0)
 OPEN_STATES = frozenset({"wait", "watch"})
 
 
 @dataclass(slots=True)
-class Fill:
+class WireFill:
     trade_id: str
     price: Decimal
     volume: Decimal
@@ -36,7 +36,7 @@ class Fill:
         ]
 
     @classmethod
-    def from_json(cls, row: list[Any]) -> Fill:
+    def from_json(cls, row: list[Any]) -> WireFill:
         return cls(
             str(row[0]),
             Decimal(row[1]),
@@ -50,8 +50,10 @@ class Fill:
 
 
 @dataclass(slots=True)
-class Order:
-    """One order of one account. ``remaining_funds`` is the unspent KRW of amount-based buys."""
+class WireOrder:
+    """One order of one account, as the sandbox keeps it and writes it on the wire (not the
+    engine's :class:`tradetui.core.orders.Order`). ``remaining_funds`` is the unspent KRW of
+    amount-based buys."""
 
     id: str
     access_key: str
@@ -74,7 +76,7 @@ class Order:
     remaining_fee: Decimal = ZERO
     paid_fee: Decimal = ZERO
     locked: Decimal = ZERO
-    fills: list[Fill] = field(default_factory=list)
+    fills: list[WireFill] = field(default_factory=list)
     cancel_type: str | None = None
     cancel_due_ms: int | None = None
     finished_ms: int | None = None
@@ -171,11 +173,11 @@ class Order:
         return plain
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Order:
+    def from_json(cls, data: dict[str, Any]) -> WireOrder:
         values = dict(data)
         for name in _DECIMALS:
             values[name] = None if values.get(name) is None else Decimal(values[name])
-        values["fills"] = [Fill.from_json(row) for row in values.get("fills", [])]
+        values["fills"] = [WireFill.from_json(row) for row in values.get("fills", [])]
         return cls(**values)
 
 

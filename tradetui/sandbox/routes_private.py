@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tradetui.sandbox.context import Ctx, Endpoint, Reply
-from tradetui.sandbox.orders import Order
+from tradetui.sandbox.orders import WireOrder
 from tradetui.sandbox.wire import ApiError, iso_kst, num_text
 
 WEEK_MS = 7 * 86_400_000
@@ -21,12 +21,12 @@ def _ident_name(ctx: Ctx) -> str:
     return "identifier" if ctx.state.is_upbit else "client_order_id"
 
 
-def _my_orders(ctx: Ctx) -> Iterable[Order]:
+def _my_orders(ctx: Ctx) -> Iterable[WireOrder]:
     key = ctx.me.access_key
     return (order for order in ctx.state.engine.orders.values() if order.access_key == key)
 
 
-def _find(ctx: Ctx, id_param: str = "uuid") -> Order:
+def _find(ctx: Ctx, id_param: str = "uuid") -> WireOrder:
     order_id = ctx.params.get(id_param)
     identifier = ctx.params.get(_ident_name(ctx))
     if not order_id and not identifier:
@@ -166,21 +166,21 @@ def _states(ctx: Ctx, allowed: tuple[str, ...], default: tuple[str, ...]) -> set
     return set(states)
 
 
-def _ordered(ctx: Ctx, orders: Iterable[Order]) -> list[Order]:
+def _ordered(ctx: Ctx, orders: Iterable[WireOrder]) -> list[WireOrder]:
     order_by = ctx.params.get("order_by") or "desc"
     if order_by not in ("asc", "desc"):
         raise _invalid(ctx, "order_by must be asc or desc")
     return sorted(orders, key=lambda o: o.sequence, reverse=order_by == "desc")
 
 
-def _page(ctx: Ctx, orders: list[Order]) -> list[dict[str, Any]]:
+def _page(ctx: Ctx, orders: list[WireOrder]) -> list[dict[str, Any]]:
     page = ctx.params.int_in("page", 1, 1, 1_000_000)
     limit = ctx.params.int_in("limit", 100, 1, 100)
     chosen = orders[(page - 1) * limit : page * limit]
     return [order.to_wire(ctx.state.profile) for order in chosen]
 
 
-def _in_market(ctx: Ctx, order: Order) -> bool:
+def _in_market(ctx: Ctx, order: WireOrder) -> bool:
     market = ctx.params.get("market")
     return market is None or order.market == market
 
@@ -223,7 +223,7 @@ def orders_closed(ctx: Ctx) -> Reply:
     return 200, [order.to_wire(ctx.state.profile) for order in chosen[:limit]]
 
 
-def _by_ids(ctx: Ctx, id_name: str) -> list[Order]:
+def _by_ids(ctx: Ctx, id_name: str) -> list[WireOrder]:
     ids = ctx.params.all(f"{id_name}s")
     idents = ctx.params.all(f"{_ident_name(ctx)}s")
     wanted = set(ids)
@@ -243,7 +243,7 @@ def orders_bithumb(ctx: Ctx) -> Reply:
     return 200, _page(ctx, _ordered(ctx, (o for o in pool if o.state in states and _in_market(ctx, o))))
 
 
-def _cancel_many(ctx: Ctx, orders: list[Order], missing: list[tuple[str | None, str | None]]) -> dict[str, Any]:
+def _cancel_many(ctx: Ctx, orders: list[WireOrder], missing: list[tuple[str | None, str | None]]) -> dict[str, Any]:
     success: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     for order in orders:

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradetui.core.rules import RuleBook
-from tradetui.core.types import Side
+from tradetui.core.types import ZERO, Side
 from tradetui.sandbox.accounts import Account
 from tradetui.sandbox.market import MarketSim
-from tradetui.sandbox.orders import ZERO
 from tradetui.sandbox.wire import ApiError, parse_decimal
 from tradetui.venues.order_rules import OrderAsk, Rejection, check_order
 
