@@ -158,9 +158,6 @@ async def _compose(
         journal=journal,
         settings=spec.engine_settings(id_prefix="live" if live else "paper", fills_at_bar_open=bar_time),
     )
-    for entry in config.strategies:
-        if not entry.enabled:
-            engine.set_strategy_enabled(entry.name, False)
     if not live:  # paper: the simulated venue of the last run is gone (live reconciles below)
         close_orders_of_ended_runs(engine, journal)
     restore_strategies(engine, config, journal)

@@ -120,9 +120,6 @@ def build_session(
         settings=spec.engine_settings(id_prefix="demo"),
         journal=journal,
     )
-    for entry in config.strategies:
-        if not entry.enabled:
-            engine.set_strategy_enabled(entry.name, False)
     close_orders_of_ended_runs(engine, journal)
     restore_strategies(engine, config, journal)
     engine.listeners.append(SessionRecorder(engine, journal, config).listen)

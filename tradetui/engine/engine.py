@@ -85,7 +85,7 @@ class Engine:
             if a.strategy.name in self.strategies:
                 raise ValueError(f"strategy {a.strategy.name!r} is assigned twice")
             self.strategies[a.strategy.name] = a.strategy
-            self.enabled[a.strategy.name] = True
+            self.enabled[a.strategy.name] = a.enabled
             for market in a.markets:
                 self.assignments.setdefault(market, []).append(a.strategy.name)
         self.markets: dict[str, MarketState] = {}

@@ -39,3 +39,5 @@ class Assignment:
 
     strategy: Strategy
     markets: tuple[str, ...]
+    enabled: bool = True
+    """Off: the strategy opens no new positions (the trader can switch it on while running)."""

@@ -112,7 +112,8 @@ class SessionSpec:
         return dataclasses.replace(self, **changes)
 
     def assignments(self, markets: Sequence[str] | None = None) -> list[Assignment]:
-        """Each configured strategy, built and checked, with the markets it trades."""
+        """Each configured strategy, built and checked, with the markets it trades and whether it
+        is switched on."""
         available = tuple(self.markets if markets is None else markets)
         result = []
         for entry in self.strategies:
@@ -123,7 +124,7 @@ class SessionSpec:
                     f"strategy {entry.name} trades {', '.join(unknown)}, which the feed does not provide; "
                     f"add them to [feed] markets"
                 )
-            result.append(Assignment(build_strategy(entry.name, dict(entry.params)), chosen))
+            result.append(Assignment(build_strategy(entry.name, dict(entry.params)), chosen, entry.enabled))
         if not result:
             raise ConfigError('no strategy configured: add a [[strategies]] table, e.g. name = "breakout"')
         return result
