@@ -20,7 +20,7 @@ from tradetui.ui.screens.settings import SettingsScreen
 from tradetui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from conftest import Cli, Headless  # the fixtures' types (tests/integration/control/conftest.py)
+    from tests.integration.control.conftest import Cli, Headless  # the fixtures' types
 
 
 async def _remote_state(cli: Cli, headless: Headless) -> str:

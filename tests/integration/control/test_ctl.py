@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conftest import Cli, Headless  # the fixtures' types (tests/integration/control/conftest.py)
+    from tests.integration.control.conftest import Cli, Headless  # the fixtures' types
 
 
 def test_ctl_steers_a_headless_engine(headless: Headless, cli: Cli) -> None:

@@ -16,7 +16,7 @@ from tradetui.core.notation import krw, price, volume
 from tradetui.engine.read_model import EngineSnapshot, OrderView, PositionView
 
 if TYPE_CHECKING:
-    from conftest import EngineUntil  # the fixture's type (tests/integration/control/conftest.py)
+    from tests.integration.control.conftest import EngineUntil  # the fixture's type
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from tradetui.risk.sizing import SizingMethod
 from tradetui.storage.repository import SqliteRepository
 
 if TYPE_CHECKING:
-    from conftest import EngineUntil, ServeHandle  # tests/integration/control/conftest.py
+    from tests.integration.control.conftest import EngineUntil, ServeHandle
 
 
 @dataclass

@@ -14,7 +14,7 @@ from tradetui.control.remote_handle import RemoteHandle
 from tradetui.control.wire_history import closed_trades_from_list, history_orders_from_list
 
 if TYPE_CHECKING:
-    from conftest import EngineUntil, ServeHandle  # tests/integration/control/conftest.py
+    from tests.integration.control.conftest import EngineUntil, ServeHandle
 
 
 async def test_a_restart_serves_the_closed_trades_and_orders_of_the_runs_before(

@@ -17,7 +17,7 @@ from tradetui.core.events import EngineState
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from conftest import Served  # the fixture's type (tests/integration/control/conftest.py)
+    from tests.integration.control.conftest import Served  # the fixture's type
 
 QUERIES = queries()
 

@@ -15,7 +15,7 @@ from tradetui.core.events import EngineState
 from tradetui.engine.handle import EngineHandle
 
 if TYPE_CHECKING:
-    from conftest import Served  # the fixture's type (tests/integration/control/conftest.py)
+    from tests.integration.control.conftest import Served  # the fixture's type
 
 UI = Path(__file__).resolve().parents[3] / "tradetui" / "ui"
 

@@ -11,7 +11,7 @@ from tradetui.control.remote_handle import RemoteHandle
 from tradetui.core.events import EngineState
 
 if TYPE_CHECKING:
-    from conftest import Cli, Headless, Served  # the fixtures' types (tests/integration/control/conftest.py)
+    from tests.integration.control.conftest import Cli, Headless, Served  # the fixtures' types
 
 
 async def test_post_reset_is_the_way_out_of_halted(served: Served) -> None:

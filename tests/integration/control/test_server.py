@@ -22,7 +22,7 @@ from tradetui.control.wire import snapshot_from_dict
 from tradetui.core.events import EngineState
 
 if TYPE_CHECKING:
-    from conftest import Served  # the fixture's type (tests/integration/control/conftest.py)
+    from tests.integration.control.conftest import Served  # the fixture's type
 
 # --- auth and the token file ---------------------------------------------------------------------
 

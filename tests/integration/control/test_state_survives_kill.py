@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tradetui.control.client import ControlClient
 
 if TYPE_CHECKING:
-    from conftest import Cli  # tests/integration/control/conftest.py
+    from tests.integration.control.conftest import Cli
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -13,7 +13,7 @@ from tradetui import indicators as ind
 from tradetui.indicators import streaming as stream
 
 if TYPE_CHECKING:
-    from conftest import BarsFactory, SeriesCheck
+    from tests.unit.indicators.conftest import BarsFactory, SeriesCheck
 
 NAN = math.nan
 

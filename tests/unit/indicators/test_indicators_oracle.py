@@ -10,7 +10,7 @@ import pytest
 from tradetui import indicators as ind
 
 if TYPE_CHECKING:
-    from conftest import Bars, BarsFactory, SeriesCheck
+    from tests.unit.indicators.conftest import Bars, BarsFactory, SeriesCheck
 
 talib = pytest.importorskip("talib")
 

@@ -14,7 +14,7 @@ from tradetui import indicators as ind
 from tradetui.indicators import streaming as stream
 
 if TYPE_CHECKING:
-    from conftest import Bars, SeriesCheck
+    from tests.unit.indicators.conftest import Bars, SeriesCheck
 
 Columns = dict[str, Any]
 
