@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import statistics
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TypeVar, cast
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from tradetui.commands.doctor_check import Check, Status
 from tradetui.commands.doctor_observations import (
@@ -39,7 +39,7 @@ from tradetui.exchanges.errors import (
 from tradetui.exchanges.profiles import ExchangeProfile
 from tradetui.exchanges.ratelimit import endpoint_group
 from tradetui.exchanges.rest import ExchangeClient
-from tradetui.exchanges.ws import ExchangeStream, StreamItem, Subscription
+from tradetui.exchanges.ws import ExchangeStream, Subscription
 
 T = TypeVar("T")
 
@@ -140,7 +140,7 @@ async def check_websocket(profile: ExchangeProfile, market: str, clock: Clock, t
     connected_ms: float | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            async with contextlib.aclosing(cast(AsyncGenerator[StreamItem, None], stream.items())) as items:
+            async with contextlib.aclosing(stream.items()) as items:
                 async for item in items:
                     if isinstance(item, FeedStateChanged):
                         if item.state == "connected":

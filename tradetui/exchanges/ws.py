@@ -15,7 +15,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -303,7 +303,7 @@ class ExchangeStream:
         cap = min(self.backoff_cap_s, self.backoff_base_s * 2 ** min(self._failures, 16))
         return self.rng.uniform(0, cap)
 
-    async def items(self) -> AsyncIterator[StreamItem]:
+    async def items(self) -> AsyncGenerator[StreamItem, None]:
         """Parsed stream items and state changes, forever (until cancelled or out of retries)."""
         label = self._label()
         while True:
