@@ -176,12 +176,17 @@ class VenueMachine(RuleBasedStateMachine):
             return
         assert got.state is OrderState.WAIT, got.reason
         if order.side is Side.BID:
-            total = order.price if order.ord_type is OrdType.PRICE else order.price * order.volume  # type: ignore[operator]
-            lock = total + _reserve(total, rules, market_buy=order.ord_type is OrdType.PRICE)  # type: ignore[arg-type,operator]
+            assert order.price is not None  # the KRW amount of a market buy, the limit price of a limit bid
+            total = order.price
+            if order.ord_type is not OrdType.PRICE:
+                assert order.volume is not None
+                total *= order.volume
+            lock = total + _reserve(total, rules, market_buy=order.ord_type is OrdType.PRICE)
         else:
-            lock = order.volume  # type: ignore[assignment]
+            assert order.volume is not None
+            lock = order.volume
         rate = rules.maker_fee if order.ord_type is OrdType.LIMIT else rules.taker_fee
-        self.open[order.identifier] = _Expected(got, lock, rate)  # type: ignore[arg-type]
+        self.open[order.identifier] = _Expected(got, lock, rate)
 
     def _bid_rejection(self, total: Decimal, *, market_buy: bool) -> str:
         rules = self._rules()
@@ -207,7 +212,7 @@ class VenueMachine(RuleBasedStateMachine):
         market = data.draw(st.sampled_from(self.markets))
         base = market.split("-", 1)[1]
         free = self._free(base)
-        vol = self._rules().truncate_volume(free * D(str(share)))
+        vol: Decimal = self._rules().truncate_volume(free * D(str(share)))
         if vol <= 0:
             vol = D("0.001")  # nothing held: must be refused
         order = Order(self._next_id(), market, Side.ASK, OrdType.MARKET, None, vol, self.clock.now_ms())
@@ -231,7 +236,7 @@ class VenueMachine(RuleBasedStateMachine):
         base = market.split("-", 1)[1]
         free = self._free(base)
         px = rules.round_price(market, self.prices[market] * (1 + D(above) / 1000), PriceRounding.UP)
-        vol = rules.truncate_volume(free * D(str(share)))
+        vol: Decimal = rules.truncate_volume(free * D(str(share)))
         if vol <= 0:
             vol = D("0.0001")
         if px * vol < rules.min_total_krw:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rendered import rendered_text  # tests/support/rendered.py
+
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config
 from tradetui.core.events import EngineState
@@ -26,7 +28,7 @@ async def test_dashboard_shows_the_engine(tmp_path: Path) -> None:
         assert isinstance(app.screen, Dashboard)
         status = app.screen.query_one(StatusBar)
         assert status.data is not None and status.data.mode == "DEMO"
-        assert "DEMO" in status.render().plain and "RUNNING" in status.render().plain
+        assert "DEMO" in rendered_text(status) and "RUNNING" in rendered_text(status)
 
 
 async def test_kill_switch_both_ways(tmp_path: Path) -> None:
@@ -127,12 +129,12 @@ async def test_narrow_terminal_keeps_the_essentials_in_view(tmp_path: Path) -> N
     app = _app(tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause(0.5)
-        wide = app.screen.query_one(StatusBar).render().plain
+        wide = rendered_text(app.screen.query_one(StatusBar))
         assert "equity" in wide and "used)" in wide and not app.screen.query_one(Footer).compact
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.3)
         status = app.screen.query_one(StatusBar)
-        narrow = status.render().plain.rstrip()
+        narrow = rendered_text(status).rstrip()
         assert len(narrow) <= 80, narrow
         assert narrow.endswith("KST") and " eq " in narrow and "% of limit)" in narrow
         assert app.screen.query_one(Footer).compact

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from rendered import rendered_text  # tests/support/rendered.py
+
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config
 from tradetui.core.clock import to_kst
@@ -26,11 +28,11 @@ async def test_the_demo_shows_market_time_and_its_speed(tmp_path: Path) -> None:
         snap = status.data
         assert snap is not None and snap.time_scale == 60.0
         day = to_kst(snap.ts_ms).strftime("%Y-%m-%d %H:%M")
-        wide = status.render().plain
+        wide = rendered_text(status)
         assert f"market {day}" in wide and wide.rstrip().endswith("KST ×60"), wide
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.3)
-        narrow = status.render().plain.rstrip()
+        narrow = rendered_text(status).rstrip()
         assert len(narrow) <= 80 and narrow.endswith(f"mkt×60 {to_kst(snap.ts_ms).strftime('%H:%M')} KST"), narrow
 
 

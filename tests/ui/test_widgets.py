@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.cache import LRUCache
 
@@ -38,4 +39,5 @@ async def test_watchlist_render_caches_stay_small_under_constant_updates() -> No
         for name, cache in caches.items():  # also any cache a newer Textual adds under a new name
             assert len(cache) <= CELL_CACHE, name
         assert len(table._cell_render_cache) > 0  # ours is the cache in use
-        assert table.get_row("KRW-C005")[2].plain == f"{1000 + 119 * 7 + 5:,}"
+        cell = table.get_row("KRW-C005")[2]
+        assert isinstance(cell, Text) and cell.plain == f"{1000 + 119 * 7 + 5:,}"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from rendered import rendered_text  # tests/support/rendered.py
 from textual.widgets import Input
 
 from tradetui.control.client import AsyncControlClient
@@ -39,8 +40,8 @@ async def test_the_attached_tui_steers_the_remote_engine_and_detaches(headless: 
             await pilot.pause(0.1)
         status = app.screen.query_one(StatusBar)
         assert status.data is not None and status.data.mode == "DEMO"
-        while "RUNNING" not in status.render().plain:
-            assert time.monotonic() < deadline, status.render().plain
+        while "RUNNING" not in rendered_text(status):
+            assert time.monotonic() < deadline, rendered_text(status)
             await pilot.pause(0.1)
         await pilot.press("p")
         deadline = time.monotonic() + 60

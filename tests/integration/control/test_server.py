@@ -267,6 +267,7 @@ def parse_prometheus(text: str) -> dict[str, tuple[str, list[tuple[dict[str, str
             match = _SAMPLE.match(line)
             assert match, f"not a sample line: {line!r}"
             assert match["name"] == current, f"{match['name']} outside its family"
+            assert current is not None
             value = match["value"]
             number = float(value.replace("+Inf", "inf").replace("-Inf", "-inf"))
             labels = dict(_LABEL.findall(match["labels"] or ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -284,7 +285,7 @@ def test_restart_restores_the_position_and_its_stops(series: BarSeries) -> None:
             break
     pos = first.portfolio.positions["KRW-BTC"]
     assert pos.tracker is not None
-    stored = {
+    stored: dict[str, Any] = {  # what a restart reads back from storage
         "volume": pos.volume,
         "avg_price": pos.avg_price,
         "entry_ms": pos.entry_ms,
@@ -293,17 +294,17 @@ def test_restart_restores_the_position_and_its_stops(series: BarSeries) -> None:
     cash = first.venue.balances()["KRW"].total
 
     second = _live_engine(part, cash=str(cash))
-    second.venue.deposit("BTC", stored["volume"])  # type: ignore[attr-defined, arg-type]
+    second.venue.deposit("BTC", stored["volume"])  # type: ignore[attr-defined]
     second.warm_up(part.slice(0, k))
     second.clock.set_ms(first.clock.now_ms())  # type: ignore[attr-defined]
     second.restore_position(
         "KRW-BTC",
         strategy="breakout",
-        volume=stored["volume"],  # type: ignore[arg-type]
+        volume=stored["volume"],
         avg_price=stored["avg_price"],
-        entry_ms=stored["entry_ms"],  # type: ignore[arg-type]
+        entry_ms=stored["entry_ms"],
         exit_state=stored["exit_state"],
-    )  # type: ignore[arg-type]
+    )
     while "KRW-BTC" in reference.portfolio.positions:
         reference.on_bar(bars[k])
         second.on_bar(bars[k])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -180,10 +180,15 @@ def _risk(events: list[Event]) -> list[tuple[int, str, str, str]]:
 BarRow = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
 
 
+def _row(ts_s: int, values: Iterator[Decimal]) -> BarRow:
+    o, h, lo, c, v = values
+    return ts_s, o, h, lo, c, v
+
+
 def _bars(engine: Engine) -> list[BarRow]:
     m = engine.markets[MARKET]
     return [
-        (int(m.ts_s[i]), *(decimal_from_float(float(col[i])) for col in (m.open, m.high, m.low, m.close, m.volume)))
+        _row(int(m.ts_s[i]), (decimal_from_float(float(col[i])) for col in (m.open, m.high, m.low, m.close, m.volume)))
         for i in range(m.n)
     ]
 
@@ -191,9 +196,9 @@ def _bars(engine: Engine) -> list[BarRow]:
 def _file_bars(rows: BarSeries, first_s: int, last_s: int) -> list[BarRow]:
     picked = [i for i, ts in enumerate(rows.ts_s.tolist()) if first_s <= ts <= last_s]
     return [
-        (
+        _row(
             int(rows.ts_s[i]),
-            *(decimal_from_float(float(col[i])) for col in (rows.open, rows.high, rows.low, rows.close, rows.volume)),
+            (decimal_from_float(float(col[i])) for col in (rows.open, rows.high, rows.low, rows.close, rows.volume)),
         )
         for i in picked
     ]

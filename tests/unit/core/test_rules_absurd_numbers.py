@@ -4,6 +4,7 @@ reason, never a ``decimal.InvalidOperation`` (the sandbox once answered a plain-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -81,6 +82,7 @@ def test_volume_problem_passes_ordinary_volumes() -> None:
 @pytest.mark.parametrize("text", ABSURD + NOT_FINITE, ids=_short)
 def test_totals_rounding_and_truncation_refuse_with_value_error(text: str) -> None:
     value = D(text)
+    call: Callable[[], object]
     for call in (
         lambda: RULES.round_price("KRW-BTC", value, PriceRounding.DOWN),
         lambda: RULES.truncate_volume(value),

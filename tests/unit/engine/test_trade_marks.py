@@ -58,6 +58,7 @@ def test_the_live_chart_marks_entries_partial_exits_and_exits(tmp_path: Path) ->
         if seen_open_with_buy and chart.sells and chart.partial_exits:
             break
         assert k < 20_000, "no complete trade with a partial exit in 20,000 synthetic candles"
+    assert chart is not None
     kinds = {m.kind for m in engine.trade_marks.of("KRW-DEMO")}
     assert kinds == {MarkKind.ENTRY, MarkKind.PARTIAL_EXIT, MarkKind.EXIT}
     assert [o.label for o in chart.overlays] == ["high12"]  # the strategy's own lookback

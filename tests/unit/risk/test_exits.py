@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from tradetui.risk.exits import ExitTracker, ExitTrigger
 ENTRY = 100.0
 
 
-def _bars(rows: list[tuple[float, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _bars(rows: Sequence[tuple[float, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(open, high, low) rows → three float arrays."""
     arr = np.array(rows, dtype=float)
     return arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
@@ -36,7 +37,7 @@ def _plan(**kw: object) -> ExitPlan:
 def test_levels_from_the_plan() -> None:
     t = ExitTracker(ENTRY, 0, _plan())
     assert t.stop_level == pytest.approx(98.0)
-    assert t.targets == [(pytest.approx(105.0), 0.5)]
+    assert t.targets == [(pytest.approx(105.0), 0.5)]  # type: ignore[comparison-overlap]  # approx equals a float
     assert t.next_target == pytest.approx(105.0)
     assert t.trailing_active is False
     assert t.trailing_level is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ def _guard(**kw: object) -> RiskGuard:
     return RiskGuard(AccountLimits(**kw))  # type: ignore[arg-type]
 
 
-def _states(events: list[object]) -> list[tuple[EngineState, EngineState, str]]:
+def _states(events: Sequence[object]) -> list[tuple[EngineState, EngineState, str]]:
     return [(e.old, e.new, e.reason) for e in events if isinstance(e, EngineStateChanged)]
 
 
@@ -44,7 +45,7 @@ def test_daily_loss_pct_pauses_with_an_event_naming_the_limit() -> None:
     assert _states(events) == [
         (EngineState.RUNNING, EngineState.PAUSED, "daily loss limit: day PnL -3.10 % reached the limit of -3 %")
     ]
-    assert g.state is EngineState.PAUSED
+    assert g.state is EngineState.PAUSED  # type: ignore[comparison-overlap]  # mypy#9005: stale narrowing
     assert g.day_pnl(D("969000")) == D("-31000")
     # no repeated events while paused
     assert g.observe_equity(DAY1_NOON + 2 * MIN, D("900000")) == []
@@ -89,7 +90,7 @@ def test_daily_limit_pause_resumes_at_the_next_trading_day_at_00_utc() -> None:
     assert _states(events) == [
         (EngineState.PAUSED, EngineState.RUNNING, "new trading day (09:00 KST): daily loss limit reset")
     ]
-    assert g.state is EngineState.RUNNING
+    assert g.state is EngineState.RUNNING  # type: ignore[comparison-overlap]  # mypy#9005: stale narrowing
     assert g.day_start_equity == D("960000")  # the new day's baseline
     assert g.observe_equity(DAY2 + MIN, D("940000")) == []  # −2.08 % of the new baseline
 
@@ -200,7 +201,7 @@ def test_stale_feed_pauses_and_its_return_resumes_only_its_own_pause() -> None:
     events = guard.pause_for_feed(1, "no message for 30 s")
     assert guard.state is EngineState.PAUSED and "market data" in events[0].reason  # type: ignore[attr-defined]
     guard.resume_after_feed(2)
-    assert guard.state is EngineState.RUNNING
+    assert guard.state is EngineState.RUNNING  # type: ignore[comparison-overlap]  # mypy#9005: stale narrowing
     guard.pause(3)  # the trader's own pause
     assert guard.resume_after_feed(4) == [] and guard.state is EngineState.PAUSED
     guard.resume(5)

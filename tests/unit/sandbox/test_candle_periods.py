@@ -9,6 +9,8 @@ import pytest
 
 from tradetui.sandbox.candles import DAY_MS, SECOND_MS, Calendar, CandleStore, period_end, period_start
 
+D = Decimal
+
 
 def _ms(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
@@ -40,9 +42,9 @@ def test_trades_across_a_year_end_split_months_and_years_not_the_week() -> None:
     store.add_trade(_ms("2026-01-01T00:00:01.5"), Decimal("105"), Decimal("1"))
     for unit in (Calendar.MONTHS, Calendar.YEARS):
         newest, older = store.newest_first(unit, before_ms=None, count=5)
-        assert (older.close, newest.open, newest.close, newest.volume) == (100, 110, 105, 3), unit
+        assert (older.close, newest.open, newest.close, newest.volume) == (D(100), D(110), D(105), D(3)), unit
     (week,) = store.newest_first(Calendar.WEEKS, before_ms=None, count=5)  # Wednesday and Thursday: one week
-    assert (week.open, week.close, week.volume) == (100, 105, 4)
+    assert (week.open, week.close, week.volume) == (D(100), D(105), D(4))
     assert [c.start_ms for c in store.newest_first(SECOND_MS, before_ms=None, count=5)] == [
         _ms("2026-01-01T00:00:01"),
         _ms("2025-12-31T23:59:59"),

@@ -14,6 +14,7 @@ from tradetui.sandbox import FaultSpec, MarketSpec, SandboxConfig, SandboxState
 from tradetui.sandbox import websocket as ws
 from tradetui.sandbox.events import BookMoved, SandboxEvent, TradePrinted
 from tradetui.sandbox.faults import FaultDice
+from tradetui.sandbox.ws_messages import ticker_message
 from tradetui.sandbox.ws_subscription import parse_subscription
 
 START_MS = 1_760_000_000_000
@@ -44,7 +45,7 @@ def _session() -> tuple[ws.StreamSession, SandboxState]:
 def test_a_backlog_of_events_renders_each_market_message_once(monkeypatch: pytest.MonkeyPatch) -> None:
     session, _ = _session()
     rendered: list[str] = []
-    real = ws.ticker_message
+    real = ticker_message
 
     def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
         message = real(*args, **kwargs)

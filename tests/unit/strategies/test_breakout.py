@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,7 @@ from tradetui.strategies import registry
 from tradetui.strategies.breakout import BreakoutMomentum, BreakoutParams
 
 
-def _series(high: list[float], close: list[float], volume: list[float]) -> BarSeries:
+def _series(high: Sequence[float], close: Sequence[float], volume: Sequence[float]) -> BarSeries:
     n = len(close)
     h = np.array(high, dtype=float)
     c = np.array(close, dtype=float)
