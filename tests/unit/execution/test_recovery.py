@@ -128,8 +128,10 @@ def test_a_filled_position_comes_back_with_its_stored_exits_and_the_exchange_cas
     buy = _buy("live-1", T0)
     fills = [_fill(buy, "t1", "50000000", "0.001", T0 + 10), _fill(buy, "t2", "50100000", "0.001", T0 + 11)]
     journal = _journal_with((_done(buy, fills), fills))
-    stop = {"entry_price": 50050000.0, "entry_index": 0, "atr_at_entry": None, "stop_level": 49000000.0,
-            "targets": [], "trailing_active": False, "high_water": 50500000.0, "targets_hit": 0}  # fmt: skip
+    stop: dict[str, object] = {
+        "entry_price": 50050000.0, "entry_index": 0, "atr_at_entry": None, "stop_level": 49000000.0,
+        "targets": [], "trailing_active": False, "high_water": 50500000.0, "targets_hit": 0,
+    }  # fmt: skip
     saved = StoredPosition(BTC, D("0.002"), D("50050000"), T0 + 20, "breakout", T0, stop)
     exchange = FakeExchange(held={"KRW": D("1234567"), "BTC": D("0.002")})
 
