@@ -6,9 +6,13 @@ import json
 import math
 import numbers
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlmodel import SQLModel
 
 from tradetui.core.events import EngineStateChanged, RiskEvent, SignalRaised
 from tradetui.core.market import Bar, Timeframe
@@ -32,12 +36,36 @@ from tradetui.storage.tables import (
     OrderRow,
     PositionRow,
     RiskEventRow,
-    RoundTripColumns,
     RunMode,
     SignalRow,
     StrategyStateRow,
     decimal_to_text,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+# --- a value's fields as a row's columns, and back -------------------------------------------------
+
+Row = TypeVar("Row", bound=SQLModel)
+Value = TypeVar("Value", bound="DataclassInstance")
+
+
+def _to_row(row_type: type[Row], value: DataclassInstance, **columns: Any) -> Row:
+    """A row of ``row_type`` holding ``value``'s fields that are columns of the same name (an enum
+    as its value), and ``columns`` (added, or replacing a field's own)."""
+    names = row_type.model_fields.keys() - columns.keys()
+    own = {f.name: getattr(value, f.name) for f in fields(value) if f.name in names}
+    return row_type(**{name: v.value if isinstance(v, Enum) else v for name, v in own.items()}, **columns)
+
+
+def _from_row(value_type: type[Value], row: SQLModel, **values: Any) -> Value:
+    """A ``value_type`` from ``row``'s columns named as its fields, and ``values`` (a field parsed
+    from its column, or one no column holds); a field neither gives keeps its default."""
+    names = type(row).model_fields.keys() - values.keys()
+    own = {f.name: getattr(row, f.name) for f in fields(value_type) if f.name in names}
+    return value_type(**own, **values)
+
 
 # --- JSON columns ---------------------------------------------------------------------------
 
@@ -79,105 +107,30 @@ def timeframe_name(timeframe: Timeframe | str) -> str:
 
 
 def order_to_row(order: Order, *, mode: RunMode | str, run_id: int | None = None) -> OrderRow:
-    return OrderRow(
-        identifier=order.identifier,
-        exchange_id=order.exchange_id,
-        market=order.market,
-        side=order.side.value,
-        ord_type=order.ord_type.value,
-        price=order.price,
-        volume=order.volume,
-        state=order.state.value,
-        executed_volume=order.executed_volume,
-        executed_funds=order.executed_funds,
-        paid_fee=order.paid_fee,
-        purpose=order.purpose,
-        strategy=order.strategy,
-        reason=order.reason,
-        created_ms=order.created_ms,
-        updated_ms=order.updated_ms,
-        mode=run_mode(mode),
-        run_id=run_id,
-    )
+    return _to_row(OrderRow, order, mode=run_mode(mode), run_id=run_id)
 
 
 def row_to_order(row: OrderRow) -> Order:
-    return Order(
-        identifier=row.identifier,
-        market=row.market,
-        side=Side(row.side),
-        ord_type=OrdType(row.ord_type),
-        price=row.price,
-        volume=row.volume,
-        created_ms=row.created_ms,
-        state=OrderState(row.state),
-        exchange_id=row.exchange_id,
-        executed_volume=row.executed_volume,
-        executed_funds=row.executed_funds,
-        paid_fee=row.paid_fee,
-        updated_ms=row.updated_ms,
-        purpose=row.purpose,
-        strategy=row.strategy,
-        reason=row.reason,
-    )
+    return _from_row(Order, row, side=Side(row.side), ord_type=OrdType(row.ord_type), state=OrderState(row.state))
 
 
 def fill_to_row(fill: Fill) -> FillRow:
-    return FillRow(
-        identifier=fill.identifier,
-        trade_id=fill.trade_id,
-        market=fill.market,
-        side=fill.side.value,
-        price=fill.price,
-        volume=fill.volume,
-        fee=fill.fee,
-        ts_ms=fill.ts_ms,
-        is_maker=fill.is_maker,
-    )
+    return _to_row(FillRow, fill)
 
 
 def row_to_fill(row: FillRow) -> Fill:
-    return Fill(
-        identifier=row.identifier,
-        trade_id=row.trade_id,
-        market=row.market,
-        side=Side(row.side),
-        price=row.price,
-        volume=row.volume,
-        fee=row.fee,
-        ts_ms=row.ts_ms,
-        is_maker=bool(row.is_maker),
-    )
+    return _from_row(Fill, row, side=Side(row.side), is_maker=bool(row.is_maker))
 
 
 # --- candles ----------------------------------------------------------------------------------
 
 
 def bar_to_candle_row(bar: Bar, *, exchange: str) -> CandleRow:
-    return CandleRow(
-        exchange=exchange,
-        market=bar.market,
-        timeframe=bar.timeframe.value,
-        ts_s=bar.ts_s,
-        open=bar.open,
-        high=bar.high,
-        low=bar.low,
-        close=bar.close,
-        volume=bar.volume,
-    )
+    return _to_row(CandleRow, bar, exchange=exchange)
 
 
 def candle_row_to_bar(row: CandleRow) -> Bar:
-    return Bar(
-        market=row.market,
-        timeframe=Timeframe(row.timeframe),
-        ts_s=row.ts_s,
-        open=row.open,
-        high=row.high,
-        low=row.low,
-        close=row.close,
-        volume=row.volume,
-    )
+    return _from_row(Bar, row, timeframe=Timeframe(row.timeframe))
 
 
 def bar_to_candle_input(bar: Bar) -> CandleInput:
@@ -206,24 +159,12 @@ def _decimal_text(value: object) -> str:
 # --- backtests --------------------------------------------------------------------------------
 
 
-def _trade_values(trade: ClosedTrade) -> dict[str, Any]:
-    """A round trip's fields, as both trade tables store them."""
-    return {name: getattr(trade, name) for name in _ROUND_TRIP_FIELDS}
-
-
-def _trade_from_row(row: RoundTripColumns) -> ClosedTrade:
-    return ClosedTrade(**{name: getattr(row, name) for name in _ROUND_TRIP_FIELDS})
-
-
-_ROUND_TRIP_FIELDS = tuple(RoundTripColumns.model_fields)
-
-
 def closed_trade_to_row(trade: ClosedTrade, *, run_id: int, seq: int) -> BacktestTradeRow:
-    return BacktestTradeRow(run_id=run_id, seq=seq, **_trade_values(trade))
+    return _to_row(BacktestTradeRow, trade, run_id=run_id, seq=seq)
 
 
 def row_to_closed_trade(row: BacktestTradeRow) -> ClosedTrade:
-    return _trade_from_row(row)
+    return _from_row(ClosedTrade, row)
 
 
 BACKTEST_SUMMARY_KEYS = frozenset(
@@ -281,18 +222,13 @@ def _known_timeframe(text: str) -> str:
 def run_row_to_summary(row: BacktestRunRow) -> BacktestRunSummary:
     if row.id is None:
         raise ValueError("backtest run row has no id (not saved yet)")
-    markets = json.loads(row.markets_json)
-    return BacktestRunSummary(
+    return _from_row(
+        BacktestRunSummary,
+        row,
         id=row.id,
-        created_ms=row.created_ms,
-        strategy=row.strategy,
-        markets=tuple(str(m) for m in markets),
-        timeframe=row.timeframe,
-        start_ms=row.start_ms,
-        end_ms=row.end_ms,
+        markets=tuple(str(m) for m in json.loads(row.markets_json)),
         params=load_json_object(row.params_json),
         metrics=load_json_object(row.metrics_json),
-        config_text=row.config_text,
     )
 
 
@@ -308,58 +244,36 @@ def equity_point(ts_s: int, equity: float, drawdown: float) -> tuple[int, float,
 
 
 def session_trade_to_row(trade: ClosedTrade) -> ClosedTradeRow:
-    return ClosedTradeRow(**_trade_values(trade))
+    return _to_row(ClosedTradeRow, trade)
 
 
 def row_to_session_trade(row: ClosedTradeRow) -> ClosedTrade:
-    return _trade_from_row(row)
+    return _from_row(ClosedTrade, row)
 
 
 # --- positions, strategy state, events, daily -------------------------------------------------
 
 
 def position_to_row(position: StoredPosition) -> PositionRow:
-    return PositionRow(
-        market=position.market,
+    return _to_row(
+        PositionRow,
+        position,
         volume=to_decimal(position.volume, what="position volume"),
         avg_price=to_decimal(position.avg_price, what="position avg_price"),
-        strategy=position.strategy,
         stop_json=dump_json(dict(position.stop_state)),
-        opened_ms=position.opened_ms,
-        updated_ms=position.updated_ms,
     )
 
 
 def row_to_position(row: PositionRow) -> StoredPosition:
-    return StoredPosition(
-        market=row.market,
-        volume=row.volume,
-        avg_price=row.avg_price,
-        updated_ms=row.updated_ms,
-        strategy=row.strategy,
-        opened_ms=row.opened_ms,
-        stop_state=load_json_object(row.stop_json),
-    )
+    return _from_row(StoredPosition, row, stop_state=load_json_object(row.stop_json))
 
 
 def strategy_state_to_row(state: StoredStrategyState) -> StrategyStateRow:
-    return StrategyStateRow(
-        strategy=state.strategy,
-        market=state.market,
-        state_json=dump_json(dict(state.state)),
-        enabled=state.enabled,
-        updated_ms=state.updated_ms,
-    )
+    return _to_row(StrategyStateRow, state, state_json=dump_json(dict(state.state)))
 
 
 def row_to_strategy_state(row: StrategyStateRow) -> StoredStrategyState:
-    return StoredStrategyState(
-        strategy=row.strategy,
-        market=row.market,
-        state=load_json_object(row.state_json),
-        enabled=bool(row.enabled),
-        updated_ms=row.updated_ms,
-    )
+    return _from_row(StoredStrategyState, row, state=load_json_object(row.state_json), enabled=bool(row.enabled))
 
 
 def risk_event_to_row(event: RiskEvent | EngineStateChanged) -> RiskEventRow:
@@ -384,45 +298,16 @@ def risk_event_to_row(event: RiskEvent | EngineStateChanged) -> RiskEventRow:
 
 
 def signal_to_row(event: SignalRaised, *, mode: RunMode | str, run_id: int | None = None) -> SignalRow:
-    return SignalRow(
-        ts_ms=event.ts_ms,
-        market=event.market,
-        strategy=event.strategy,
-        action=event.action,
-        price=event.price,
-        note=event.note,
-        mode=run_mode(mode),
-        run_id=run_id,
-    )
+    return _to_row(SignalRow, event, mode=run_mode(mode), run_id=run_id)
 
 
 def row_to_signal(row: SignalRow) -> SignalRaised:
-    return SignalRaised(
-        ts_ms=row.ts_ms, market=row.market, strategy=row.strategy, action=row.action, price=row.price, note=row.note
-    )
+    return _from_row(SignalRaised, row)
 
 
 def daily_to_row(day: DailyPerformance) -> DailyPerformanceRow:
-    return DailyPerformanceRow(
-        day=day.day.isoformat(),
-        mode=run_mode(day.mode),
-        start_equity=day.start_equity,
-        end_equity=day.end_equity,
-        pnl=day.pnl,
-        trades=day.trades,
-        wins=day.wins,
-        updated_ms=day.updated_ms,
-    )
+    return _to_row(DailyPerformanceRow, day, day=day.day.isoformat(), mode=run_mode(day.mode))
 
 
 def row_to_daily(row: DailyPerformanceRow) -> DailyPerformance:
-    return DailyPerformance(
-        day=date.fromisoformat(row.day),
-        mode=row.mode,
-        start_equity=row.start_equity,
-        end_equity=row.end_equity,
-        pnl=row.pnl,
-        trades=row.trades,
-        wins=row.wins,
-        updated_ms=row.updated_ms,
-    )
+    return _from_row(DailyPerformance, row, day=date.fromisoformat(row.day))
