@@ -3,15 +3,14 @@ and the score grid.
 
 Read strictly: strings must be strings, amounts finite decimal strings, enums one of their
 values; a malformed document raises ``ValueError`` naming the bad field. Scores are floats with
-NaN as ``null``. ``*_from_dict(*_to_dict(value)) == value`` for each (tested); a closed trade's
-``exit_fills`` does not travel (it reads back as 1).
+NaN as ``null``. ``*_from_dict(*_to_dict(value)) == value`` for each (tested).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from pydantic import AllowInfNan, BeforeValidator, PlainSerializer, Strict, StrictInt, StrictStr
 from typing_extensions import TypedDict
@@ -55,6 +54,8 @@ class _TradeDoc(TypedDict):
     pnl: Amount
     fees: Amount
     exit_reason: StrictStr
+    exit_fills: NotRequired[StrictInt]
+    """Absent from an engine older than this field: one fill."""
 
 
 class _SummaryDoc(TypedDict):

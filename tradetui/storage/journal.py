@@ -228,14 +228,14 @@ class SqliteOrderJournal:
     def load_closed_trades(self, limit: int) -> list[ClosedTrade]:
         """The ``limit`` latest round trips, the newest (latest exit) first."""
         cursor = self._connection().execute(
-            "SELECT market, strategy, entry_ms, exit_ms, volume, entry_price, exit_price, pnl, fees, exit_reason "
-            f"FROM {_CLOSED.name} ORDER BY exit_ms DESC, id DESC LIMIT ?",
+            "SELECT market, strategy, entry_ms, exit_ms, volume, entry_price, exit_price, pnl, fees, exit_reason, "
+            f"exit_fills FROM {_CLOSED.name} ORDER BY exit_ms DESC, id DESC LIMIT ?",
             (limit,),
         )
         d = text_to_decimal
         trades = [
-            ClosedTrade(str(m), str(s), int(e0), int(e1), d(v), d(p0), d(p1), d(pnl), d(fee), str(why))
-            for m, s, e0, e1, v, p0, p1, pnl, fee, why in cursor
+            ClosedTrade(str(m), str(s), int(e0), int(e1), d(v), d(p0), d(p1), d(pnl), d(fee), str(why), int(n))
+            for m, s, e0, e1, v, p0, p1, pnl, fee, why, n in cursor
         ]
         cursor.close()
         return trades

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Table, inspect, select, update
 
 from tradetui.storage.tables import ALL_ROWS, METADATA, SchemaMetaRow, table_of
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class SchemaVersionError(RuntimeError):
@@ -56,9 +56,19 @@ def _closed_trades_arrive(conn: Connection) -> None:
     return None
 
 
+def _round_trips_count_their_exit_fills(conn: Connection) -> None:
+    # Version 4 stores how many sell fills closed a round trip (partial exits), which read back
+    # as one before. A file upgraded from version 1 or 2 gets closed_trades from create_all.
+    present = set(inspect(conn).get_table_names())
+    for table in ("closed_trades", "backtest_trades"):
+        if table in present:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN exit_fills INTEGER DEFAULT 1 NOT NULL")
+
+
 UPGRADE_STEPS: tuple[UpgradeStep, ...] = (
     UpgradeStep(1, "orders: add mode (backtest/paper/live) and run_id", _orders_gain_mode_and_run_id),
     UpgradeStep(2, "closed_trades: a session's round trips, stored as they close", _closed_trades_arrive),
+    UpgradeStep(3, "closed and backtest trades: add exit_fills", _round_trips_count_their_exit_fills),
 )
 
 

@@ -191,6 +191,8 @@ class RoundTripColumns(SQLModel):
     pnl: Decimal = Field(sa_type=DecimalText)
     fees: Decimal = Field(sa_type=DecimalText)
     exit_reason: str = ""
+    exit_fills: int = 1
+    """Sell fills that closed the position (more than one: a partial take-profit came first)."""
 
 
 class ClosedTradeRow(RoundTripColumns, table=True):

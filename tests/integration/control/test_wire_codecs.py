@@ -54,7 +54,7 @@ ORDER = Order(
     "id-2", "KRW-ETH", Side.ASK, OrdType.LIMIT, LONG, TINY, 5, OrderState.WAIT, "uuid", TINY, LONG, TINY, 6, "stop",
     "breakout", "why",
 )  # fmt: skip
-TRADE = ClosedTrade("KRW-BTC", "breakout", 1, 2, LONG, TINY, LONG, -LONG, TINY, "stop")
+TRADE = ClosedTrade("KRW-BTC", "breakout", 1, 2, LONG, TINY, LONG, -LONG, TINY, "stop", exit_fills=3)
 SUMMARY = BacktestRunSummary(
     7, 1, "breakout", ("KRW-BTC",), "15m", None, 9, {"lookback": 20}, {"profit_factor": math.inf}, "x = 1\n"
 )
@@ -65,8 +65,8 @@ def _through_json(data: object) -> Any:
     return json.loads(json.dumps(data))
 
 
-def _field_names(value: object, *, left_out: frozenset[str] = frozenset()) -> set[str]:
-    return {f.name for f in fields(value)} - left_out  # type: ignore[arg-type]
+def _field_names(value: object) -> set[str]:
+    return {f.name for f in fields(value)}  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def _field_names(value: object, *, left_out: frozenset[str] = frozenset()) -> se
         (lambda v: wire.chart_to_dict(v)["book"], CHART, _field_names(CHART.book)),
         (lambda v: wire.chart_to_dict(v)["overlays"][0], CHART, _field_names(CHART.overlays[0])),
         (wire_history.history_order_to_dict, ORDER, _field_names(ORDER)),
-        (wire_history.closed_trade_to_dict, TRADE, _field_names(TRADE, left_out=frozenset({"exit_fills"}))),
+        (wire_history.closed_trade_to_dict, TRADE, _field_names(TRADE)),
         (wire_history.backtest_summary_to_dict, SUMMARY, _field_names(SUMMARY)),
         (wire_history.backtest_run_to_dict, RUN, {"run", "trades", "equity"}),
     ],

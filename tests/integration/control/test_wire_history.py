@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -73,6 +74,15 @@ def test_a_closed_trade_round_trips() -> None:
     data = _through_json(closed_trade_to_dict(TRADE))
     assert data["pnl"] == "-41216.60060075"
     assert closed_trade_from_dict(data) == TRADE
+
+
+def test_a_trade_closed_by_several_sells_says_so_and_an_older_engine_means_one() -> None:
+    partial = replace(TRADE, exit_fills=3)
+    data = _through_json(closed_trade_to_dict(partial))
+    assert data["exit_fills"] == 3
+    assert closed_trade_from_dict(data) == partial and closed_trade_from_dict(data).has_partial_exits
+    del data["exit_fills"]  # what an engine from before the field sends
+    assert closed_trade_from_dict(data).exit_fills == 1
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from tradetui.storage.repository import SqliteRepository
 def _trade(exit_ms: int, pnl: str = "1.5") -> ClosedTrade:
     return ClosedTrade(
         "KRW-BTC", "breakout", exit_ms - 10, exit_ms, Decimal("0.10000000"), Decimal("100"), Decimal("101.5"),
-        Decimal(pnl), Decimal("0.05"), "stop",
+        Decimal(pnl), Decimal("0.05"), "stop", exit_fills=exit_ms // 100,
     )  # fmt: skip
 
 
@@ -29,6 +29,7 @@ async def test_records_written_synchronously_read_back_by_the_repository_too(tmp
             journal.record_closed_trade(_trade(ms))
         assert [t.exit_ms for t in journal.load_closed_trades(10)] == [300, 200, 100]
         assert journal.load_closed_trades(1) == [_trade(300)]
+        assert [t.exit_fills for t in journal.load_closed_trades(10)] == [3, 2, 1]  # partial exits kept
         assert str(journal.load_closed_trades(1)[0].volume) == "0.10000000"  # exact digits
         assert journal.closed_trade_keys() == {("KRW-BTC", 100), ("KRW-BTC", 200), ("KRW-BTC", 300)}
 
@@ -51,7 +52,7 @@ async def test_records_written_synchronously_read_back_by_the_repository_too(tmp
 
     repo = await SqliteRepository.open(db)
     try:
-        assert [t.exit_ms for t in await repo.load_closed_trades(limit=2)] == [300, 200]
+        assert await repo.load_closed_trades(limit=2) == [_trade(300), _trade(200)]
         events = await repo.load_risk_events()
         assert [(e.kind, e.rule) for e in events] == [("engine_state", "PAUSED"), ("risk", "daily_loss")]
         history = await repo.load_config_history()

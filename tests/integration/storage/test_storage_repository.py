@@ -215,7 +215,9 @@ async def test_config_history_keeps_text_and_diff(repo: SqliteRepository) -> Non
 
 async def test_backtest_run_round_trip_and_cascade(repo: SqliteRepository) -> None:
     trades = [
-        ClosedTrade("KRW-BTC", "ema", 1000, 5000, D("0.01"), D("50000000"), D("51000000"), D("9900.5"), D("99"), "tp"),
+        ClosedTrade(
+            "KRW-BTC", "ema", 1000, 5000, D("0.01"), D("50000000"), D("51000000"), D("9900.5"), D("99"), "tp", 2
+        ),
         ClosedTrade("KRW-ETH", "ema", 2000, 6000, D("1.5"), D("3000000"), D("2900000"), D("-150300"), D("30"), "stop"),
     ]
     equity = [(60, 1_000_000.0, 0.0), (120, 1_009_900.5, 0.0), (180, 990_000.25, -0.0197)]

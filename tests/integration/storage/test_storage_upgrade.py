@@ -136,3 +136,23 @@ async def test_a_newer_file_is_refused(tmp_path: Path) -> None:
         conn.execute("UPDATE schema_meta SET version = ?", (SCHEMA_VERSION + 5,))
     with pytest.raises(SchemaVersionError, match="newer"):
         await SqliteRepository.open(path)
+
+
+def test_a_v3_file_gains_exit_fills_and_old_trades_read_as_one_fill(tmp_path: Path) -> None:
+    """Version 4 stores how many sells closed a round trip; trades stored before read back as one."""
+    fresh = tmp_path / "fresh.sqlite"
+    SqliteOrderJournal(fresh).close()
+    path = tmp_path / "v3.sqlite"
+    SqliteOrderJournal(path).close()
+    with sqlite3.connect(path) as conn:  # back to the version-3 shape, with a trade stored then
+        for table in ("closed_trades", "backtest_trades"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN exit_fills")
+        conn.execute("UPDATE schema_meta SET version = 3")
+        conn.execute(
+            "INSERT INTO closed_trades (market, strategy, entry_ms, exit_ms, volume, entry_price, exit_price, pnl, "
+            "fees, exit_reason) VALUES ('KRW-BTC', 'breakout', 1, 2, '0.1', '100', '101', '0.1', '0.01', 'stop')"
+        )
+    with SqliteOrderJournal(path) as journal:
+        (trade,) = journal.load_closed_trades(5)
+    assert trade.exit_fills == 1 and trade.exit_reason == "stop"
+    assert _shape(path) == _shape(fresh)
