@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import math
-import threading
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from tradetui.backtest.metrics import SECONDS_PER_DAY, BacktestMetrics, FloatArr
 from tradetui.core.clock import to_kst
 from tradetui.core.notation import krw, price, volume
 from tradetui.core.trades import ClosedTrade, OpenPosition
+from tradetui.plot_lock import plotext_lock
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MISSING = "—"
@@ -36,9 +36,6 @@ GAIN_STYLE = "green"
 LOSS_STYLE = "red"
 _EQUITY_COLOR = "cyan"
 _DRAWDOWN_COLOR = "red"
-
-plotext_lock = threading.Lock()
-"""plotext draws on one module-level figure; reports built in worker threads take turns."""
 
 Rows = list[tuple[str, Text]]
 

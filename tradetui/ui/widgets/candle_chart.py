@@ -13,9 +13,9 @@ import plotext
 from rich.text import Text
 from textual.reactive import reactive
 
-from tradetui.backtest.report import plotext_lock
 from tradetui.engine.read_model import ChartData
 from tradetui.indicators.moving import ema
+from tradetui.plot_lock import plotext_lock
 from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import kst_time
 from tradetui.ui.widgets.status_bar import Segment, fit
