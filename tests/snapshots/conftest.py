@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tradetui.core.events import EngineState, Severity
-from tradetui.core.market import BookLevel, OrderBook
+from tradetui.core.market import BookLevel, OrderBook, Timeframe
 from tradetui.core.orders import Order, OrderState, OrdType
 from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.core.trades import ClosedTrade
@@ -35,6 +35,7 @@ from tradetui.engine.read_model import (
     PositionView,
     RiskView,
     StrategyView,
+    ema_overlay,
 )
 from tradetui.risk.limits import AccountLimits
 from tradetui.risk.sizing import SizingRules
@@ -140,7 +141,7 @@ class FrozenHandle:
                 round(entry_price * 1.03, -3) if m == "KRW-BTC" else None,
                 _book(m, c.close[-1]),
                 ((c.ts_s[110], c.high[110]),) if m == "KRW-BTC" else (),
-                (ChartOverlay("high20", _prior_high(c.high, 20)),),
+                (ema_overlay(c.close, len(c.close)), ChartOverlay("high20", _prior_high(c.high, 20))),
             )
             for m, c in charts.items()
         }
@@ -449,7 +450,7 @@ class FrozenHandle:
     def link_status(self) -> LinkStatus:
         return LinkStatus("connected", 38.0, "order 8/8, default 30/30")
 
-    def chart(self, market: str, bars: int = 120) -> ChartData | None:
+    def chart(self, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
         return self._charts.get(market)
 
     def scores(self, bars: int = 30) -> dict[str, dict[str, tuple[float, ...]]]:

@@ -25,6 +25,7 @@ from tradetui.control.wire_history import (
     history_orders_from_list,
     scores_from_dict,
 )
+from tradetui.core.market import Timeframe
 from tradetui.core.orders import Order
 from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.core.trades import ClosedTrade
@@ -136,8 +137,9 @@ class _Api:
         return _Call("GET", "/markets", _markets)
 
     @staticmethod
-    def chart(market: str, bars: int) -> _Call[ChartData]:
-        return _Call("GET", f"/chart/{market}", chart_from_dict, params={"bars": str(bars)}, missing_ok=True)
+    def chart(market: str, bars: int, timeframe: Timeframe | None) -> _Call[ChartData]:
+        params = {"bars": str(bars)} if timeframe is None else {"bars": str(bars), "timeframe": timeframe.value}
+        return _Call("GET", f"/chart/{market}", chart_from_dict, params=params, missing_ok=True)
 
     @staticmethod
     def events(after_ms: int, limit: int) -> _Call[tuple[EventView, ...]]:
@@ -262,8 +264,8 @@ class ControlClient:
     def markets(self) -> MarketList:
         return self._must(_Api.markets())
 
-    def chart(self, market: str, bars: int = 120) -> ChartData | None:
-        return self._send(_Api.chart(market, bars))
+    def chart(self, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
+        return self._send(_Api.chart(market, bars, timeframe))
 
     def events(self, after_ms: int = -1, limit: int = 200) -> tuple[EventView, ...]:
         return self._must(_Api.events(after_ms, limit))
@@ -361,8 +363,8 @@ class AsyncControlClient:
     async def markets(self) -> MarketList:
         return await self._must(_Api.markets())
 
-    async def chart(self, market: str, bars: int = 120) -> ChartData | None:
-        return await self._send(_Api.chart(market, bars))
+    async def chart(self, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
+        return await self._send(_Api.chart(market, bars, timeframe))
 
     async def events(self, after_ms: int = -1, limit: int = 200) -> tuple[EventView, ...]:
         return await self._must(_Api.events(after_ms, limit))

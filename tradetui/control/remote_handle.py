@@ -30,11 +30,19 @@ from tradetui.control.client import AsyncControlClient, MarketList
 from tradetui.control.endpoint import ControlError
 from tradetui.control.wire_history import Scores
 from tradetui.core.events import EngineState
+from tradetui.core.market import Timeframe
 from tradetui.core.orders import Order
 from tradetui.core.ports import RunStore
 from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
-from tradetui.engine.read_model import ChartData, EngineSnapshot, EventView, LinkStatus, MarketView
+from tradetui.engine.read_model import (
+    ChartData,
+    EngineSnapshot,
+    EventView,
+    LinkStatus,
+    MarketView,
+    check_chart_timeframe,
+)
 from tradetui.risk.limits import AccountLimits, reset_text
 from tradetui.risk.sizing import SizingRules
 from tradetui.strategies import registry
@@ -74,7 +82,7 @@ class RemoteHandle:
         self._snapshot: EngineSnapshot | None = None
         self._markets = MarketList(None, ())
         self._chart: ChartData | None = None
-        self._wanted_chart: tuple[str, int] | None = None
+        self._wanted_chart: tuple[str, int, Timeframe | None] | None = None
         self._events_wanted = 50
         self._commands: asyncio.Queue[_Command] = asyncio.Queue(maxsize=100)
         self._stop = asyncio.Event()
@@ -335,11 +343,17 @@ class RemoteHandle:
     def timeframe(self) -> str | None:
         return self._markets.timeframe
 
-    def chart(self, market: str, bars: int = 120) -> ChartData | None:
-        if self._wanted_chart != (market, bars):
-            self._wanted_chart = (market, bars)
+    def chart(self, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
+        """The chart last fetched for ``market`` in ``timeframe`` (None until the next poll brings
+        it). A timeframe the engine cannot show raises ValueError here, as on ``EngineHandle``,
+        once the watchlist has said the engine's."""
+        base = self._markets.timeframe
+        if timeframe is not None and base is not None:
+            check_chart_timeframe(Timeframe(base), timeframe)
+        if self._wanted_chart != (market, bars, timeframe):
+            self._wanted_chart = (market, bars, timeframe)
             self._wake.set()
-        chart = self._chart
+        chart = self._chart  # until then the one before (it names its own timeframe)
         return chart if chart is not None and chart.market == market else None
 
     def scores(self, bars: int = 30) -> Scores:

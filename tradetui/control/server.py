@@ -9,7 +9,9 @@ needs ``Authorization: Bearer <token>``.
 ``GET /status[?events=N]``               the snapshot (:func:`tradetui.control.wire.snapshot_to_dict`)
 ``GET /metrics``                         Prometheus text format
 ``GET /markets``                         ``{"timeframe", "markets": [...]}`` (watchlist rows)
-``GET /chart/{market}?bars=N``           candles, fills, stop/target and the book of one market
+``GET /chart/{market}?bars=N``           candles, fills, stop/target, the book and the overlays (the
+``[&timeframe=TF]``                      EMA line, the strategies' levels) of one market; in TF
+                                         candles (e.g. 15m), 400 unless the engine's or a multiple
 ``GET /events?after=TS_MS[&limit=N]``    ``{"events": [...]}``, newer than ``after``, oldest first
 ``POST /pause`` / ``/resume``            optional ``{"reason": str}``; 409 for ``/resume`` when HALTED
 ``POST /reset``                          lift the kill switch (HALTED → RUNNING); 409 when not halted
@@ -82,6 +84,7 @@ from tradetui.control.wire_history import (
     scores_to_dict,
 )
 from tradetui.core.events import EngineState, Event
+from tradetui.core.market import Timeframe
 from tradetui.engine.handle import EngineHandle
 from tradetui.errors import RequestError
 from tradetui.http_guard import DEFAULT_REQUEST_TIMEOUT_S, GuardedSite, RequestGuard, json_document
@@ -379,7 +382,18 @@ class ControlServer:
     async def _chart(self, request: web.Request) -> web.Response:
         market = request.match_info["market"]
         bars = self._int_query(request, "bars", 120, 1, MAX_CHART_BARS)
-        chart = self.handle.chart(market, bars)
+        text = request.query.get("timeframe")
+        timeframe = None
+        if text is not None:
+            try:
+                timeframe = Timeframe(text)
+                chart = self.handle.chart(market, bars, timeframe)
+            except ValueError as exc:
+                known = ", ".join(t.value for t in Timeframe)
+                message = str(exc) if timeframe is not None else f"timeframe must be one of {known}, not {text!r}"
+                raise _ApiError(400, message) from None
+        else:
+            chart = self.handle.chart(market, bars)
         if chart is None:
             raise _ApiError(404, f"unknown market {market!r}; trading: {', '.join(self.handle.market_codes())}")
         return web.json_response(chart_to_dict(chart))

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from tradetui.core.clock import Clock
 from tradetui.core.events import Event
-from tradetui.core.market import Bar
+from tradetui.core.market import Bar, Timeframe
 from tradetui.core.orders import Order
 from tradetui.core.ports import RunStore, SessionHistory
 from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
@@ -108,7 +108,12 @@ class EngineControl(Protocol):
 
     def timeframe(self) -> str | None: ...
 
-    def chart(self, market: str, bars: int = 120) -> ChartData | None: ...
+    def chart(self, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
+        """The last ``bars`` candles of ``market`` in ``timeframe`` (the engine's when None, else
+        the same or a whole multiple of it: ValueError otherwise), with the bot's fills, stop,
+        target, book and the overlays (the EMA line, then the strategies' levels). None for a
+        market the engine does not trade."""
+        ...
 
     def scores(self, bars: int = 30) -> dict[str, dict[str, tuple[float, ...]]]:
         """Each strategy's score per market over the last ``bars`` candles (the heatmap)."""
@@ -423,5 +428,5 @@ class EngineHandle:
     def markets(self) -> tuple[MarketView, ...]:
         return market_views(self.engine)
 
-    def chart(self, market: str, bars: int = 120) -> ChartData | None:
-        return chart_data(self.engine, market, bars)
+    def chart(self, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
+        return chart_data(self.engine, market, bars, timeframe)

@@ -6,16 +6,19 @@ Built on demand (a UI polls at a few Hz); nothing here changes the engine.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from tradetui.core.events import EngineState
-from tradetui.core.market import OrderBook
+from tradetui.core.market import OrderBook, Timeframe
 from tradetui.engine.engine import Engine
 from tradetui.engine.trade_marks import MarkKind
+from tradetui.indicators.moving import ema
+from tradetui.indicators.series import BarSeries
 
 log = logging.getLogger(__name__)
 
@@ -293,35 +296,109 @@ def market_views(engine: Engine) -> tuple[MarketView, ...]:
     return tuple(rows)
 
 
-def chart_data(engine: Engine, market: str, bars: int = 120) -> ChartData | None:
+CHART_EMA_PERIOD = 20
+CHART_EMA_LABEL = f"EMA{CHART_EMA_PERIOD}"
+"""The chart's context line: an EMA of the shown candles' closes, the first of its overlays."""
+CHART_EMA_WARMUP = 3 * CHART_EMA_PERIOD
+"""Candles before the first one shown that the EMA is computed from, so its line is settled
+(and drawn) from the left edge of the chart on."""
+
+
+def check_chart_timeframe(base: Timeframe, shown: Timeframe) -> None:
+    """Raise ValueError unless a chart of ``base`` candles can be shown in ``shown`` candles
+    (the same, or a whole multiple of it: finer than the engine's candles is not possible)."""
+    if shown.seconds < base.seconds or shown.seconds % base.seconds:
+        raise ValueError(
+            f"the chart cannot show {shown.value} candles: the engine trades {base.value} candles, "
+            f"so a chart's timeframe is {base.value} or a whole multiple of it"
+        )
+
+
+def chart_data(engine: Engine, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
+    """The last ``bars`` candles of ``market`` in ``timeframe`` (the engine's own when None),
+    with the bot's fills, the position's stop and target, the book, and the overlays: the
+    EMA line first, then each enabled strategy's levels. In a coarser timeframe the candles are
+    rolled up on the UTC grid (as :func:`tradetui.data.aggregate.resample` does) and a strategy's
+    level is the one at each coarse candle's last engine candle. None for a market the engine
+    does not trade; ValueError for a timeframe finer than the engine's (see :func:`check_chart_timeframe`)."""
     m = engine.markets.get(market)
     if m is None:
         return None
-    lo = max(0, m.n - bars)
-    ts = m.ts_s[lo : m.n]
+    shown_tf = timeframe or m.timeframe
+    check_chart_timeframe(m.timeframe, shown_tf)
+    ratio = shown_tf.seconds // m.timeframe.seconds
+    start = max(0, m.n - (max(bars, 0) + CHART_EMA_WARMUP) * ratio)
+    # the first candle may lack bars before the window: it is never shown (the EMA's warm-up
+    # candles come first) and only its close, which is right, goes into the EMA
+    candles, last = _roll_up(m.view(start, m.n), shown_tf)
+    keep = min(max(bars, 0), len(candles))
+    first = len(candles) - keep
+    lo = start + (int(last[first - 1]) + 1 if first > 0 else 0)  # the engine candle the chart starts at
+    ts = candles.ts_s[first:]
     first_ms = int(ts[0]) * 1000 if len(ts) else 0
     marks: dict[MarkKind, list[tuple[int, float]]] = {kind: [] for kind in MarkKind}
     for mark in engine.trade_marks.of(market, since_ms=first_ms):
         marks[mark.kind].append((mark.ts_ms // 1000, float(mark.price)))
     pos = engine.portfolio.positions.get(market)
     tracker = pos.tracker if pos is not None else None
+    levels = _overlays(engine, market, lo)
+    if ratio > 1:  # each coarse candle shows the level its last engine candle had
+        at = [int(k) + start - lo for k in last[first:]]
+        levels = tuple(replace(o, values=tuple(o.values[k] for k in at)) for o in levels)
     return ChartData(
         market,
-        m.timeframe.value,
+        shown_tf.value,
         tuple(int(t) for t in ts),
-        tuple(m.open[lo : m.n].tolist()),
-        tuple(m.high[lo : m.n].tolist()),
-        tuple(m.low[lo : m.n].tolist()),
-        tuple(m.close[lo : m.n].tolist()),
-        tuple(m.volume[lo : m.n].tolist()),
+        tuple(candles.open[first:].tolist()),
+        tuple(candles.high[first:].tolist()),
+        tuple(candles.low[first:].tolist()),
+        tuple(candles.close[first:].tolist()),
+        tuple(candles.volume[first:].tolist()),
         tuple(marks[MarkKind.ENTRY]),
         tuple(marks[MarkKind.EXIT]),
         tracker.effective_stop if tracker is not None else None,
         tracker.next_target if tracker is not None else None,
         engine.books.get(market),
         tuple(marks[MarkKind.PARTIAL_EXIT]),
-        _overlays(engine, market, lo),
+        (ema_overlay(candles.close, keep), *levels),
     )
+
+
+def ema_overlay(close: npt.ArrayLike, shown: int) -> ChartOverlay:
+    """The chart's EMA line over the last ``shown`` of ``close`` (computed over all of them: give
+    :data:`CHART_EMA_WARMUP` closes before the shown ones for a line that starts settled)."""
+    values = ema(np.asarray(close, dtype=np.float64), CHART_EMA_PERIOD)
+    return _overlay(CHART_EMA_LABEL, values[len(values) - min(max(shown, 0), len(values)) :])
+
+
+def _roll_up(series: BarSeries, timeframe: Timeframe) -> tuple[BarSeries, npt.NDArray[np.intp]]:
+    """``series`` in ``timeframe`` candles on the UTC grid (open first, high max, low min, close
+    last, volume summed; a period without bars has no candle), and the index in ``series`` of
+    each candle's last bar. The candles equal :func:`tradetui.data.aggregate.resample`'s (a test
+    holds them to it); the engine cannot import the data layer above it, and the chart needs the
+    last-bar indices besides."""
+    n = len(series)
+    if timeframe == series.timeframe or n == 0:
+        return (series if n else BarSeries.empty(series.market, timeframe)), np.arange(n, dtype=np.intp)
+    ts = series.ts_s.astype(np.int64, copy=False)
+    buckets = ts - ts % timeframe.seconds
+    starts = np.flatnonzero(np.concatenate(([True], buckets[1:] != buckets[:-1])))
+    ends = np.concatenate((starts[1:], [n])) - 1
+    rolled = BarSeries(
+        series.market,
+        timeframe,
+        buckets[starts],
+        series.open[starts],
+        np.maximum.reduceat(series.high, starts),
+        np.minimum.reduceat(series.low, starts),
+        series.close[ends],
+        np.add.reduceat(series.volume, starts),
+    )
+    return rolled, ends.astype(np.intp)
+
+
+def _overlay(label: str, values: npt.NDArray[np.float64]) -> ChartOverlay:
+    return ChartOverlay(label, tuple(float(v) if np.isfinite(v) else None for v in values))
 
 
 def _overlays(engine: Engine, market: str, lo: int) -> tuple[ChartOverlay, ...]:
@@ -340,8 +417,7 @@ def _overlays(engine: Engine, market: str, lo: int) -> tuple[ChartOverlay, ...]:
             log.exception("strategy %s: chart overlays failed on %s", name, market)
             continue
         for overlay in overlays:
-            values = overlay.values[lo - start :]
-            result.append(ChartOverlay(overlay.label, tuple(float(v) if np.isfinite(v) else None for v in values)))
+            result.append(_overlay(overlay.label, overlay.values[lo - start :]))
     return tuple(result)
 
 

@@ -12,6 +12,7 @@ import pytest
 from tradetui.control.client import AsyncControlClient
 from tradetui.control.remote_handle import RemoteHandle
 from tradetui.core.events import EngineState
+from tradetui.core.market import Timeframe
 from tradetui.engine.handle import EngineHandle
 
 if TYPE_CHECKING:
@@ -60,6 +61,22 @@ async def test_reads_come_from_the_cache_and_follow_the_engine(served: Served) -
         handle.request_stop()
         await asyncio.wait_for(runner, 60)
     finally:
+        await handle.shutdown()
+
+
+async def test_the_attached_chart_comes_in_the_chosen_timeframe(served: Served) -> None:
+    handle = RemoteHandle(AsyncControlClient(served.token_file), poll_interval_s=0.05)
+    await handle.refresh()
+    runner = asyncio.create_task(handle.run())
+    try:
+        market = handle.market_codes()[0]
+        await _wait_for(lambda: (c := handle.chart(market, 40, Timeframe.M15)) is not None and c.timeframe == "15m")
+        assert handle.chart(market, 40, Timeframe.M15) == served.handle.chart(market, 40, Timeframe.M15)
+        await _wait_for(lambda: (c := handle.chart(market, 40)) is not None and c.timeframe == "1m")
+        assert handle.chart(market, 40) == served.handle.chart(market, 40)
+    finally:
+        handle.request_stop()
+        await asyncio.wait_for(runner, 60)
         await handle.shutdown()
 
 

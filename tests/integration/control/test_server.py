@@ -14,15 +14,20 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tradetui.backtest.runner import run_backtest
+from tradetui.candles.synthetic import generate_market
 from tradetui.commands.run import RunningSession
 from tradetui.control.client import AsyncControlClient
 from tradetui.control.endpoint import ControlError, EngineNotRunning, read_endpoint
 from tradetui.control.server import ControlServer
 from tradetui.control.wire import snapshot_from_dict
 from tradetui.core.events import EngineState
+from tradetui.core.market import Timeframe
+from tradetui.engine.handle import EngineHandle
+from tradetui.strategies.registry import create
 
 if TYPE_CHECKING:
-    from tests.integration.control.conftest import Served  # the fixture's type
+    from tests.integration.control.conftest import Served, ServeHandle  # the fixture's type
 
 # --- auth and the token file ---------------------------------------------------------------------
 
@@ -146,8 +151,36 @@ async def test_the_chart_of_a_market_with_a_position_shows_its_entry(served: Ser
     assert answer["buys"], answer["buys"]
     assert answer["buys"][-1][1] == pytest.approx(float(position.avg_price))
     assert answer["stop"] is not None and float(answer["stop"]) < answer["buys"][-1][1]
-    assert [o["label"] for o in answer["overlays"]] == ["high20"]
-    assert len(answer["overlays"][0]["values"]) == len(answer["close"])
+    assert [o["label"] for o in answer["overlays"]] == ["EMA20", "high20"]  # the EMA line comes with the levels
+    assert all(len(o["values"]) == len(answer["close"]) for o in answer["overlays"])
+
+
+async def test_the_chart_in_a_coarser_timeframe(served: Served) -> None:
+    market = served.handle.market_codes()[0]
+    answer = await served.http.get(f"/chart/{market}", params={"bars": "30", "timeframe": "15m"})
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["timeframe"] == "15m" and 0 < len(data["close"]) <= 30  # the demo has run a few hours
+    assert all(t % 900 == 0 for t in data["ts_s"])
+    async with AsyncControlClient(served.token_file) as client:
+        chart = await client.chart(market, 30, Timeframe.M15)
+    assert chart == served.handle.chart(market, 30, Timeframe.M15)
+    assert chart is not None and chart.overlays[0].label == "EMA20"
+    for bad in ("2h", "", "15M", "15m\x00"):
+        answer = await served.http.get(f"/chart/{market}", params={"bars": "30", "timeframe": bad})
+        assert answer.status_code == 400, (bad, answer.text)
+        assert "timeframe must be one of 1m, 3m" in answer.json()["error"], answer.text
+
+
+async def test_a_chart_timeframe_the_engine_cannot_show_is_a_400(serve: ServeHandle, tmp_path: Path) -> None:
+    series = generate_market("KRW-SYN", bars=400, seed=5, timeframe=Timeframe.M5)
+    engine = run_backtest([series], [create("breakout", {"timeframe": "5m"})]).engine
+    async with serve(EngineHandle(engine, mode="BACKTEST", exchange="upbit"), tmp_path) as running:
+        for finer_or_odd in ("1m", "3m"):
+            answer = await running.http.get("/chart/KRW-SYN", params={"timeframe": finer_or_odd})
+            assert answer.status_code == 400 and "whole multiple of it" in answer.json()["error"], answer.text
+        answer = await running.http.get("/chart/KRW-SYN", params={"timeframe": "15m", "bars": "10"})
+        assert answer.status_code == 200 and answer.json()["timeframe"] == "15m"
 
 
 # --- commands ------------------------------------------------------------------------------------

@@ -61,8 +61,8 @@ def test_the_live_chart_marks_entries_partial_exits_and_exits(tmp_path: Path) ->
     assert chart is not None
     kinds = {m.kind for m in engine.trade_marks.of("KRW-DEMO")}
     assert kinds == {MarkKind.ENTRY, MarkKind.PARTIAL_EXIT, MarkKind.EXIT}
-    assert [o.label for o in chart.overlays] == ["high12"]  # the strategy's own lookback
-    assert len(chart.overlays[0].values) == len(chart.ts_s)
+    assert [o.label for o in chart.overlays] == ["EMA20", "high12"]  # the EMA, then the strategy's own lookback
+    assert all(len(o.values) == len(chart.ts_s) for o in chart.overlays)
     engine.journal.close()  # type: ignore[attr-defined]
 
 

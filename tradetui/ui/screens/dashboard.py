@@ -12,11 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tradetui.candles.resample import resample
-from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
 from tradetui.engine.handle import EngineControl
-from tradetui.engine.read_model import ChartData
 from tradetui.ui.containment import contained
 from tradetui.ui.widgets.candle_chart import CandleChart
 from tradetui.ui.widgets.event_log import EventLog
@@ -28,43 +25,8 @@ from tradetui.ui.widgets.tables import OrdersTable, PositionsTable
 from tradetui.ui.widgets.watchlist import Watchlist
 
 CHART_TIMEFRAMES = (Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M60, Timeframe.M240, Timeframe.D1)
-
-
-def rescale(chart: ChartData, timeframe: Timeframe) -> ChartData:
-    """The chart in a coarser timeframe (finer than the engine's is not possible). A strategy's
-    level is shown at each coarse candle's last base candle."""
-    base = Timeframe(chart.timeframe)
-    if timeframe.seconds <= base.seconds or not chart.close:
-        return chart
-    import numpy as np
-
-    ts = np.asarray(chart.ts_s, dtype=np.int64)
-    series = BarSeries(
-        chart.market,
-        base,
-        ts,
-        np.asarray(chart.open),
-        np.asarray(chart.high),
-        np.asarray(chart.low),
-        np.asarray(chart.close),
-        np.asarray(chart.volume),
-    )
-    r = resample(series, timeframe)
-    last = np.searchsorted(ts, r.ts_s + timeframe.seconds, side="left") - 1
-    overlays = tuple(
-        replace(o, values=tuple(o.values[int(k)] for k in last)) for o in chart.overlays if len(o.values) == len(ts)
-    )
-    return replace(
-        chart,
-        timeframe=timeframe.value,
-        ts_s=tuple(r.ts_s.tolist()),
-        open=tuple(r.open.tolist()),
-        high=tuple(r.high.tolist()),
-        low=tuple(r.low.tolist()),
-        close=tuple(r.close.tolist()),
-        volume=tuple(r.volume.tolist()),
-        overlays=overlays,
-    )
+CHART_CANDLES = 200
+"""Candles asked of the handle (the chart shows as many as its width holds, the newest)."""
 
 
 class Dashboard(Screen[None]):
@@ -137,20 +99,12 @@ class Dashboard(Screen[None]):
     def _refresh_chart(self) -> None:
         if self.selected is None:
             return
-        chart = self.handle.chart(self.selected, bars=self._chart_bars())
-        if chart is not None and self.chart_timeframe is not None:
-            chart = rescale(chart, self.chart_timeframe)
+        # rolled up to the chosen timeframe, with the EMA and the strategies' levels, by the engine's side
+        chart = self.handle.chart(self.selected, bars=CHART_CANDLES, timeframe=self.chart_timeframe)
         # the book changes with every stream message, the candles once a bar: the chart gets
         # no book, so it is drawn again only when its candles, fills or exits change
         self.query_one(CandleChart).data = replace(chart, book=None) if chart is not None else None
         self.query_one(OrderBookLadder).data = chart.book if chart is not None else None
-
-    def _chart_bars(self) -> int:
-        base = 200
-        engine_tf = self._engine_timeframe()
-        if self.chart_timeframe is None or engine_tf is None:
-            return base
-        return base * max(1, self.chart_timeframe.seconds // engine_tf.seconds)
 
     def _engine_timeframe(self) -> Timeframe | None:
         value = self.handle.timeframe()
@@ -162,8 +116,11 @@ class Dashboard(Screen[None]):
 
     def cycle_timeframe(self, step: int) -> Timeframe:
         engine_tf = self._engine_timeframe()
-        choices = [tf for tf in CHART_TIMEFRAMES if engine_tf is None or tf.seconds >= engine_tf.seconds]
-        current = self.chart_timeframe or (engine_tf if engine_tf in choices else choices[0])
+        choices = list(CHART_TIMEFRAMES)
+        if engine_tf is not None:  # the engine's own candles, or whole multiples of them
+            coarser = [tf for tf in CHART_TIMEFRAMES if tf.seconds > engine_tf.seconds]
+            choices = [engine_tf, *(tf for tf in coarser if tf.seconds % engine_tf.seconds == 0)]
+        current = self.chart_timeframe or choices[0]
         k = (choices.index(current) + step) % len(choices) if current in choices else 0
         self.chart_timeframe = choices[k]
         self.refresh_views()

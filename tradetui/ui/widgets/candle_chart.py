@@ -1,7 +1,8 @@
-"""Candle chart of the selected market (plotext candlesticks): an EMA for context, the levels the
-market's strategies trade on (their own overlays, e.g. breakout's N-bar high with its own
-lookback), markers at the bot's entries, partial exits and exits, and the position's stop and
-target as lines that stay inside the plot."""
+"""Candle chart of the selected market (plotext candlesticks): the chart's overlays as the handle
+gives them (an EMA for context, then the levels the market's strategies trade on, e.g.
+breakout's N-bar high with its own lookback), markers at the bot's entries, partial exits and
+exits, and the position's stop and target as lines that stay inside the plot. It only draws:
+the candles come rolled up and the lines computed from the engine's side."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from tradetui.engine.read_model import ChartData
-from tradetui.indicators.moving import ema
 from tradetui.plot_lock import plotext_lock
 from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import kst_time
@@ -23,11 +23,10 @@ from tradetui.ui.widgets.status_bar import Segment, fit
 BUY_COLOR = (0, 200, 255)
 SELL_COLOR = (255, 120, 0)
 PARTIAL_COLOR = (255, 200, 80)
-EMA_COLOR = (200, 200, 0)
 STOP_COLOR = (255, 60, 60)
 TARGET_COLOR = (60, 255, 60)
-OVERLAY_COLORS = ((150, 150, 255), (255, 130, 255), (130, 255, 255), (200, 160, 120))
-EMA_PERIOD = 20
+OVERLAY_COLORS = ((200, 200, 0), (150, 150, 255), (255, 130, 255), (130, 255, 255), (200, 160, 120))
+"""The overlays' colours in their order (the first is the EMA's: the handle puts it first)."""
 MIN_WIDTH = 20
 MIN_HEIGHT = 6
 Y_LABEL_COLUMNS = 12
@@ -89,7 +88,7 @@ def render_candles(chart: ChartData, width: int, height: int) -> Text:
                     }
                 )
             )
-            lines = [(ema(np.asarray(chart.close, dtype=np.float64), EMA_PERIOD)[lo:], EMA_COLOR)]
+            lines = []
             for k, overlay in enumerate(chart.overlays):
                 values = np.asarray(overlay.values, dtype=np.float64)
                 if len(values) == n:
@@ -148,7 +147,6 @@ def chart_title(chart: ChartData, width: int) -> Text:
     if chart.target is not None:
         segments.append((f" target {_price_label(chart.target, high)}", f"bold {_rgb(TARGET_COLOR)}", 8))
     segments.append(("  ", "", 7))
-    segments.append((f"— EMA{EMA_PERIOD} ", _rgb(EMA_COLOR), 2))
     for k, overlay in enumerate(chart.overlays):
         segments.append((f"·· {overlay.label} ", _rgb(OVERLAY_COLORS[k % len(OVERLAY_COLORS)]), 3))
     segments.append(("▲ buy ", _rgb(BUY_COLOR), 4))
