@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import os
 import tomllib
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -204,6 +205,16 @@ class RiskConfig(_Model):
             cooldown_minutes=self.cooldown_minutes,
         )
         return sizing, limits
+
+    @classmethod
+    def check(cls, fields: Mapping[str, Any]) -> RiskConfig:
+        """``fields`` checked as a config file's ``[risk]`` section is (fields left out take their
+        defaults); ValueError names every bad field, e.g. "max_open_positions: Input should be
+        greater than or equal to 1"."""
+        try:
+            return cls.model_validate(dict(fields))
+        except ValidationError as exc:
+            raise ValueError(format_validation_error(exc, "risk", cls).removeprefix("config risk: ")) from None
 
     @staticmethod
     def values(sizing: SizingRules, limits: AccountLimits) -> dict[str, Any]:

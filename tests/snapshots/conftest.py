@@ -9,7 +9,7 @@ order ids, event times and history are spelled out. The app is started with
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -23,7 +23,7 @@ from tradetui.core.orders import Order, OrderState, OrdType
 from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import Side
-from tradetui.engine.handle import EngineHandle
+from tradetui.engine.handle import EngineHandle, RiskChange, check_risk_fields, risk_fields
 from tradetui.engine.read_model import (
     ChartData,
     ChartOverlay,
@@ -476,6 +476,12 @@ class FrozenHandle:
 
     def risk_settings(self) -> tuple[SizingRules, AccountLimits]:
         return SizingRules(), AccountLimits()
+
+    def risk_fields(self) -> dict[str, Any]:
+        return risk_fields(*self.risk_settings())
+
+    def check_risk(self, fields: Mapping[str, Any]) -> RiskChange:
+        return check_risk_fields(fields)
 
 
 @pytest.fixture

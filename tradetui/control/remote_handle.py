@@ -35,6 +35,7 @@ from tradetui.core.orders import Order
 from tradetui.core.ports import RunStore
 from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
+from tradetui.engine.handle import RiskChange, check_risk_fields, risk_fields
 from tradetui.engine.read_model import (
     ChartData,
     EngineSnapshot,
@@ -369,6 +370,13 @@ class RemoteHandle:
             raise ControlError(f"the engine's risk settings have not been fetched yet{detail}; try again in a moment")
         return self._risk
 
+    def risk_fields(self) -> dict[str, Any]:
+        return risk_fields(*self.risk_settings())
+
+    def check_risk(self, fields: Mapping[str, Any]) -> RiskChange:
+        """Checked here as the engine checks them (the same rules, so the same answer)."""
+        return check_risk_fields(fields)
+
     # --- history and settings (straight to the engine) ----------------------------------------
 
     async def orders(self, limit: int = 500) -> list[Order]:
@@ -426,7 +434,7 @@ class RemoteHandle:
     def set_risk(self, sizing: SizingRules, limits: AccountLimits, note: str = "risk settings changed") -> None:
         """Queued like the other commands; :meth:`risk_settings` answers the new values at once
         and the engine's own once the change has been sent."""
-        values = RiskConfig.values(sizing, limits)
+        values = risk_fields(sizing, limits)
 
         async def send() -> EngineSnapshot:
             try:

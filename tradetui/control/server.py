@@ -62,9 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
-from tradetui.config import RiskConfig, format_validation_error
 from tradetui.control.endpoint import (
     ControlError,
     Endpoint,
@@ -405,7 +403,7 @@ class ControlServer:
         return web.json_response({"events": [event_to_dict(e) for e in events]})
 
     async def _risk(self, request: web.Request) -> web.Response:
-        return web.json_response(RiskConfig.values(*self.handle.risk_settings()))
+        return web.json_response(self.handle.risk_fields())
 
     async def _trades(self, request: web.Request) -> web.Response:
         limit = self._int_query(request, "limit", 500, 1, MAX_HISTORY)
@@ -496,13 +494,11 @@ class ControlServer:
         if not isinstance(changes, dict):
             raise _ApiError(400, "'risk' must be an object of [risk] fields, e.g. {\"max_open_positions\": 2}")
         note = self._note(body, "risk settings changed through the control API")
-        current = RiskConfig.values(*self.handle.risk_settings())
         try:
-            config = RiskConfig.model_validate({**current, **changes})
-        except ValidationError as exc:
-            problem = format_validation_error(exc, "risk", RiskConfig).removeprefix("config risk: ")
-            raise _ApiError(400, "invalid risk settings: " + " ".join(problem.split())) from None
-        self.handle.set_risk(*config.to_rules(), note=note)
+            change = self.handle.check_risk({**self.handle.risk_fields(), **changes})
+        except ValueError as exc:
+            raise _ApiError(400, "invalid risk settings: " + " ".join(str(exc).split())) from None
+        self.handle.set_risk(change.sizing, change.limits, note=note)
         return self._status_response()
 
     async def _config_history(self, request: web.Request) -> web.Response:

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tradetui.config import RiskConfig
 from tradetui.core.clock import Clock
 from tradetui.core.events import Event
 from tradetui.core.market import Bar, Timeframe
@@ -50,9 +52,34 @@ __all__ = [
     "MarketView",
     "OrderView",
     "PositionView",
+    "RiskChange",
     "RiskView",
     "StrategyView",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskChange:
+    """Risk settings a front end edited, checked as a config file's ``[risk]`` section is."""
+
+    sizing: SizingRules
+    limits: AccountLimits
+    fields: dict[str, Any]
+    """Every field of the checked section, JSON-safe (KRW amounts as strings): what goes into
+    the config history."""
+
+
+def check_risk_fields(fields: Mapping[str, Any]) -> RiskChange:
+    """``fields`` ([risk] config fields, as :meth:`EngineControl.risk_fields` gives them, edited)
+    checked like a config file; ValueError names every bad field."""
+    config = RiskConfig.check(fields)
+    sizing, limits = config.to_rules()
+    return RiskChange(sizing, limits, config.model_dump(mode="json"))
+
+
+def risk_fields(sizing: SizingRules, limits: AccountLimits) -> dict[str, Any]:
+    """``sizing`` and ``limits`` as [risk] config fields (JSON-safe), what an edit starts from."""
+    return RiskConfig.values(sizing, limits)
 
 
 class EngineControl(Protocol):
@@ -120,6 +147,15 @@ class EngineControl(Protocol):
         ...
 
     def risk_settings(self) -> tuple[SizingRules, AccountLimits]: ...
+
+    def risk_fields(self) -> dict[str, Any]:
+        """The risk settings as the config's ``[risk]`` fields (JSON-safe): what an edit starts from."""
+        ...
+
+    def check_risk(self, fields: Mapping[str, Any]) -> RiskChange:
+        """Edited ``[risk]`` fields checked as a config file's are (ValueError names every bad
+        field); the change to hand to :meth:`set_risk`. Nothing is applied."""
+        ...
 
     def set_risk(self, sizing: SizingRules, limits: AccountLimits, note: str = ...) -> None: ...
 
@@ -369,6 +405,12 @@ class EngineHandle:
 
     def risk_settings(self) -> tuple[SizingRules, AccountLimits]:
         return self.engine.settings.sizing, self.engine.risk.limits
+
+    def risk_fields(self) -> dict[str, Any]:
+        return risk_fields(*self.risk_settings())
+
+    def check_risk(self, fields: Mapping[str, Any]) -> RiskChange:
+        return check_risk_fields(fields)
 
     def link_status(self) -> LinkStatus:
         if self._link is not None:

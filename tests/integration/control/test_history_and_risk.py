@@ -318,3 +318,46 @@ async def test_remote_history_when_the_engine_is_gone(traded: Traded) -> None:
         assert handle.risk_settings() == traded.handle.risk_settings()
     finally:
         await handle.shutdown()
+
+
+def _has_risk_settings(handle: RemoteHandle) -> bool:
+    try:
+        handle.risk_settings()
+    except ControlError:
+        return False
+    return True
+
+
+RISK_EDITS = [
+    ({"max_open_positions": 0}, "max_open_positions: Input should be greater than or equal to 1"),
+    ({"min_order_krw": "ten thousand"}, "min_order_krw"),
+    ({"sizing": "martingale"}, "sizing: String should match pattern"),
+    ({"fraction_pct": 150, "max_exposure_pct": -1}, "fraction_pct: Input should be less than or equal to 100"),
+]
+
+
+async def test_risk_edits_are_checked_alike_by_the_engines_handle_and_the_attached_one(traded: Traded) -> None:
+    """The settings screen checks its risk fields through whichever handle it has: the answer and
+    the message (what the screen shows) are the same in this process and attached."""
+    local = traded.handle
+    async with _attached(traded) as remote:
+        await _wait_for(lambda: _has_risk_settings(remote))  # fetched by the poll
+        assert remote.risk_fields() == local.risk_fields() == RiskConfig.values(*local.risk_settings())
+        fields = local.risk_fields()
+        for edit, says in RISK_EDITS:
+            messages = []
+            for handle in (local, remote):
+                with pytest.raises(ValueError) as refused:
+                    handle.check_risk({**fields, **edit})
+                messages.append(str(refused.value))
+            assert messages[0] == messages[1] and says in messages[0], messages
+            assert not messages[0].startswith("config"), "the screen shows the problem, not the config's prefix"
+        both = {**fields, "fraction_pct": 150, "max_exposure_pct": -1}
+        with pytest.raises(ValueError, match=r"fraction_pct: .*; max_exposure_pct: "):
+            local.check_risk(both)  # every bad field is named
+        good = {**fields, "max_open_positions": 2, "daily_loss_krw": "150000"}
+        change = local.check_risk(good)
+        assert change == remote.check_risk(good)
+        assert change.limits.max_open_positions == 2 and change.limits.daily_loss_krw == Decimal(150_000)
+        assert change.fields["daily_loss_krw"] == "150000" and change.fields["max_open_positions"] == 2
+        assert local.risk_settings()[1].max_open_positions != 2, "checking applies nothing"

@@ -1,12 +1,12 @@
 """Settings: edit risk limits and strategy parameters with validation, preview the change,
-apply it to the running engine and record it in config_history."""
+apply it to the running engine and record it in config_history. The risk fields are checked by
+the handle (as a config file's ``[risk]`` section), the parameters by the strategy registry."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pydantic import ValidationError
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,8 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
-from tradetui.config import RiskConfig, format_validation_error
-from tradetui.engine.handle import EngineControl
+from tradetui.engine.handle import EngineControl, RiskChange
 from tradetui.strategies import registry
 from tradetui.ui.refusal import refusals
 from tradetui.ui.widgets.footer import KeysFooter
@@ -49,8 +48,7 @@ class SettingsScreen(Screen[None]):
     def __init__(self, handle: EngineControl) -> None:
         super().__init__()
         self.handle = handle
-        sizing, limits = handle.risk_settings()
-        self.risk_now = RiskConfig.values(sizing, limits)
+        self.risk_now = handle.risk_fields()
         snap = handle.snapshot(max_events=0)
         self.strategy = snap.strategies[0].name if snap.strategies else None
         self.params_now: dict[str, Any] = dict(snap.strategies[0].params) if snap.strategies else {}
@@ -94,18 +92,18 @@ class SettingsScreen(Screen[None]):
         ]
         return changes
 
-    def _validate(self) -> tuple[RiskConfig | None, dict[str, Any], str]:
+    def _validate(self) -> tuple[RiskChange | None, dict[str, Any], str]:
         risk, params = self._edits()
         try:
-            risk_config = RiskConfig.model_validate(risk)
-        except ValidationError as exc:
-            return None, params, format_validation_error(exc, "settings", RiskConfig).replace("config settings: ", "")
+            change = self.handle.check_risk(risk)
+        except ValueError as exc:
+            return None, params, str(exc)
         if self.strategy:
             try:
                 registry.create(self.strategy, params)
             except ValueError as exc:
                 return None, params, str(exc)
-        return risk_config, params, ""
+        return change, params, ""
 
     def show_preview(self) -> bool:
         box = self.query_one("#preview-box", Static)
@@ -139,13 +137,13 @@ class SettingsScreen(Screen[None]):
                 severity="warning",
             )
             return
-        risk_config, params, _ = self._validate()
-        assert risk_config is not None
+        risk_change, params, _ = self._validate()
+        assert risk_change is not None
         changes = self._changes()
         note = "; ".join(f"{n}: {o} -> {v}" for n, o, v in changes)
         applied = False
         with refusals(self, "applying the settings"):
-            self.handle.set_risk(*risk_config.to_rules(), note=f"settings changed: {note}")
+            self.handle.set_risk(risk_change.sizing, risk_change.limits, note=f"settings changed: {note}")
             if self.strategy and any(name.startswith(f"{self.strategy}.") for name, _, _ in changes):
                 self.handle.set_params(self.strategy, params)
             applied = True
@@ -153,14 +151,12 @@ class SettingsScreen(Screen[None]):
             return
         self.risk_now, _ = self._edits()
         self.params_now = params
-        self.record(note, risk_config, params)
+        self.record(note, risk_change, params)
         self.notify("applied: " + note, timeout=6)
 
     @work(exclusive=True, group="settings", exit_on_error=False)
-    async def record(self, note: str, risk: RiskConfig, params: dict[str, Any]) -> None:
-        lines = ["[risk]"] + [
-            f"{k} = {json.dumps(v)}" for k, v in risk.model_dump(mode="json").items() if v is not None
-        ]
+    async def record(self, note: str, risk: RiskChange, params: dict[str, Any]) -> None:
+        lines = ["[risk]"] + [f"{k} = {json.dumps(v)}" for k, v in risk.fields.items() if v is not None]
         if self.strategy:
             lines += ["", "[[strategies]]", f'name = "{self.strategy}"', "[strategies.params]"]
             lines += [f"{k} = {json.dumps(v)}" for k, v in params.items() if v is not None]
