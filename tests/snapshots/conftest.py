@@ -17,6 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tradetui.backtest.service import SessionBacktests
 from tradetui.core.events import EngineState, Severity
 from tradetui.core.market import BookLevel, OrderBook, Timeframe
 from tradetui.core.orders import Order, OrderState, OrdType
@@ -489,7 +490,7 @@ def frozen_app() -> Callable[[], TradeTuiApp]:
     """A factory of apps over the frozen handle, engine not started, default theme."""
 
     def make() -> TradeTuiApp:
-        return TradeTuiApp(cast(EngineHandle, FrozenHandle()), start_engine=False)
+        return TradeTuiApp(cast(EngineHandle, FrozenHandle()), start_engine=False, backtests=SessionBacktests())
 
     return make
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
+from tradetui.backtest.service import SessionBacktests
 from tradetui.commands.run import RunningSession, build_session
 from tradetui.config import demo_config
 from tradetui.storage.repository import SqliteRepository
@@ -36,7 +37,7 @@ async def test_history_after_a_restart_shows_the_earlier_runs(tmp_path: Path) ->
     closed = len(first.handle.closed_trades())
     first.journal.close()
     again = build_session(demo_config(), database=tmp_path / "s.db", speed=1.0, max_bars=1, now_s=1_900_000_000)
-    app = TradeTuiApp(again.handle)
+    app = TradeTuiApp(again.handle, backtests=SessionBacktests(again.spec))
     try:
         async with app.run_test(size=(120, 35)) as pilot:
             await pilot.press("h")
@@ -61,7 +62,7 @@ async def test_the_tui_backtest_stores_its_run_and_history_shows_its_report(tmp_
         demo_config(), database=tmp_path / "s.db", research_database=research, speed=1.0, max_bars=1,
         now_s=1_800_000_000,
     )  # fmt: skip
-    app = TradeTuiApp(session.handle)
+    app = TradeTuiApp(session.handle, backtests=SessionBacktests(session.spec))
     try:
         async with app.run_test(size=(120, 35)) as pilot:
             await pilot.press("b")

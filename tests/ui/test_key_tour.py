@@ -20,6 +20,7 @@ from textual.keys import key_to_character
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from tradetui.backtest.service import SessionBacktests
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config
 from tradetui.ui.app import TradeTuiApp
@@ -125,7 +126,7 @@ async def test_every_key_in_every_screen(
     session = build_session(
         demo_config(), database=tmp_path / "tour.db", speed=4.0, max_bars=60, now_s=1_800_000_000, warmup_bars=history
     )
-    app = TradeTuiApp(session.handle)
+    app = TradeTuiApp(session.handle, backtests=SessionBacktests(session.spec))  # ctrl+r runs one
     async with app.run_test(size=size) as pilot:
         await pilot.pause(0.2)
         await _tour(app, pilot, screens)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Static
 
+from tradetui.backtest.service import SessionBacktests
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config
 from tradetui.ui.app import TradeTuiApp
@@ -21,7 +22,7 @@ from tradetui.ui.widgets.event_log import EventLog
 
 def _app(tmp_path: Path, bars: int = 600) -> TradeTuiApp:
     session = build_session(demo_config(), database=tmp_path / "ui.db", speed=500.0, max_bars=bars, now_s=1_800_000_000)
-    return TradeTuiApp(session.handle)
+    return TradeTuiApp(session.handle, backtests=SessionBacktests(session.spec))
 
 
 async def test_strategies_screen_toggles(tmp_path: Path) -> None:

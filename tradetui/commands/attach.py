@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _attach(token_file: Path, theme: str | None, directory: Path) -> int:
+    from tradetui.backtest.service import SessionBacktests
     from tradetui.commands.runs import BacktestRunStore
     from tradetui.config import research_database_path
     from tradetui.ui.app import TradeTuiApp
@@ -59,7 +60,9 @@ async def _attach(token_file: Path, theme: str | None, directory: Path) -> int:
     handle = RemoteHandle(AsyncControlClient(token_file), runs=runs)
     try:
         await handle.refresh()  # fails here, before the screen opens, when nothing answers
-        app = TradeTuiApp(handle, theme=theme)  # a RemoteHandle is an EngineControl, as the screens need
+        # a RemoteHandle is an EngineControl, as the screens need; backtests run here, under the
+        # default session's rules (the engine's config is not read over the control API)
+        app = TradeTuiApp(handle, theme=theme, backtests=SessionBacktests())
         await app.run_async()
         return app.return_code or 0
     finally:

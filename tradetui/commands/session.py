@@ -24,7 +24,7 @@ from tradetui.errors import ConfigError
 
 if TYPE_CHECKING:
     from tradetui.engine.handle import EngineHandle
-    from tradetui.session.spec import SessionSpec
+    from tradetui.session.backtests import BacktestService
     from tradetui.ui.app import TradeTuiApp
 
 log = logging.getLogger("tradetui")
@@ -115,12 +115,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.no_ui:
                 return await run_headless(session.handle)
+            from tradetui.backtest.service import SessionBacktests
+
             return await run_interface(
                 session.handle,
                 theme=config.ui.theme,
                 keys=config.ui.keys,
                 log_file=log_file,
-                session=session.spec,
+                backtests=SessionBacktests(session.spec),  # the TUI's backtests run under this session's rules
                 signalled=early,
             )
         finally:
@@ -143,7 +145,7 @@ async def run_interface(
     keys: Mapping[str, str] | None = None,
     app_type: type[TradeTuiApp] | None = None,
     headless: bool = False,
-    session: SessionSpec | None = None,
+    backtests: BacktestService | None = None,
     signalled: Sequence[signal.Signals] = (),
 ) -> int:
     """The TUI on a running session until it closes. However it closes, the engine is stopped:
@@ -174,7 +176,7 @@ async def run_interface(
         on_signal(sig)
     from tradetui.ui.app import TradeTuiApp
 
-    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys, session=session)
+    app = (app_type or TradeTuiApp)(handle, theme=theme, keys=keys, backtests=backtests)
     try:
         if not received:
             await app.run_async(headless=headless)

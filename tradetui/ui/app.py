@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 from tradetui.engine.handle import EngineControl
-from tradetui.session.spec import SessionSpec
+from tradetui.session.backtests import BacktestService
 from tradetui.ui.containment import failures, teardown_races
 from tradetui.ui.refusal import refusals
 from tradetui.ui.screens.dashboard import Dashboard
@@ -85,12 +85,13 @@ class TradeTuiApp(App[int]):
         themes_dir: Path | None = None,
         start_engine: bool = True,
         keys: Mapping[str, str] | None = None,
-        session: SessionSpec | None = None,
+        backtests: BacktestService | None = None,
     ) -> None:
         super().__init__()
         self.handle = handle
-        self.session = session
-        """The running session's rules, money and strategies: what the backtest screen runs with."""
+        self.backtests = backtests
+        """Runs backtests under the running session's rules, money and strategies (the backtest
+        screen) and renders stored runs' reports (history); given by the composition root."""
         self._start_engine = start_engine
         self._theme_name = theme
         self._themes_dir = themes_dir
@@ -283,13 +284,13 @@ class TradeTuiApp(App[int]):
             if name == "strategies":
                 screen = StrategiesScreen(self.handle)
             elif name == "backtest":
-                screen = BacktestScreen(self.handle, session=self.session)
+                screen = BacktestScreen(self.handle, backtests=self.backtests)
             elif name == "settings":
                 screen = SettingsScreen(self.handle)
             elif name == "logs":
                 screen = LogsScreen(self.handle)
             else:
-                screen = HistoryScreen(self.handle)
+                screen = HistoryScreen(self.handle, backtests=self.backtests)
         if screen is not None:
             await self.push_screen(screen)
 

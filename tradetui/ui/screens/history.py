@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rich.console import RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.visual import VisualType
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.engine.handle import EngineControl
+from tradetui.session.backtests import BacktestService
 from tradetui.ui.formatting import kst_datetime, pct, price, signed_krw, volume
+from tradetui.ui.tones import refused
 from tradetui.ui.widgets.footer import KeysFooter
 
 HISTORY_ROWS = 500
@@ -40,9 +42,11 @@ class HistoryScreen(Screen[None]):
         Binding("3", "show_tab('history-runs')", "Backtests", id="history.runs"),
     ]
 
-    def __init__(self, handle: EngineControl) -> None:
+    def __init__(self, handle: EngineControl, *, backtests: BacktestService | None = None) -> None:
         super().__init__()
         self.handle = handle
+        self.backtests = backtests
+        """Renders a stored run's report (None: the list only)."""
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="history-tabs"):
@@ -147,7 +151,7 @@ class HistoryScreen(Screen[None]):
         if run is None:
             self.notify(f"backtest run #{run_id} is not stored (any more)", severity="warning")
             return
-        self.app.push_screen(RunReportScreen(run))
+        self.app.push_screen(RunReportScreen(run, backtests=self.backtests))
 
 
 def _run_cells(run: BacktestRunSummary) -> tuple[object, ...]:
@@ -171,10 +175,11 @@ class RunReportScreen(Screen[None]):
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="run_report.back")]
 
-    def __init__(self, run: BacktestRun) -> None:
+    def __init__(self, run: BacktestRun, *, backtests: BacktestService | None = None) -> None:
         super().__init__()
         self.run = run
-        self.report: RenderableType | None = None
+        self.backtests = backtests
+        self.report: VisualType | None = None
 
     def compose(self) -> ComposeResult:
         summary = self.run.summary
@@ -188,10 +193,11 @@ class RunReportScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        from tradetui.backtest.stored import render_stored_run
-
-        try:
-            self.report = render_stored_run(self.run, width=max(60, min(self.app.size.width - 4, 140)))
-        except ValueError as exc:  # metrics stored by a tradetui that wrote them differently
-            self.report = Text(f"this run's report cannot be shown: {exc}", style="bold red")
+        if self.backtests is None:
+            self.report = refused("this run's report cannot be shown here: no backtest service in this session")
+        else:
+            try:
+                self.report = self.backtests.stored_report(self.run, width=max(60, min(self.app.size.width - 4, 140)))
+            except ValueError as exc:  # metrics stored by a tradetui that wrote them differently
+                self.report = refused(f"this run's report cannot be shown: {exc}")
         self.query_one("#run-report", Static).update(self.report)
