@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from rendered import rendered_text  # tests/support/rendered.py
+from rich.style import Style
+from textual.color import Color
 
 from tradetui.commands.run import build_session
 from tradetui.config import demo_config
@@ -48,6 +50,28 @@ def test_paper_and_live_show_the_wall_clock(tmp_path: Path) -> None:
     assert "market" in candle_time and "×" not in candle_time
 
 
-def test_only_live_is_red() -> None:
-    assert "red" in mode_style("LIVE")
-    assert all("red" not in mode_style(mode) for mode in ("SANDBOX", "PAPER", "DEMO", "REPLAY"))
+async def test_only_live_wears_the_themes_error_colour(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.3)
+        status = app.screen.query_one(StatusBar)
+        assert status.data is not None
+        theme = app.current_theme
+        assert theme is not None and theme.name == "tradetui-dark"
+        error = Color.parse(theme.error)
+
+        def near(a: Color | None, b: Color) -> bool:
+            return a is not None and max(abs(x - y) for x, y in zip(a.rgb, b.rgb, strict=True)) <= 2
+
+        def badge(mode: str) -> Color | None:
+            """The background of the mode badge as drawn."""
+            status.data = replace(status.data, mode=mode)  # type: ignore[arg-type]
+            line = status.render()
+            (span,) = [s for s in line.spans if line.plain[s.start : s.end] == f" {mode} "]
+            style = span.style if isinstance(span.style, Style) else Style.parse(span.style)
+            return None if style.bgcolor is None else Color.from_rich_color(style.bgcolor)
+
+        assert near(badge("LIVE"), error)
+        others = [badge(mode) for mode in ("SANDBOX", "PAPER", "DEMO", "REPLAY")]
+        assert all(colour is not None and not near(colour, error) for colour in others)
+        assert mode_style("LIVE") != mode_style("SANDBOX")

@@ -15,9 +15,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rich.style import Style
 from rich.text import Text
 from textual.visual import VisualType
 from textual.widgets import Static
+
+from tradetui.ui.tones import TONE_CLASSES, Tones
 
 log = logging.getLogger("tradetui.ui")
 
@@ -69,9 +72,9 @@ mounts) or inside Textual's own widgets: harmless to what is on screen, logged a
 and kept apart from real failures."""
 
 
-def placeholder(where: str, summary: str) -> Text:
-    """What a pane shows instead of itself when it cannot be drawn."""
-    text = Text(f"⚠ {where} could not be drawn ({summary}); details in the log file", style="bold yellow")
+def placeholder(where: str, summary: str, style: Style | str = "bold") -> Text:
+    """What a pane shows instead of itself when it cannot be drawn (``style``: the theme's warning)."""
+    text = Text(f"⚠ {where} could not be drawn ({summary}); details in the log file", style=style)
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
@@ -89,6 +92,8 @@ def contained(where: str) -> Iterator[None]:
 class SafeStatic(Static):
     """A pane that draws in :meth:`render_safely`; if that raises, it shows one line instead."""
 
+    COMPONENT_CLASSES = set(TONE_CLASSES)
+
     def render_safely(self) -> VisualType:
         return super().render()
 
@@ -97,4 +102,4 @@ class SafeStatic(Static):
             return self.render_safely()
         except Exception as exc:
             where = self.id or type(self).__name__
-            return placeholder(where, failures.report(where, exc))
+            return placeholder(where, failures.report(where, exc), Tones(self).warning + Style(bold=True))

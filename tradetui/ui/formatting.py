@@ -7,6 +7,7 @@ from decimal import Decimal
 from rich.text import Text
 
 from tradetui.core.clock import to_kst
+from tradetui.ui.tones import Tones
 
 
 def krw(value: Decimal | float | None, *, signed: bool = False) -> str:
@@ -32,18 +33,19 @@ def volume(value: Decimal | float | None) -> str:
     return f"{float(value):,.8f}".rstrip("0").rstrip(".")
 
 
-def pct(value: float | None, *, digits: int = 2) -> Text:
+def pct(value: float | None, tones: Tones, *, digits: int = 2) -> Text:
+    """A signed percent in the gain or loss tone."""
     if value is None:
         return Text("—", style="dim")
-    style = "green" if value > 0 else "red" if value < 0 else ""
-    return Text(f"{value:+.{digits}f}%", style=style)
+    return Text(f"{value:+.{digits}f}%", style=tones.signed(value))
 
 
-def signed_krw(value: Decimal | float | None) -> Text:
+def signed_krw(value: Decimal | float | None, tones: Tones) -> Text:
+    """A signed KRW amount in the gain or loss tone."""
     if value is None:
         return Text("—", style="dim")
     v = float(value)
-    return Text(f"{v:+,.0f}", style="green" if v > 0 else "red" if v < 0 else "")
+    return Text(f"{v:+,.0f}", style=tones.signed(v))
 
 
 def compact_krw(value: float) -> str:

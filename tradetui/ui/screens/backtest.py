@@ -33,7 +33,7 @@ from tradetui.session.backtests import (
 )
 from tradetui.ui.containment import failures
 from tradetui.ui.tones import refused
-from tradetui.ui.widgets.candle_chart import render_candles
+from tradetui.ui.widgets.candle_chart import CHART_CLASSES, ChartPalette, chart_palette, render_candles
 from tradetui.ui.widgets.footer import KeysFooter
 
 NO_SERVICE = "backtests are not available here: this session was started without a backtest service"
@@ -50,6 +50,7 @@ class BacktestCancelled(Exception):
 
 
 class BacktestScreen(Screen[None]):
+    COMPONENT_CLASSES = set(CHART_CLASSES)  # the result's chart takes the theme's colours
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="backtest.back"),
         Binding("ctrl+r", "run", "Run", id="backtest.run"),
@@ -135,13 +136,16 @@ class BacktestScreen(Screen[None]):
         self.query_one("#bt-run", Button).disabled = True
         self.query_one("#bt-cancel", Button).disabled = False
         self._status(f"loading the candles for {request.strategy}…")
-        self.run_backtest(self.backtests, request, width=max(60, min(self.app.size.width - 4, 110)))
+        width = max(60, min(self.app.size.width - 4, 110))
+        self.run_backtest(self.backtests, request, width, chart_palette(self))
 
     def action_cancel(self) -> None:
         self._cancel.set()
 
     @work(thread=True, exclusive=True, group="backtest", exit_on_error=False)
-    def run_backtest(self, service: BacktestService, request: BacktestRequest, width: int) -> None:
+    def run_backtest(
+        self, service: BacktestService, request: BacktestRequest, width: int, palette: ChartPalette
+    ) -> None:
         """The whole run in a thread: loading, running, the report and the chart (stacked, not
         cut, in a narrow terminal); the screen hears of it through messages only."""
         worker = get_current_worker()
@@ -162,7 +166,7 @@ class BacktestScreen(Screen[None]):
 
         try:
             outcome = service.run(request, width=width, progress=progress, loaded=loaded)
-            chart = render_candles(outcome.chart, 110, 18)
+            chart = render_candles(outcome.chart, 110, 18, palette)
         except BacktestCancelled:
             self.app.call_from_thread(self._finished, None, None, "cancelled")
             return

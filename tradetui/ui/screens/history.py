@@ -18,7 +18,7 @@ from tradetui.core.runs import BacktestRun, BacktestRunSummary
 from tradetui.engine.handle import EngineControl
 from tradetui.session.backtests import BacktestService
 from tradetui.ui.formatting import kst_datetime, pct, price, signed_krw, volume
-from tradetui.ui.tones import refused
+from tradetui.ui.tones import TONE_CLASSES, Tones, on_theme_change, refused
 from tradetui.ui.widgets.footer import KeysFooter
 
 HISTORY_ROWS = 500
@@ -34,6 +34,7 @@ def _kst_day(ts_ms: int | None) -> str:
 
 
 class HistoryScreen(Screen[None]):
+    COMPONENT_CLASSES = set(TONE_CLASSES)
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="history.back"),
         Binding("r", "reload", "Reload", id="history.reload"),
@@ -83,6 +84,7 @@ class HistoryScreen(Screen[None]):
         for label in ("id", "created (KST)", "strategy", "markets", "tf", "period (KST)", "return", "max DD", "trades"):
             runs.add_column(label)
         self.action_reload()
+        on_theme_change(self, self.action_reload)  # its cells were coloured with the old theme
 
     def action_show_tab(self, tab: str) -> None:
         if tab in TABS:
@@ -94,6 +96,7 @@ class HistoryScreen(Screen[None]):
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def load_history(self) -> None:
+        tones = Tones(self)
         trades = await self.handle.trade_history(HISTORY_ROWS)
         table: DataTable[object] = self.query_one("#trades", DataTable)
         table.clear()
@@ -105,21 +108,21 @@ class HistoryScreen(Screen[None]):
                 volume(t.volume),
                 price(t.entry_price),
                 price(t.exit_price),
-                signed_krw(t.pnl),
-                pct(t.return_pct),
+                signed_krw(t.pnl, tones),
+                pct(t.return_pct, tones),
                 t.exit_reason,
             )
         total = sum((t.pnl for t in trades), Decimal(0))
         wins = sum(1 for t in trades if t.is_win)
         summary = Text(f"{len(trades):,} closed trades (newest first), {wins:,} won; PnL ")
-        summary.append_text(signed_krw(total) if trades else Text("—"))
+        summary.append_text(signed_krw(total, tones) if trades else Text("—"))
         self.query_one("#trades-summary", Static).update(summary)
 
         orders = await self.handle.orders(HISTORY_ROWS)
         order_table: DataTable[object] = self.query_one("#order-history", DataTable)
         order_table.clear()
         for o in orders:
-            side = Text(o.side.value, style="green" if o.side.value == "bid" else "red")
+            side = Text(o.side.value, style=tones.side(o.side.value))
             order_table.add_row(
                 kst_datetime(o.created_ms),
                 o.identifier,
@@ -138,7 +141,7 @@ class HistoryScreen(Screen[None]):
         run_table: DataTable[object] = self.query_one("#backtest-runs", DataTable)
         run_table.clear()
         for run in runs:
-            run_table.add_row(*_run_cells(run), key=str(run.id))
+            run_table.add_row(*_run_cells(run, tones), key=str(run.id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id != "backtest-runs" or event.row_key.value is None:
@@ -154,7 +157,7 @@ class HistoryScreen(Screen[None]):
         self.app.push_screen(RunReportScreen(run, backtests=self.backtests))
 
 
-def _run_cells(run: BacktestRunSummary) -> tuple[object, ...]:
+def _run_cells(run: BacktestRunSummary, tones: Tones) -> tuple[object, ...]:
     drawdown = run.metric("max_drawdown_pct")
     trades = run.metric("n_trades")
     return (
@@ -164,7 +167,7 @@ def _run_cells(run: BacktestRunSummary) -> tuple[object, ...]:
         ", ".join(run.markets),
         run.timeframe,
         f"{_kst_day(run.start_ms)} … {_kst_day(run.end_ms)}",
-        pct(run.metric("total_return_pct")),
+        pct(run.metric("total_return_pct"), tones),
         "—" if drawdown is None else f"-{abs(drawdown):.2f} %",
         "—" if trades is None else f"{int(trades):,}",
     )

@@ -66,9 +66,7 @@ class LogsScreen(Screen[None]):
         return self.query_one("#all-events", EventLog)
 
     def reload(self) -> None:
-        log = self._log()
-        log.clear()
-        log._seen = None
+        self._log().forget()
         self.append_new()
 
     def append_new(self) -> None:

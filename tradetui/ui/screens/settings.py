@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from tradetui.engine.handle import EngineControl, RiskChange
 from tradetui.strategies import registry
 from tradetui.ui.refusal import refusals
+from tradetui.ui.tones import GAIN, LOSS, refused
 from tradetui.ui.widgets.footer import KeysFooter
 
 RESTART_FIELDS = {"timeframe"}
@@ -109,19 +110,16 @@ class SettingsScreen(Screen[None]):
         box = self.query_one("#preview-box", Static)
         _, _, problem = self._validate()
         changes = self._changes()
-        text = Text()
+        parts: list[Content | str | tuple[str, str]] = []
         if problem:
-            text.append(f"✗ {problem}\n", style="bold red")
+            parts += [refused(problem), "\n"]
         if not changes:
-            text.append("no changes", style="dim")
+            parts.append(("no changes", "dim"))
         for name, old, new in changes:
-            text.append(f"{name}: ", style="bold")
-            text.append(f"{old}", style="red")
-            text.append(" → ")
-            text.append(f"{new}\n", style="green")
+            parts += [(f"{name}: ", "bold"), (f"{old}", LOSS), " → ", (f"{new}", GAIN), "\n"]
         if changes and not problem:
-            text.append("applies from the next decision on; no restart needed", style="dim")
-        box.update(text)
+            parts.append(("applies from the next decision on; no restart needed", "dim"))
+        box.update(Content.assemble(*parts))
         return not problem and bool(changes)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

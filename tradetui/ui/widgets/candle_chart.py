@@ -7,12 +7,14 @@ the candles come rolled up and the lines computed from the engine's side."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotext
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
+from textual.widget import Widget
 
 from tradetui.engine.read_model import ChartData
 from tradetui.plot_lock import plotext_lock
@@ -20,13 +22,61 @@ from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import kst_time
 from tradetui.ui.widgets.status_bar import Segment, fit
 
-BUY_COLOR = (0, 200, 255)
-SELL_COLOR = (255, 120, 0)
-PARTIAL_COLOR = (255, 200, 80)
-STOP_COLOR = (255, 60, 60)
-TARGET_COLOR = (60, 255, 60)
-OVERLAY_COLORS = ((200, 200, 0), (150, 150, 255), (255, 130, 255), (130, 255, 255), (200, 160, 120))
-"""The overlays' colours in their order (the first is the EMA's: the handle puts it first)."""
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPalette:
+    """Every colour of the chart, as the (r, g, b) plotext draws with, in one place."""
+
+    buy: RGB
+    sell: RGB
+    partial: RGB
+    stop: RGB
+    target: RGB
+    overlays: tuple[RGB, ...]
+    """The overlays' colours in their order (the first is the EMA's: the handle puts it first)."""
+
+
+DEFAULT_PALETTE = ChartPalette(
+    buy=(0, 200, 255),
+    sell=(255, 120, 0),
+    partial=(255, 200, 80),
+    stop=(255, 60, 60),
+    target=(60, 255, 60),
+    overlays=((200, 200, 0), (150, 150, 255), (255, 130, 255), (130, 255, 255), (200, 160, 120)),
+)
+"""For a chart drawn without a theme at hand (a test, a report); in the app the theme decides
+(:func:`chart_palette`)."""
+CHART_CLASSES = {f"candle-chart--{role}" for role in ("buy", "sell", "partial", "stop", "target")} | {
+    f"candle-chart--overlay-{k + 1}" for k in range(len(DEFAULT_PALETTE.overlays))
+}
+"""The component classes the palette is read from (``app.tcss`` styles them with the theme's
+variables); a widget that draws a chart declares them."""
+
+
+def chart_palette(widget: Widget) -> ChartPalette:
+    """The chart's colours from the theme, as ``widget`` (which declares :data:`CHART_CLASSES`)
+    sees them; :data:`DEFAULT_PALETTE`'s for any that is not styled."""
+
+    def colour(name: str, default: RGB) -> RGB:
+        style = widget.get_component_rich_style(f"candle-chart--{name}", partial=True, default=Style.null())
+        if style.color is None:
+            return default
+        triplet = style.color.get_truecolor()
+        return (triplet.red, triplet.green, triplet.blue)
+
+    default = DEFAULT_PALETTE
+    return ChartPalette(
+        buy=colour("buy", default.buy),
+        sell=colour("sell", default.sell),
+        partial=colour("partial", default.partial),
+        stop=colour("stop", default.stop),
+        target=colour("target", default.target),
+        overlays=tuple(colour(f"overlay-{k + 1}", rgb) for k, rgb in enumerate(default.overlays)),
+    )
+
+
 MIN_WIDTH = 20
 MIN_HEIGHT = 6
 Y_LABEL_COLUMNS = 12
@@ -41,7 +91,7 @@ def _price_label(value: float, high: float) -> str:
     return f"{value:,.0f}" if high >= 100 else f"{value:,.4f}"
 
 
-def render_candles(chart: ChartData, width: int, height: int) -> Text:
+def render_candles(chart: ChartData, width: int, height: int, palette: ChartPalette = DEFAULT_PALETTE) -> Text:
     """The chart as ANSI text of ``width`` × ``height`` cells (safe to call from any thread).
 
     Works for any number of candles (0, 1, a few, thousands) and any price shape (a flat
@@ -74,7 +124,7 @@ def render_candles(chart: ChartData, width: int, height: int) -> Text:
                 fig.ruler("x").lim(-1, 1)
             # level lines first (candles and markers draw over them), in every column however few candles
             x_span = np.linspace(0 if keep > 1 else -1, keep - 1 if keep > 1 else 1, 3 * width).tolist()
-            for level, color in ((chart.stop, STOP_COLOR), (chart.target, TARGET_COLOR)):
+            for level, color in ((chart.stop, palette.stop), (chart.target, palette.target)):
                 if level is not None and level in levels:
                     fig.draw(fig.signal(x_span, [level] * len(x_span), marker=plotext.marker("─", pixel=color)))
             fig.draw(
@@ -92,7 +142,7 @@ def render_candles(chart: ChartData, width: int, height: int) -> Text:
             for k, overlay in enumerate(chart.overlays):
                 values = np.asarray(overlay.values, dtype=np.float64)
                 if len(values) == n:
-                    lines.append((values[lo:], OVERLAY_COLORS[k % len(OVERLAY_COLORS)]))
+                    lines.append((values[lo:], palette.overlays[k % len(palette.overlays)]))
             for values, color in lines:
                 mask = np.isfinite(values)
                 if mask.any():
@@ -104,9 +154,9 @@ def render_candles(chart: ChartData, width: int, height: int) -> Text:
                         )
                     )
             for points, symbol, color in (
-                (chart.buys, "▲", BUY_COLOR),
-                (chart.partial_exits, "▽", PARTIAL_COLOR),
-                (chart.sells, "▼", SELL_COLOR),
+                (chart.buys, "▲", palette.buy),
+                (chart.partial_exits, "▽", palette.partial),
+                (chart.sells, "▼", palette.sell),
             ):
                 shown = _marker_points(points, ts, keep)
                 if shown:
@@ -135,7 +185,7 @@ def _marker_points(points: tuple[tuple[int, float], ...], ts: tuple[int, ...], k
     return shown
 
 
-def chart_title(chart: ChartData, width: int) -> Text:
+def chart_title(chart: ChartData, width: int, palette: ChartPalette = DEFAULT_PALETTE) -> Text:
     """Market, timeframe, stop and target first; the legend goes when the line is short."""
     segments: list[Segment] = [
         (f" {chart.market} ", "bold", 10),
@@ -143,41 +193,44 @@ def chart_title(chart: ChartData, width: int) -> Text:
     ]
     high = max(chart.high, default=0.0)
     if chart.stop is not None:
-        segments.append((f" stop {_price_label(chart.stop, high)}", f"bold {_rgb(STOP_COLOR)}", 8))
+        segments.append((f" stop {_price_label(chart.stop, high)}", f"bold {_rgb(palette.stop)}", 8))
     if chart.target is not None:
-        segments.append((f" target {_price_label(chart.target, high)}", f"bold {_rgb(TARGET_COLOR)}", 8))
+        segments.append((f" target {_price_label(chart.target, high)}", f"bold {_rgb(palette.target)}", 8))
     segments.append(("  ", "", 7))
     for k, overlay in enumerate(chart.overlays):
-        segments.append((f"·· {overlay.label} ", _rgb(OVERLAY_COLORS[k % len(OVERLAY_COLORS)]), 3))
-    segments.append(("▲ buy ", _rgb(BUY_COLOR), 4))
+        segments.append((f"·· {overlay.label} ", _rgb(palette.overlays[k % len(palette.overlays)]), 3))
+    segments.append(("▲ buy ", _rgb(palette.buy), 4))
     if chart.partial_exits:
-        segments.append(("▽ part ", _rgb(PARTIAL_COLOR), 4))
-    segments.append(("▼ sell ", _rgb(SELL_COLOR), 4))
+        segments.append(("▽ part ", _rgb(palette.partial), 4))
+    segments.append(("▼ sell ", _rgb(palette.sell), 4))
     return fit(segments, width)
 
 
 class CandleChart(SafeStatic):
     DEFAULT_CSS = "CandleChart { height: 1fr; min-height: 8; }"
+    COMPONENT_CLASSES = set(CHART_CLASSES)
 
     data: reactive[ChartData | None] = reactive(None)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._drawn: tuple[ChartData, int, int, Text] | None = None
-        """The last chart body drawn, with its size: plotext takes ~10 ms a chart."""
+        self._drawn: tuple[ChartData, int, int, ChartPalette, Text] | None = None
+        """The last chart body drawn, with its size and colours: plotext takes ~10 ms a chart."""
 
-    def _body(self, chart: ChartData, width: int, height: int) -> Text:
+    def _body(self, chart: ChartData, width: int, height: int, palette: ChartPalette) -> Text:
         drawn = self._drawn
-        if drawn is not None and drawn[1:3] == (width, height) and drawn[0] == chart:
-            return drawn[3].copy()
-        body = render_candles(chart, width, height)
-        self._drawn = (chart, width, height, body)
+        if drawn is not None and drawn[1:4] == (width, height, palette) and drawn[0] == chart:
+            return drawn[4].copy()
+        body = render_candles(chart, width, height, palette)
+        self._drawn = (chart, width, height, palette, body)
         return body.copy()
 
     def render_safely(self) -> Text:
         chart = self.data
         if chart is None:
             return Text("select a market", style="dim")
-        title = chart_title(chart, self.size.width)
-        body = self._body(replace(chart, book=None), self.size.width, max(self.size.height - 1, MIN_HEIGHT))
+        palette = chart_palette(self)
+        title = chart_title(chart, self.size.width, palette)
+        height = max(self.size.height - 1, MIN_HEIGHT)
+        body = self._body(replace(chart, book=None), self.size.width, height, palette)
         return Text("\n").join([title, body])

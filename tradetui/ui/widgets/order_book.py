@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from tradetui.core.market import OrderBook
 from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import price, volume
+from tradetui.ui.tones import Tones
 
 
 class OrderBookLadder(SafeStatic):
@@ -25,7 +26,8 @@ class OrderBookLadder(SafeStatic):
         largest = max((float(level.size) for level in asks + bids), default=1.0) or 1.0
         bar_width = max(2, self.size.width - 22)
         out = Text(f" {book.market} book\n", style="bold")
-        for side, levels, style in (("ask", asks, "red"), ("bid", bids, "green")):
+        tones = Tones(self)
+        for side, levels, style in (("ask", asks, tones.side("ask")), ("bid", bids, tones.side("bid"))):
             for level in levels:
                 filled = round(float(level.size) / largest * bar_width)
                 out.append(f"{price(level.price):>11} ", style=style)

@@ -4,6 +4,7 @@ sped-up run ("market 2026-11-02 14:05:03 KST ×60"), the one clock the whole vie
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 
@@ -12,33 +13,37 @@ from tradetui.core.events import EngineState
 from tradetui.engine.read_model import EngineSnapshot
 from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import krw, kst_time
+from tradetui.ui.tones import Tones
 
-_MODE_STYLE = {
-    "DEMO": "bold black on cyan",
-    "REPLAY": "bold black on cyan",
-    "SANDBOX": "bold black on magenta",
-    "PAPER": "bold black on yellow",
-    "LIVE": "bold white on red",
+MODE_BADGES = {
+    "DEMO": "status-bar--simulated",
+    "REPLAY": "status-bar--simulated",
+    "SANDBOX": "status-bar--sandbox",
+    "PAPER": "status-bar--paper",
+    "LIVE": "status-bar--live",
 }
+"""The mode badge's component class (its colours are the theme's, in ``app.tcss``)."""
+UNKNOWN_BADGE = "status-bar--other"
 
 
 def mode_style(mode: str) -> str:
-    """The badge's colours: only LIVE (real money) is red; a rehearsal is SANDBOX, never LIVE."""
-    return _MODE_STYLE.get(mode, "bold reverse")
+    """The badge's component class: only LIVE (real money) wears the error colour; a rehearsal is
+    SANDBOX, never LIVE."""
+    return MODE_BADGES.get(mode, UNKNOWN_BADGE)
 
 
-_STATE_STYLE = {
-    EngineState.RUNNING: "bold black on green",
-    EngineState.PAUSED: "bold black on yellow",
-    EngineState.REDUCE_ONLY: "bold black on dark_orange",
-    EngineState.HALTED: "bold white on red",
+STATE_BADGES = {
+    EngineState.RUNNING: "status-bar--running",
+    EngineState.PAUSED: "status-bar--paused",
+    EngineState.REDUCE_ONLY: "status-bar--reduce-only",
+    EngineState.HALTED: "status-bar--halted",
 }
 
 
 WIDE_COLUMNS = 110
 """Below this width the bar uses its short form, so the clock and the day's PnL stay on screen."""
 
-Segment = tuple[str, str, int]
+Segment = tuple[str, str | Style, int]
 """Text, style and priority: when the line is too long the lowest priority goes first."""
 
 
@@ -55,6 +60,7 @@ def fit(segments: list[Segment], width: int) -> Text:
 
 class StatusBar(SafeStatic):
     DEFAULT_CSS = "StatusBar { height: 1; }"
+    COMPONENT_CLASSES = {*MODE_BADGES.values(), UNKNOWN_BADGE, *STATE_BADGES.values()}  # and the tones
 
     data: reactive[EngineSnapshot | None] = reactive(None, layout=False)
     connection: reactive[str] = reactive("offline")
@@ -71,16 +77,16 @@ class StatusBar(SafeStatic):
         if not wide and link == "simulated":
             link = "sim"
         risk = snap.risk
-        day_style = "green" if risk.day_pnl > 0 else "red" if risk.day_pnl < 0 else ""
+        tones = Tones(self)
         segments: list[Segment] = [
-            (f" {snap.mode} ", mode_style(snap.mode), 9),
-            (f" {snap.state.value} ", _STATE_STYLE[snap.state], 10),
+            (f" {snap.mode} ", self._badge(mode_style(snap.mode)), 9),
+            (f" {snap.state.value} ", self._badge(STATE_BADGES[snap.state]), 10),
             (f" {snap.exchange} ", "bold", 4),
-            (f"● {link} ", "green" if healthy else "yellow", 6),
+            (f"● {link} ", tones.gain if healthy else tones.warning, 6),
             (" equity " if wide else " eq ", "dim", 7),
             (f"{krw(snap.equity)} ", "bold", 7),
             (" day ", "dim", 8),
-            (krw(risk.day_pnl, signed=True), day_style, 8),
+            (krw(risk.day_pnl, signed=True), tones.signed(float(risk.day_pnl)), 8),
         ]
         if risk.daily_loss_limit_krw:
             if wide:
@@ -90,6 +96,11 @@ class StatusBar(SafeStatic):
             segments.append((limit, "dim", 5))
         segments.append((clock_text(snap, wide=wide), "dim", 8))
         return fit(segments, width)
+
+    def _badge(self, component: str) -> Style:
+        """A badge's colours from the theme (bold reverse until the stylesheet is applied), read
+        whole: its text colour ("auto") contrasts with its own background only so."""
+        return self.get_component_rich_style(component, default=Style(bold=True, reverse=True))
 
 
 def clock_text(snap: EngineSnapshot, *, wide: bool = True) -> str:

@@ -16,6 +16,8 @@ from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from tradetui.ui.tones import TONE_CLASSES
+
 Cells = tuple[object, ...]
 
 
@@ -39,9 +41,13 @@ on every full pass: a 0.1-0.2 s freeze of the UI. A few screens' worth is all th
 
 
 class SyncedTable(DataTable[object]):
-    """Rows keyed by a string; :meth:`sync` makes the table show exactly ``rows``."""
+    """Rows keyed by a string; :meth:`sync` makes the table show exactly ``rows``. Its cells are
+    coloured by the theme's tones (:class:`~tradetui.ui.tones.Tones`); a cell's style is part of
+    what "changed" means, so after a change of theme the next :meth:`sync` rewrites the coloured
+    cells in the new colours."""
 
     COLUMN_KEYS: tuple[str, ...] = ()
+    COMPONENT_CLASSES = set(TONE_CLASSES)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

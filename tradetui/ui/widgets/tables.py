@@ -6,6 +6,7 @@ from rich.text import Text
 
 from tradetui.engine.read_model import OrderView, PositionView
 from tradetui.ui.formatting import age, pct, price, signed_krw, volume
+from tradetui.ui.tones import Tones
 from tradetui.ui.widgets.synced_table import SyncedTable
 
 
@@ -20,19 +21,20 @@ class PositionsTable(SyncedTable):
             self.add_column(label, key=label)
 
     def show(self, rows: tuple[PositionView, ...]) -> None:
+        tones = Tones(self)
         self.sync(
             [
                 (
                     p.market,
                     (
                         p.market,
-                        signed_krw(p.pnl_krw),
-                        pct(p.pnl_pct),
+                        signed_krw(p.pnl_krw, tones),
+                        pct(p.pnl_pct, tones),
                         Text(price(p.last_price), justify="right"),
                         Text(price(p.avg_price), justify="right"),
                         Text(volume(p.volume), justify="right"),
-                        Text(price(p.stop), style="red"),
-                        Text(price(p.target), style="green"),
+                        Text(price(p.stop), style=tones.loss),
+                        Text(price(p.target), style=tones.gain),
                         Text(price(p.trailing)),
                     ),
                 )
@@ -51,13 +53,14 @@ class OrdersTable(SyncedTable):
             self.add_column(label, key=label)
 
     def show(self, rows: tuple[OrderView, ...]) -> None:
+        tones = Tones(self)
         self.sync(
             [
                 (
                     o.identifier,
                     (
                         o.market,
-                        Text(o.side, style="green" if o.side == "bid" else "red"),
+                        Text(o.side, style=tones.side(o.side)),
                         o.ord_type,
                         Text(price(o.price), justify="right"),
                         Text(f"{o.filled_pct:.0f}%", justify="right"),

@@ -4,20 +4,22 @@ Selecting a row posts ``Watchlist.MarketSelected``."""
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
 from tradetui.engine.read_model import MarketView
 from tradetui.ui.formatting import compact_krw, pct, price
+from tradetui.ui.tones import Tones
 from tradetui.ui.widgets.synced_table import Cells, SyncedTable
 
 
-def _score(value: float | None) -> Text:
+def _score(value: float | None, tones: Tones) -> Text:
     """The strategy's score (breakout: % above its breakout level; > 0 is an entry zone)."""
     if value is None or value != value:
         return Text("—", style="dim", justify="right")
-    return Text(f"{value:+.2f}", style="bold green" if value > 0 else "dim", justify="right")
+    return Text(f"{value:+.2f}", style=tones.gain + Style(bold=True) if value > 0 else "dim", justify="right")
 
 
 class Watchlist(SyncedTable):
@@ -37,14 +39,16 @@ class Watchlist(SyncedTable):
 
     def show(self, rows: tuple[MarketView, ...]) -> None:
         """Show ``rows``; only the cells that changed since the last call are written."""
-        self.sync([(row.market, self._cells(row)) for row in rows])
+        tones = Tones(self)
+        self.sync([(row.market, self._cells(row, tones)) for row in rows])
 
     @staticmethod
-    def _cells(row: MarketView) -> Cells:
+    def _cells(row: MarketView, tones: Tones) -> Cells:
+        bold = Style(bold=True)
         mark = (
-            Text("●", style="bold cyan")
+            Text("●", style=tones.accent + bold)
             if row.has_position
-            else Text("▲", style="bold green")
+            else Text("▲", style=tones.gain + bold)
             if row.signal
             else Text(" ")
         )
@@ -52,8 +56,8 @@ class Watchlist(SyncedTable):
             mark,
             row.market.split("-", 1)[-1],
             Text(price(row.last), justify="right"),
-            pct(row.change_pct),
-            _score(row.score),
+            pct(row.change_pct, tones),
+            _score(row.score, tones),
             Text(compact_krw(row.turnover_24h), justify="right"),
         )
 
