@@ -141,9 +141,14 @@ async def test_narrow_terminal_keeps_the_essentials_in_view(tmp_path: Path) -> N
 
 
 def test_status_line_drops_the_least_important_first() -> None:
-    from tradetui.ui.widgets.status_bar import fit
+    from tradetui.ui.widgets.status_bar import Segment, fit
 
-    segments = [(" LIVE ", "", 9), (" REDUCE_ONLY ", "", 10), (" bithumb ", "", 4), ("● disconnected ", "", 6)]
+    segments: list[Segment] = [
+        (" LIVE ", "", 9),
+        (" REDUCE_ONLY ", "", 10),
+        (" bithumb ", "", 4),
+        ("● disconnected ", "", 6),
+    ]
     segments += [(" day ", "", 8), ("-1,234,567", "", 8), (" (100% of limit)", "", 5), ("  23:40 KST", "", 8)]
     line = fit(segments, 60).plain
     assert line == " LIVE  REDUCE_ONLY ● disconnected  day -1,234,567  23:40 KST"

@@ -13,10 +13,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tradetui.candles.resample import resample
+from tradetui.candles.series import BarSeries
 from tradetui.core.market import Timeframe
-from tradetui.data.aggregate import resample
 from tradetui.engine.read_model import ChartData, ChartOverlay
-from tradetui.indicators.series import BarSeries
 from tradetui.ui.screens.dashboard import CHART_TIMEFRAMES
 from tradetui.ui.widgets.candle_chart import chart_title, render_candles
 

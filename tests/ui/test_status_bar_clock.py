@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rendered import rendered_text  # tests/support/rendered.py
 from rich.style import Style
+from rich.text import Text
 from textual.color import Color
 
 from tradetui.commands.run import build_session
@@ -65,8 +66,10 @@ async def test_only_live_wears_the_themes_error_colour(tmp_path: Path) -> None:
 
         def badge(mode: str) -> Color | None:
             """The background of the mode badge as drawn."""
-            status.data = replace(status.data, mode=mode)  # type: ignore[arg-type]
+            assert status.data is not None
+            status.data = replace(status.data, mode=mode)
             line = status.render()
+            assert isinstance(line, Text)
             (span,) = [s for s in line.spans if line.plain[s.start : s.end] == f" {mode} "]
             style = span.style if isinstance(span.style, Style) else Style.parse(span.style)
             return None if style.bgcolor is None else Color.from_rich_color(style.bgcolor)

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from rich.color import Color as RichColor
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -53,7 +54,8 @@ class _Panes(App[None]):
 
 def _near(style_colour: object, css: str) -> bool:
     assert style_colour is not None
-    got = Color.from_rich_color(style_colour)  # type: ignore[arg-type]
+    assert isinstance(style_colour, RichColor)
+    got = Color.from_rich_color(style_colour)
     want = Color.parse(css)
     return max(abs(a - b) for a, b in zip(got.rgb, want.rgb, strict=True)) <= 3
 

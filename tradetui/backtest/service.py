@@ -21,14 +21,14 @@ from rich.console import RenderableType
 from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, run_backtest
 from tradetui.backtest.stored import render_stored_run, run_record
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.clock import parse_utc
 from tradetui.core.runs import BacktestRun
 from tradetui.core.types import Side
 from tradetui.data.candle_file import load_candle_file
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.read_model import CHART_EMA_WARMUP, ChartData, ChartOverlay, ema_overlay
 from tradetui.errors import TradetuiError
-from tradetui.indicators.series import BarSeries
 from tradetui.session.backtests import (
     BacktestCandles,
     BacktestInputError,

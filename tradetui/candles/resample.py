@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 
 from tradetui.candles.series import BarSeries
 from tradetui.core.market import Bar, Timeframe
@@ -34,9 +35,16 @@ def resample(series: BarSeries, timeframe: Timeframe) -> BarSeries:
     The last bucket is included even if the data stop before its end; drop it yourself when only
     closed candles are wanted. Raises :class:`DataError` when times are not strictly increasing.
     """
+    return resample_with_last(series, timeframe)[0]
+
+
+def resample_with_last(series: BarSeries, timeframe: Timeframe) -> tuple[BarSeries, npt.NDArray[np.intp]]:
+    """:func:`resample`, and the index in ``series`` of each candle's last bar (what a value
+    computed on ``series`` was at each candle's close). The same timeframe gives ``series`` itself."""
     check_resample_target(series.timeframe, timeframe)
-    if len(series) == 0:
-        return BarSeries.empty(series.market, timeframe)
+    n = len(series)
+    if n == 0:
+        return BarSeries.empty(series.market, timeframe), np.arange(0, dtype=np.intp)
     ts = series.ts_s.astype(np.int64, copy=False)
     backwards = np.flatnonzero(np.diff(ts) <= 0)
     if len(backwards):
@@ -45,10 +53,12 @@ def resample(series: BarSeries, timeframe: Timeframe) -> BarSeries:
             f"{series.market} {series.timeframe}: row {row} is not later than row {row - 1}; "
             "timestamps must strictly increase to resample (run the data check to see all such rows)"
         )
+    if timeframe == series.timeframe:
+        return series, np.arange(n, dtype=np.intp)
     buckets = ts - ts % timeframe.seconds
     starts = np.flatnonzero(np.concatenate(([True], buckets[1:] != buckets[:-1])))
-    ends = np.concatenate((starts[1:], [len(ts)])) - 1
-    return BarSeries(
+    ends = np.concatenate((starts[1:], [n])) - 1
+    candles = BarSeries(
         series.market,
         timeframe,
         buckets[starts],
@@ -58,6 +68,7 @@ def resample(series: BarSeries, timeframe: Timeframe) -> BarSeries:
         series.close[ends],
         np.add.reduceat(series.volume, starts),
     )
+    return candles, ends.astype(np.intp)
 
 
 class CandleAggregator:

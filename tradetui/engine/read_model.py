@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tradetui.candles.resample import resample_with_last
 from tradetui.core.events import EngineState
 from tradetui.core.market import OrderBook, Timeframe
 from tradetui.engine.engine import Engine
 from tradetui.engine.trade_marks import MarkKind
 from tradetui.indicators.moving import ema
-from tradetui.indicators.series import BarSeries
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,7 @@ def chart_data(engine: Engine, market: str, bars: int = 120, timeframe: Timefram
     """The last ``bars`` candles of ``market`` in ``timeframe`` (the engine's own when None),
     with the bot's fills, the position's stop and target, the book, and the overlays: the
     EMA line first, then each enabled strategy's levels. In a coarser timeframe the candles are
-    rolled up on the UTC grid (as :func:`tradetui.data.aggregate.resample` does) and a strategy's
+    rolled up on the UTC grid (:func:`~tradetui.candles.resample.resample_with_last`) and a strategy's
     level is the one at each coarse candle's last engine candle. None for a market the engine
     does not trade; ValueError for a timeframe finer than the engine's (see :func:`check_chart_timeframe`)."""
     m = engine.markets.get(market)
@@ -330,7 +330,7 @@ def chart_data(engine: Engine, market: str, bars: int = 120, timeframe: Timefram
     start = max(0, m.n - (max(bars, 0) + CHART_EMA_WARMUP) * ratio)
     # the first candle may lack bars before the window: it is never shown (the EMA's warm-up
     # candles come first) and only its close, which is right, goes into the EMA
-    candles, last = _roll_up(m.view(start, m.n), shown_tf)
+    candles, last = resample_with_last(m.view(start, m.n), shown_tf)
     keep = min(max(bars, 0), len(candles))
     first = len(candles) - keep
     lo = start + (int(last[first - 1]) + 1 if first > 0 else 0)  # the engine candle the chart starts at
@@ -369,32 +369,6 @@ def ema_overlay(close: npt.ArrayLike, shown: int) -> ChartOverlay:
     :data:`CHART_EMA_WARMUP` closes before the shown ones for a line that starts settled)."""
     values = ema(np.asarray(close, dtype=np.float64), CHART_EMA_PERIOD)
     return _overlay(CHART_EMA_LABEL, values[len(values) - min(max(shown, 0), len(values)) :])
-
-
-def _roll_up(series: BarSeries, timeframe: Timeframe) -> tuple[BarSeries, npt.NDArray[np.intp]]:
-    """``series`` in ``timeframe`` candles on the UTC grid (open first, high max, low min, close
-    last, volume summed; a period without bars has no candle), and the index in ``series`` of
-    each candle's last bar. The candles equal :func:`tradetui.data.aggregate.resample`'s (a test
-    holds them to it); the engine cannot import the data layer above it, and the chart needs the
-    last-bar indices besides."""
-    n = len(series)
-    if timeframe == series.timeframe or n == 0:
-        return (series if n else BarSeries.empty(series.market, timeframe)), np.arange(n, dtype=np.intp)
-    ts = series.ts_s.astype(np.int64, copy=False)
-    buckets = ts - ts % timeframe.seconds
-    starts = np.flatnonzero(np.concatenate(([True], buckets[1:] != buckets[:-1])))
-    ends = np.concatenate((starts[1:], [n])) - 1
-    rolled = BarSeries(
-        series.market,
-        timeframe,
-        buckets[starts],
-        series.open[starts],
-        np.maximum.reduceat(series.high, starts),
-        np.minimum.reduceat(series.low, starts),
-        series.close[ends],
-        np.add.reduceat(series.volume, starts),
-    )
-    return rolled, ends.astype(np.intp)
 
 
 def _overlay(label: str, values: npt.NDArray[np.float64]) -> ChartOverlay:

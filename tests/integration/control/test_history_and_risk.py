@@ -328,7 +328,7 @@ def _has_risk_settings(handle: RemoteHandle) -> bool:
     return True
 
 
-RISK_EDITS = [
+RISK_EDITS: list[tuple[dict[str, object], str]] = [
     ({"max_open_positions": 0}, "max_open_positions: Input should be greater than or equal to 1"),
     ({"min_order_krw": "ten thousand"}, "min_order_krw"),
     ({"sizing": "martingale"}, "sizing: String should match pattern"),

@@ -14,9 +14,9 @@ from candle_csv import write_candles_csv  # tests/support/candle_csv.py
 from rich.console import Console
 
 from tradetui.backtest.service import SessionBacktests
+from tradetui.candles.synthetic import generate_market
 from tradetui.config import load_config
 from tradetui.core.market import Exchange, Timeframe
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.read_model import CHART_EMA_LABEL
 from tradetui.session.backtests import BacktestCandles, BacktestInputError, BacktestRequest, BacktestService
 from tradetui.session.spec import SessionSpec, StrategyEntry

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from tradetui.backtest.runner import run_backtest
+from tradetui.candles.resample import resample
+from tradetui.candles.series import BarSeries
+from tradetui.candles.synthetic import generate_market
 from tradetui.core.market import Timeframe
-from tradetui.data.aggregate import resample
-from tradetui.data.synthetic import generate_market
 from tradetui.engine.engine import Engine
 from tradetui.engine.read_model import CHART_EMA_LABEL, CHART_EMA_PERIOD, ChartData, chart_data
 from tradetui.indicators.moving import ema
-from tradetui.indicators.series import BarSeries
 from tradetui.session.spec import SessionSpec
 from tradetui.strategies.registry import create
 
