@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradetui.candles.resample import CandleAggregator, resample
+from tradetui.candles.resample import CandleAggregator, resample, resample_with_last
 from tradetui.candles.series import BarSeries
 from tradetui.core.market import Bar, Timeframe
 from tradetui.errors import DataError
@@ -131,3 +131,23 @@ def test_streaming_aggregator_agrees_with_resample(bars: list[Bar], timeframe: T
     np.testing.assert_allclose([float(b.volume) for b in streamed], batch.volume, rtol=1e-12)
     # Every streamed bar was emitted no later than the first sub-bar of a later bucket.
     assert all(b.timeframe is timeframe for b in streamed)
+
+
+def test_resample_with_last_names_each_candles_last_bar() -> None:
+    """The index of each candle's last source bar: what a value computed on the source (a
+    strategy's level) was when that candle closed."""
+    series = BarSeries.from_bars("KRW-BTC", Timeframe.M1, HAND_BARS)
+    candles, last = resample_with_last(series, Timeframe.M5)
+    plain = resample(series, Timeframe.M5)
+    for name in ("ts_s", "open", "high", "low", "close", "volume"):
+        assert np.array_equal(getattr(candles, name), getattr(plain, name))
+    assert len(last) == len(candles)
+    for k, row in enumerate(last):
+        assert series.close[row] == candles.close[k]
+        assert series.ts_s[row] - series.ts_s[row] % 300 == candles.ts_s[k]
+        if row + 1 < len(series):  # the next bar belongs to a later candle
+            assert series.ts_s[row + 1] - series.ts_s[row + 1] % 300 > candles.ts_s[k]
+    same, rows = resample_with_last(series, Timeframe.M1)
+    assert same is series and rows.tolist() == list(range(len(series)))
+    empty, none = resample_with_last(BarSeries.empty("KRW-BTC", Timeframe.M1), Timeframe.M5)
+    assert len(empty) == 0 and len(none) == 0
