@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import plotext  # noqa: F401  (loaded up front: the app loads it after its first frame, tests draw at once)
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,14 @@ without either importing the other.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 plotext_lock = threading.Lock()
 """Held while plotext's figure is built and read."""
+
+
+def plotext_loaded() -> bool:
+    """Whether plotext is imported already: importing it takes ~0.2 s (it builds its own
+    documentation), which the dashboard's first frame should not wait for."""
+    return "plotext" in sys.modules

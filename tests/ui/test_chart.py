@@ -118,3 +118,32 @@ def test_markers_land_on_their_candles() -> None:
     assert "▲" in text and "▼" in text and "▽" in text
     bare = render_candles(_chart(8, trades=False), 40, 12).plain
     assert "▲" not in bare and "▼" not in bare
+
+
+async def test_the_first_frame_does_not_wait_for_plotext(monkeypatch: pytest.MonkeyPatch) -> None:
+    """plotext takes ~0.2 s to import: before it is loaded the chart shows its title and says it
+    is drawing, loads plotext in a thread, and draws the candles once it is there."""
+    from textual.app import App, ComposeResult
+
+    from tradetui.ui.widgets import candle_chart
+    from tradetui.ui.widgets.candle_chart import CandleChart
+
+    loaded = {"now": False}
+    monkeypatch.setattr(candle_chart, "plotext_loaded", lambda: loaded["now"])
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CandleChart(id="chart")
+
+    async with One().run_test(size=(100, 30)) as pilot:
+        chart = pilot.app.query_one(CandleChart)
+        chart.data = _chart(60)
+        await pilot.pause()
+        first = chart.render_safely().plain
+        assert "KRW-DEMO" in first and "drawing the chart…" in first
+        assert len(first.splitlines()) == 2
+        loaded["now"] = True  # what the import thread finds
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        drawn = chart.render_safely().plain
+        assert "drawing the chart" not in drawn and len(drawn.splitlines()) > 10

@@ -15,7 +15,6 @@ from tradetui.commands.state import SessionRecorder, StateStore, close_orders_of
 from tradetui.config import AppConfig, Mode
 from tradetui.core.clock import ScaledClock, SimClock
 from tradetui.core.market import Bar
-from tradetui.data.candle_file import load_candle_file
 from tradetui.engine.engine import Engine
 from tradetui.engine.feeds import not_before_close, paced
 from tradetui.engine.handle import EngineHandle
@@ -99,6 +98,8 @@ def build_session(
     else:
         assert feed_cfg.file is not None
         only = markets[0] if len(markets) == 1 else None
+        from tradetui.data.candle_file import load_candle_file  # pandas: only a replay reads a file
+
         series = load_candle_file(feed_cfg.file, market=only, timeframe=tf).series
         if series.market not in markets:
             raise ConfigError(f"{feed_cfg.file} holds {series.market}, but [feed] markets = {markets}")

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -23,7 +23,9 @@ from rich.text import Text
 from tradetui.core.runs import BacktestRun, BacktestRunSummary, EquityPoint
 from tradetui.core.trades import ClosedTrade
 from tradetui.errors import ConfigError
-from tradetui.storage.repository import SqliteRepository
+
+if TYPE_CHECKING:
+    from tradetui.storage.repository import SqliteRepository
 
 KST_OFFSET_S = 9 * 3600
 
@@ -35,10 +37,14 @@ class BacktestRunStore:
     def __init__(self, database: Path) -> None:
         self.database = database
 
+    async def _open(self) -> SqliteRepository:
+
+        return await self._open()
+
     async def save_backtest_run(
         self, summary: Mapping[str, Any], trades: Sequence[ClosedTrade], equity: Sequence[EquityPoint]
     ) -> int:
-        repo = await SqliteRepository.open(self.database)
+        repo = await self._open()
         try:
             return await repo.save_backtest_run(summary, trades, equity)
         finally:
@@ -48,7 +54,7 @@ class BacktestRunStore:
         """The newest ``limit`` runs, newest first."""
         if not self.database.exists():
             return []
-        repo = await SqliteRepository.open(self.database)
+        repo = await self._open()
         try:
             return await repo.list_backtest_runs(limit=limit)
         finally:
@@ -57,7 +63,7 @@ class BacktestRunStore:
     async def backtest_run(self, run_id: int) -> BacktestRun | None:
         if not self.database.exists():
             return None
-        repo = await SqliteRepository.open(self.database)
+        repo = await self._open()
         try:
             return await repo.load_backtest_run(run_id)
         finally:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tradetui.storage.journal import SqliteOrderJournal
-from tradetui.storage.memory import MemoryRepository
 from tradetui.storage.records import (
     BacktestRun,
     BacktestRunSummary,
@@ -13,9 +14,12 @@ from tradetui.storage.records import (
     StoredPosition,
     StoredStrategyState,
 )
-from tradetui.storage.repository import SqliteRepository
 from tradetui.storage.schema import SCHEMA_VERSION, SchemaVersionError
 from tradetui.storage.tables import RunMode
+
+if TYPE_CHECKING:
+    from tradetui.storage.memory import MemoryRepository
+    from tradetui.storage.repository import SqliteRepository
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -32,3 +36,17 @@ __all__ = [
     "StoredPosition",
     "StoredStrategyState",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The async repository (aiosqlite, SQLAlchemy's asyncio layer) loads when first asked for:
+    # a trading session writes through the journal and should not pay for it at start-up
+    if name == "SqliteRepository":
+        from tradetui.storage.repository import SqliteRepository
+
+        return SqliteRepository
+    if name == "MemoryRepository":
+        from tradetui.storage.memory import MemoryRepository
+
+        return MemoryRepository
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

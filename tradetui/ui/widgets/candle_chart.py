@@ -10,14 +10,13 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-import plotext
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from tradetui.engine.read_model import ChartData
-from tradetui.plot_lock import plotext_lock
+from tradetui.plot_lock import plotext_loaded, plotext_lock
 from tradetui.ui.containment import SafeStatic
 from tradetui.ui.formatting import kst_time
 from tradetui.ui.widgets.status_bar import Segment, fit
@@ -112,6 +111,8 @@ def render_candles(chart: ChartData, width: int, height: int, palette: ChartPale
     y_low, y_high = min([low, *levels]), max([high, *levels])
     pad = max((y_high - y_low) * 0.03, abs(y_high) * 1e-4, 1e-9)
     y_low, y_high = y_low - pad, y_high + pad
+    import plotext  # ~0.2 s the first time: the dashboard loads it after its first frame
+
     with plotext_lock:
         plotext.terminal.limit(False, False)
         fig = plotext.figure
@@ -216,6 +217,7 @@ class CandleChart(SafeStatic):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._drawn: tuple[ChartData, int, int, ChartPalette, Text] | None = None
         """The last chart body drawn, with its size and colours: plotext takes ~10 ms a chart."""
+        self._loading = False
 
     def _body(self, chart: ChartData, width: int, height: int, palette: ChartPalette) -> Text:
         drawn = self._drawn
@@ -231,6 +233,20 @@ class CandleChart(SafeStatic):
             return Text("select a market", style="dim")
         palette = chart_palette(self)
         title = chart_title(chart, self.size.width, palette)
+        if not plotext_loaded():  # the first frame shows the title; the candles follow
+            self._load_plotext()
+            return Text("\n").join([title, Text("drawing the chart…", style="dim")])
         height = max(self.size.height - 1, MIN_HEIGHT)
         body = self._body(replace(chart, book=None), self.size.width, height, palette)
         return Text("\n").join([title, body])
+
+    def _load_plotext(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self.run_worker(self._import_plotext, thread=True, group="plotext", exit_on_error=False)
+
+    def _import_plotext(self) -> None:
+        import plotext  # noqa: F401  (the import is the work)
+
+        self.app.call_from_thread(self.refresh)
