@@ -18,7 +18,6 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 from rich.console import RenderableType
 
-from tradetui.backtest.report import render_report
 from tradetui.backtest.runner import BacktestResult, run_backtest
 from tradetui.backtest.stored import render_stored_run, run_record
 from tradetui.candles.series import BarSeries
@@ -26,7 +25,6 @@ from tradetui.candles.synthetic import generate_market
 from tradetui.core.clock import parse_utc
 from tradetui.core.runs import BacktestRun
 from tradetui.core.types import Side
-from tradetui.data.candle_file import load_candle_file
 from tradetui.engine.read_model import CHART_EMA_WARMUP, ChartData, ChartOverlay, ema_overlay
 from tradetui.errors import TradetuiError
 from tradetui.session.backtests import (
@@ -118,6 +116,8 @@ class SessionBacktests:
         metrics = result.metrics()
         params = strategy.params.model_dump(mode="json")
         record = run_record(result, metrics, params=params, created_ms=int(time.time() * 1000))
+        from tradetui.backtest.report import render_report  # plotext: loaded by the first run, not at start
+
         report = render_report(
             metrics,
             title=f"Backtest: {request.strategy}",
@@ -150,6 +150,8 @@ class SessionBacktests:
 
     def _read(self, path: str) -> BarSeries:
         try:
+            from tradetui.data.candle_file import load_candle_file  # pandas: loaded by the first file read
+
             return load_candle_file(path).series
         except FileNotFoundError:
             raise BacktestInputError(f"no candle file at {path}") from None

@@ -8,16 +8,19 @@ TaskGroup) and awaits ``router.close()`` on the way out.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from tradetui.config import AlertChannelConfig, AppConfig
 from tradetui.core.events import Severity
 from tradetui.credentials import load_secret
 from tradetui.engine.handle import EngineHandle
 from tradetui.notify.alerts import AlertKind, ChannelRules
-from tradetui.notify.channels import Channel, SlackChannel, TelegramChannel
 from tradetui.notify.masking import guarded
 from tradetui.notify.report import AccountFigures
-from tradetui.notify.router import AlertRouter
+
+if TYPE_CHECKING:  # the channels bring httpx, aiohttp and slack-sdk: loaded only for a channel that is on
+    from tradetui.notify.channels import Channel
+    from tradetui.notify.router import AlertRouter
 
 log = guarded(logging.getLogger(__name__))
 
@@ -35,6 +38,10 @@ def alert_channels(config: AppConfig) -> list[tuple[Channel, ChannelRules]]:
     """The channels that are enabled and have their secrets; empty when none has."""
     alerts = config.alerts
     channels: list[tuple[Channel, ChannelRules]] = []
+    if not (alerts.slack.enabled or alerts.telegram.enabled):
+        return channels
+    from tradetui.notify.channels import SlackChannel, TelegramChannel
+
     if alerts.slack.enabled:
         url = load_secret("slack_webhook_url")
         if url:
@@ -63,6 +70,8 @@ def build_alerts(config: AppConfig, handle: EngineHandle) -> AlertRouter | None:
     channels = alert_channels(config)
     if not channels:
         return None
+    from tradetui.notify.router import AlertRouter
+
     alerts = config.alerts
     router = AlertRouter(
         channels,
