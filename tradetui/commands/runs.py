@@ -38,8 +38,9 @@ class BacktestRunStore:
         self.database = database
 
     async def _open(self) -> SqliteRepository:
+        from tradetui.storage import repository  # aiosqlite: only when runs are read or saved
 
-        return await self._open()
+        return await repository.SqliteRepository.open(self.database)
 
     async def save_backtest_run(
         self, summary: Mapping[str, Any], trades: Sequence[ClosedTrade], equity: Sequence[EquityPoint]
