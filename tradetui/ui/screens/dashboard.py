@@ -5,6 +5,7 @@ hands each widget its slice (attributes down)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from textual.widgets import Static
 
 from tradetui.core.market import Timeframe
 from tradetui.engine.handle import EngineControl
+from tradetui.engine.read_model import MarketView
 from tradetui.ui.containment import contained
 from tradetui.ui.widgets.candle_chart import CandleChart
 from tradetui.ui.widgets.event_log import EventLog
@@ -27,6 +29,11 @@ from tradetui.ui.widgets.watchlist import Watchlist
 CHART_TIMEFRAMES = (Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M60, Timeframe.M240, Timeframe.D1)
 CHART_CANDLES = 200
 """Candles asked of the handle (the chart shows as many as its width holds, the newest)."""
+BUSY_WATCHLIST_ROWS = 20
+"""Above this many markets the watchlist's prices are redrawn once a second, not four times:
+re-rendering a long table was most of a frame's cost under a busy stream, and a key pressed
+during a frame waits for it."""
+BUSY_WATCHLIST_S = 1.0
 
 
 class Dashboard(Screen[None]):
@@ -35,6 +42,8 @@ class Dashboard(Screen[None]):
         self.handle = handle
         self.selected: str | None = None
         self.chart_timeframe: Timeframe | None = None
+        self._watchlist_at = float("-inf")
+        self._watchlist_markets: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -82,7 +91,7 @@ class Dashboard(Screen[None]):
                 status.data = snap
                 status.connection = link.state + (f" {link.latency_ms:.0f} ms" if link.latency_ms is not None else "")
             with contained("watchlist"):
-                self.query_one(Watchlist).show(rows)
+                self._show_watchlist(rows)
             with contained("risk pane"):
                 risk = self.query_one(RiskPanel)
                 risk.data = snap
@@ -95,6 +104,15 @@ class Dashboard(Screen[None]):
                 self.query_one(EventLog).show(snap.events)
         with contained("chart"):
             self._refresh_chart()
+
+    def _show_watchlist(self, rows: tuple[MarketView, ...]) -> None:
+        markets = tuple(row.market for row in rows)
+        now = time.monotonic()
+        busy = len(rows) > BUSY_WATCHLIST_ROWS
+        if busy and markets == self._watchlist_markets and now - self._watchlist_at < BUSY_WATCHLIST_S:
+            return  # a long list's prices wait for the next second; a changed list is shown at once
+        self._watchlist_at, self._watchlist_markets = now, markets
+        self.query_one(Watchlist).show(rows)
 
     def _refresh_chart(self) -> None:
         if self.selected is None:
