@@ -260,30 +260,11 @@ class SyntheticFeed:
         )
         produced = 0
         while self.bars is None or produced < self.bars:
-            block = generator.next_block()
-            rows = zip(
-                block.ts_s.tolist(),
-                block.open.tolist(),
-                block.high.tolist(),
-                block.low.tolist(),
-                block.close.tolist(),
-                block.volume.tolist(),
-                strict=True,
-            )
-            for ts, o, h, lo, c, v in rows:
+            for bar in generator.next_block().bars():
                 if self.bars is not None and produced >= self.bars:
                     return
                 produced += 1
-                yield Bar(
-                    self.market,
-                    self.timeframe,
-                    ts,
-                    decimal_from_float(o),
-                    decimal_from_float(h),
-                    decimal_from_float(lo),
-                    decimal_from_float(c),
-                    decimal_from_float(v),
-                )
+                yield bar
 
 
 def synthetic_book(bar: Bar, *, levels: int = 15, rules: RuleBook = UPBIT_RULES, seed: int = 0) -> OrderBook:
