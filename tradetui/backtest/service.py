@@ -89,9 +89,7 @@ class SessionBacktests:
         series = self._read(path) if path else self._synthetic()
         start, end = request.start.strip(), request.end.strip()
         if start or end:
-            lo = int(np.searchsorted(series.ts_s, _moment_s(start, "from"))) if start else 0
-            hi = int(np.searchsorted(series.ts_s, _moment_s(end, "to"))) if end else len(series)
-            series = series.slice(lo, max(lo, hi))
+            series = series.window(_moment_s(start, "from") if start else None, _moment_s(end, "to") if end else None)
         if len(series) == 0:
             raise BacktestInputError("no candles in the chosen period")
         return series

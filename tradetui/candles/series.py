@@ -56,6 +56,13 @@ class BarSeries:
             self.volume[start:stop],
         )
 
+    def window(self, start_s: int | None = None, end_s: int | None = None) -> BarSeries:
+        """The candles opening at or after ``start_s`` and before ``end_s`` (UTC seconds; None:
+        from the first, to the last)."""
+        lo = 0 if start_s is None else int(np.searchsorted(self.ts_s, start_s, side="left"))
+        hi = len(self) if end_s is None else int(np.searchsorted(self.ts_s, end_s, side="left"))
+        return self.slice(lo, max(lo, hi))
+
     @classmethod
     def from_bars(cls, market: str, timeframe: Timeframe, bars: list[Bar]) -> BarSeries:
         return cls(

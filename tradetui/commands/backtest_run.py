@@ -18,8 +18,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tradetui.backtest.export import export_run, open_position_to_dict
 from tradetui.backtest.metrics import BacktestMetrics, drawdown_pct
 from tradetui.backtest.runner import BacktestResult, run_backtest
@@ -73,12 +71,6 @@ def _time_arg(text: str | None, what: str) -> int | None:
         raise ConfigError(f"{what} {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
 
 
-def _window(series: BarSeries, start_s: int | None, end_s: int | None) -> BarSeries:
-    lo = 0 if start_s is None else int(np.searchsorted(series.ts_s, start_s, side="left"))
-    hi = len(series) if end_s is None else int(np.searchsorted(series.ts_s, end_s, side="left"))
-    return series.slice(lo, hi)
-
-
 def _resolve(path: str, config: AppConfig | None) -> Path:
     p = Path(path).expanduser()
     if not p.is_absolute() and config is not None and config.source_path and not p.exists():
@@ -108,7 +100,7 @@ def load_series(args: argparse.Namespace, config: AppConfig | None) -> list[BarS
                 file=sys.stderr,
             )
         s = candles.series
-        w = _window(s, start_s, end_s)
+        w = s.window(start_s, end_s)
         if len(w) == 0:
             raise DataError(
                 f"{f}: no candles between --from and --to (the file covers "

@@ -151,3 +151,12 @@ def test_resample_with_last_names_each_candles_last_bar() -> None:
     assert same is series and rows.tolist() == list(range(len(series)))
     empty, none = resample_with_last(BarSeries.empty("KRW-BTC", Timeframe.M1), Timeframe.M5)
     assert len(empty) == 0 and len(none) == 0
+
+
+def test_window_keeps_the_candles_opening_in_the_period() -> None:
+    series = BarSeries.from_bars("KRW-BTC", Timeframe.M1, HAND_BARS)
+    minute = [int(t - T0) // 60 for t in series.window(T0 + 60, T0 + 600).ts_s]
+    assert minute == [1, 2, 5, 9]  # from minute 1, before minute 10
+    assert len(series.window()) == len(series)
+    assert len(series.window(T0 + 600, T0 + 60)) == 0  # an end before the start: nothing
+    assert series.window(T0 + 300).ts_s[0] == T0 + 300
