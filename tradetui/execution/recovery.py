@@ -164,7 +164,8 @@ async def recover(
         journal.record(order)
         result.resolved[order.identifier] = (order, fills)
     # 2. positions from the fills, exits from the stored state
-    replay = engine.recall_fills(journal.load_fills())
+    journaled = journal.load_fills()  # complete now: step 1 journaled what the exchange reported
+    replay = engine.recall_fills(journaled)
     known_trades = journal.closed_trade_keys()
     for trade in replay.closed:
         if (trade.market, trade.exit_ms) not in known_trades:
@@ -199,10 +200,9 @@ async def recover(
     result.report = report
     for order in report.never_sent:
         journal.record(order)
-    recorded = {(f.identifier, f.trade_id) for f, _ in journal.load_fills()} if report.unanswered else set()
     for order in report.unanswered:  # unknown until the exchange answers: the venue keeps asking
         journal.record(order)
-        venue.adopt(order, [trade for ident, trade in recorded if ident == order.identifier])
+        venue.adopt(order, [f.trade_id for f, _ in journaled if f.identifier == order.identifier])
         engine.adopt_order(order)
     locals_by_id = {o.identifier: o for o in local_open}
     for open_order in report.still_open:
