@@ -184,13 +184,8 @@ class SqliteOrderJournal:
 
     def load_positions(self) -> list[StoredPosition]:
         """The positions :meth:`save_positions` stored last, by market."""
-        cursor = self._connection().execute(f"SELECT * FROM {_POSITIONS.name} ORDER BY market")
-        names = [d[0] for d in cursor.description]
-        positions = [
-            convert.row_to_position(_row(PositionRow, dict(zip(names, values, strict=True)))) for values in cursor
-        ]
-        cursor.close()
-        return positions
+        rows = self._select(PositionRow, f"SELECT * FROM {_POSITIONS.name} ORDER BY market")
+        return [convert.row_to_position(row) for row in rows]
 
     def record_closed_trade(self, trade: ClosedTrade) -> None:
         """Append a round trip the engine just closed, and commit."""
@@ -216,39 +211,18 @@ class SqliteOrderJournal:
         self._commit_one(f"DELETE FROM {_STRATEGY_STATE.name} WHERE strategy = :strategy", {"strategy": strategy})
 
     def load_strategy_states(self) -> list[StoredStrategyState]:
-        cursor = self._connection().execute(f"SELECT * FROM {_STRATEGY_STATE.name} ORDER BY strategy, market")
-        names = [d[0] for d in cursor.description]
-        states = [
-            convert.row_to_strategy_state(StrategyStateRow(**dict(zip(names, values, strict=True))))
-            for values in cursor
-        ]
-        cursor.close()
-        return states
+        rows = self._select(StrategyStateRow, f"SELECT * FROM {_STRATEGY_STATE.name} ORDER BY strategy, market")
+        return [convert.row_to_strategy_state(row) for row in rows]
 
     def load_closed_trades(self, limit: int) -> list[ClosedTrade]:
         """The ``limit`` latest round trips, the newest (latest exit) first."""
-        cursor = self._connection().execute(
-            "SELECT market, strategy, entry_ms, exit_ms, volume, entry_price, exit_price, pnl, fees, exit_reason, "
-            f"exit_fills FROM {_CLOSED.name} ORDER BY exit_ms DESC, id DESC LIMIT ?",
-            (limit,),
-        )
-        d = text_to_decimal
-        trades = [
-            ClosedTrade(str(m), str(s), int(e0), int(e1), d(v), d(p0), d(p1), d(pnl), d(fee), str(why), int(n))
-            for m, s, e0, e1, v, p0, p1, pnl, fee, why, n in cursor
-        ]
-        cursor.close()
-        return trades
+        sql = f"SELECT * FROM {_CLOSED.name} ORDER BY exit_ms DESC, id DESC LIMIT ?"
+        return [convert.row_to_session_trade(row) for row in self._select(ClosedTradeRow, sql, (limit,))]
 
     def load_recent_orders(self, limit: int) -> list[Order]:
         """The ``limit`` newest orders (every mode), newest first."""
-        cursor = self._connection().execute(
-            f"SELECT * FROM {_ORDERS.name} ORDER BY created_ms DESC, identifier DESC LIMIT ?", (limit,)
-        )
-        names = [d[0] for d in cursor.description]
-        orders = [convert.row_to_order(_row(OrderRow, dict(zip(names, values, strict=True)))) for values in cursor]
-        cursor.close()
-        return orders
+        sql = f"SELECT * FROM {_ORDERS.name} ORDER BY created_ms DESC, identifier DESC LIMIT ?"
+        return [convert.row_to_order(row) for row in self._select(OrderRow, sql, (limit,))]
 
     def save_config_history(self, text: str, note: str, *, ts_ms: int, changed_by: str = "") -> None:
         """Store a config version with a unified diff against the previous one, and commit."""
@@ -293,16 +267,19 @@ class SqliteOrderJournal:
     def load_open_orders(self) -> list[Order]:
         """Orders of this journal's mode that may still fill (for restart reconciliation)."""
         states = [s.value for s in OrderState if s.is_open]
-        conn = self._connection()
-        cursor = conn.execute(
-            f"SELECT * FROM orders WHERE mode = ? AND state IN ({', '.join('?' * len(states))}) "
-            "ORDER BY created_ms, identifier",
-            (self._mode, *states),
+        sql = (
+            f"SELECT * FROM {_ORDERS.name} WHERE mode = ? AND state IN ({', '.join('?' * len(states))}) "
+            "ORDER BY created_ms, identifier"
         )
+        return [convert.row_to_order(row) for row in self._select(OrderRow, sql, (self._mode, *states))]
+
+    def _select(self, model: type[RowT], sql: str, params: tuple[object, ...] = ()) -> list[RowT]:
+        """The rows ``sql`` (a ``SELECT *`` of ``model``'s table) finds, as ``model`` rows."""
+        cursor = self._connection().execute(sql, params)
         names = [d[0] for d in cursor.description]
-        orders = [convert.row_to_order(_row(OrderRow, dict(zip(names, values, strict=True)))) for values in cursor]
+        rows = [_row(model, dict(zip(names, values, strict=True))) for values in cursor]
         cursor.close()
-        return orders
+        return rows
 
     def close(self) -> None:
         if self._conn is not None:
@@ -318,10 +295,10 @@ class SqliteOrderJournal:
         self.close()
 
 
-RowT = TypeVar("RowT", OrderRow, FillRow, PositionRow)
+RowT = TypeVar("RowT", OrderRow, FillRow, PositionRow, ClosedTradeRow, StrategyStateRow)
 _DECIMAL_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     model: tuple(c.name for c in table_of(model).columns if isinstance(c.type, DecimalText))
-    for model in (OrderRow, FillRow, PositionRow)
+    for model in (OrderRow, FillRow, PositionRow, ClosedTradeRow, StrategyStateRow)
 }
 
 
