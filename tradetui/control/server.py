@@ -381,17 +381,15 @@ class ControlServer:
         market = request.match_info["market"]
         bars = self._int_query(request, "bars", 120, 1, MAX_CHART_BARS)
         text = request.query.get("timeframe")
-        timeframe = None
-        if text is not None:
-            try:
-                timeframe = Timeframe(text)
-                chart = self.handle.chart(market, bars, timeframe)
-            except ValueError as exc:
-                known = ", ".join(t.value for t in Timeframe)
-                message = str(exc) if timeframe is not None else f"timeframe must be one of {known}, not {text!r}"
-                raise _ApiError(400, message) from None
-        else:
-            chart = self.handle.chart(market, bars)
+        try:
+            timeframe = None if text is None else Timeframe(text)
+        except ValueError:
+            known = ", ".join(t.value for t in Timeframe)
+            raise _ApiError(400, f"timeframe must be one of {known}, not {text!r}") from None
+        try:
+            chart = self.handle.chart(market, bars, timeframe)
+        except ValueError as exc:  # finer than the engine's candles, or not a whole multiple
+            raise _ApiError(400, str(exc)) from None
         if chart is None:
             raise _ApiError(404, f"unknown market {market!r}; trading: {', '.join(self.handle.market_codes())}")
         return web.json_response(chart_to_dict(chart))
