@@ -26,6 +26,12 @@ class Balance:
         return self.free + self.locked
 
 
+def krw_total(balances: Mapping[str, Balance]) -> Decimal:
+    """The KRW an account holds, free and locked (zero without a KRW balance)."""
+    krw = balances.get("KRW")
+    return krw.total if krw is not None else Decimal(0)
+
+
 @dataclass(frozen=True, slots=True)
 class VenueReport:
     """What a venue says happened to one order: its new version, and the fills that caused it."""

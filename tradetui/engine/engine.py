@@ -37,7 +37,7 @@ from tradetui.core.events import (
 from tradetui.core.market import Bar, OrderBook, Ticker
 from tradetui.core.orders import Fill, Order, OrderState
 from tradetui.core.plans import ExitPlan
-from tradetui.core.ports import OrderJournal, Venue
+from tradetui.core.ports import OrderJournal, Venue, krw_total
 from tradetui.core.rules import RuleBook
 from tradetui.core.types import ZERO, Side, decimal_from_float
 from tradetui.engine.market_state import MarketState, StrategySignals
@@ -75,8 +75,7 @@ class Engine:
         self.settings = settings or EngineSettings()
         self.journal = journal if journal is not None else MemoryJournal()
         self.om = OrderManager(venue, self.journal, clock, self.settings.id_prefix, self.settings.deterministic_ids)
-        cash = sum((b.total for b in venue.balances().values() if b.currency == "KRW"), ZERO)
-        self.portfolio = Portfolio(cash=cash)
+        self.portfolio = Portfolio(cash=krw_total(venue.balances()))
         self.risk = RiskGuard(self.settings.limits)
         self.strategies: dict[str, Strategy] = {}
         self.enabled: dict[str, bool] = {}

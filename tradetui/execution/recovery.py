@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from tradetui.core.clock import Clock
 from tradetui.core.events import Event
 from tradetui.core.orders import Fill, Order
-from tradetui.core.ports import Balance, ExchangeView
+from tradetui.core.ports import Balance, ExchangeView, krw_total
 from tradetui.core.trades import ClosedTrade
 from tradetui.core.types import ZERO
 from tradetui.errors import VenueError
@@ -211,7 +211,7 @@ async def recover(
         venue.adopt(order, [f.trade_id for f in result.resolved.get(order.identifier, (order, []))[1]])
         engine.adopt_order(order)
     engine.emit(report.events)
-    result.cash = sum((b.total for b in (await venue.refresh_balances()).values() if b.currency == "KRW"), ZERO)
+    result.cash = krw_total(await venue.refresh_balances())
     engine.set_cash(result.cash)
     log.info(
         "reconciled: %d orders resolved, %d adopted open, %d never sent, %d without an answer, %d foreign, "
