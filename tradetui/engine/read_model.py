@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tradetui.candles.resample import resample_with_last
+from tradetui.candles.resample import check_resample_target, resample_with_last
 from tradetui.core.events import EngineState
 from tradetui.core.market import OrderBook, Timeframe
 from tradetui.engine.engine import Engine
@@ -307,11 +307,13 @@ CHART_EMA_WARMUP = 3 * CHART_EMA_PERIOD
 def check_chart_timeframe(base: Timeframe, shown: Timeframe) -> None:
     """Raise ValueError unless a chart of ``base`` candles can be shown in ``shown`` candles
     (the same, or a whole multiple of it: finer than the engine's candles is not possible)."""
-    if shown.seconds < base.seconds or shown.seconds % base.seconds:
+    try:
+        check_resample_target(base, shown)
+    except ValueError:
         raise ValueError(
             f"the chart cannot show {shown.value} candles: the engine trades {base.value} candles, "
             f"so a chart's timeframe is {base.value} or a whole multiple of it"
-        )
+        ) from None
 
 
 def chart_data(engine: Engine, market: str, bars: int = 120, timeframe: Timeframe | None = None) -> ChartData | None:
