@@ -634,11 +634,10 @@ class Engine:
         ``exit_state`` is the stored tracker snapshot (empty: no engine-side exits); None arms
         the strategy's exits afresh from ``avg_price``. Bar indices of the old session are
         mapped onto this one by time, so a time stop still counts the bars held before."""
-        m = self.markets.get(market)
-        owner = self.strategies.get(strategy)
-        if m is None or owner is None or not self.trades(market, strategy):
+        if not self.trades(market, strategy):
             raise ValueError(f"cannot restore {market}: no strategy {strategy!r} trades it now")
-        plan = owner.exit_plan()
+        m = self.markets[market]
+        plan = self.strategies[strategy].exit_plan()
         tracker: ExitTracker | None = None
         if exit_state is None:
             tracker = ExitTracker(float(avg_price), 0, plan)
